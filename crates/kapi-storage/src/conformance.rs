@@ -1,0 +1,1 @@
+//! The conformance suite every [`Storage`](crate::Storage) backend runs (filled in below).
