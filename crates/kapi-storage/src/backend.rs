@@ -124,11 +124,7 @@ impl EventHub {
     }
 
     /// Up to `limit` events with revisions greater than `after`, or [`Lagged`] if some of them were evicted.
-    pub fn read_after(
-        &self,
-        after: Revision,
-        limit: usize,
-    ) -> std::result::Result<Vec<Arc<Event>>, Lagged> {
+    pub fn read_after(&self, after: Revision, limit: usize) -> std::result::Result<Vec<Arc<Event>>, Lagged> {
         let log = self.lock();
         if after < log.floor {
             return Err(Lagged { floor: log.floor });
@@ -201,11 +197,7 @@ impl Watcher {
         for event in events {
             self.position = event.revision();
             if event.kv.key.starts_with(&self.prefix)
-                && self
-                    .tx
-                    .send(Ok(WatchMessage::Event(event.clone())))
-                    .await
-                    .is_err()
+                && self.tx.send(Ok(WatchMessage::Event(event.clone()))).await.is_err()
             {
                 return Step::Stop;
             }
@@ -239,11 +231,7 @@ impl Watcher {
         }
     }
 
-    async fn idle(
-        &mut self,
-        latest: &mut watch::Receiver<Revision>,
-        closed: &mut watch::Receiver<bool>,
-    ) -> Step {
+    async fn idle(&mut self, latest: &mut watch::Receiver<Revision>, closed: &mut watch::Receiver<bool>) -> Step {
         let progress = async {
             match self.options.progress_interval {
                 Some(interval) => tokio::time::sleep(interval.max(Duration::from_millis(1))).await,

@@ -31,12 +31,7 @@ impl Default for CompactionPolicy {
 
 impl CompactionPolicy {
     /// The revision to compact to, given the current revision and past `(time, revision)` samples (oldest first).
-    fn target(
-        &self,
-        now: Instant,
-        current: Revision,
-        samples: &VecDeque<(Instant, Revision)>,
-    ) -> Revision {
+    fn target(&self, now: Instant, current: Revision, samples: &VecDeque<(Instant, Revision)>) -> Revision {
         // The newest revision that was already current `retain_for` ago.
         let by_age = samples
             .iter()
@@ -98,18 +93,9 @@ mod tests {
         ]
         .into();
         // At 100 s, the sample at 30 s (revision 20) is the newest one at least 60 s old.
-        assert_eq!(
-            policy.target(start + Duration::from_secs(100), 40, &samples),
-            20
-        );
+        assert_eq!(policy.target(start + Duration::from_secs(100), 40, &samples), 20);
         // Too young to compact anything by age; a long history is capped by count.
-        assert_eq!(
-            policy.target(start + Duration::from_secs(20), 40, &samples),
-            0
-        );
-        assert_eq!(
-            policy.target(start + Duration::from_secs(20), 5_000, &samples),
-            4_000
-        );
+        assert_eq!(policy.target(start + Duration::from_secs(20), 40, &samples), 0);
+        assert_eq!(policy.target(start + Duration::from_secs(20), 5_000, &samples), 4_000);
     }
 }

@@ -55,17 +55,14 @@ impl ContinueToken {
         let bytes = URL_SAFE_NO_PAD
             .decode(token.trim_end_matches('='))
             .map_err(|_| invalid("not base64url"))?;
-        let wire: Wire<'_> =
-            serde_json::from_slice(&bytes).map_err(|_| invalid("not a continue token"))?;
+        let wire: Wire<'_> = serde_json::from_slice(&bytes).map_err(|_| invalid("not a continue token"))?;
         if wire.v != VERSION {
             return Err(invalid("unsupported version"));
         }
         let revision = u64::try_from(wire.rv)
             .ok()
             .filter(|rv| *rv > 0)
-            .ok_or_else(|| {
-                invalid("incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
-            })?;
+            .ok_or_else(|| invalid("incorrect encoded start resourceVersion (version meta.k8s.io/v1)"))?;
         if wire.start.is_empty() {
             return Err(invalid("encoded start key is empty"));
         }
@@ -91,11 +88,7 @@ mod tests {
 
     #[test]
     fn round_trips_and_matches_kube_apiserver_layout() {
-        let token = ContinueToken::after(
-            "/registry/configmaps/ns/",
-            "/registry/configmaps/ns/cm-2",
-            42,
-        );
+        let token = ContinueToken::after("/registry/configmaps/ns/", "/registry/configmaps/ns/cm-2", 42);
         let encoded = token.encode();
         let json = URL_SAFE_NO_PAD.decode(&encoded).expect("base64url");
         assert_eq!(
@@ -118,15 +111,11 @@ mod tests {
             &URL_SAFE_NO_PAD.encode(r#"{"v":"x","rv":1,"start":"a"}"#),
         ] {
             assert!(
-                matches!(
-                    ContinueToken::decode(bad),
-                    Err(Error::InvalidContinue { .. })
-                ),
+                matches!(ContinueToken::decode(bad), Err(Error::InvalidContinue { .. })),
                 "{bad}"
             );
         }
-        let escaping =
-            URL_SAFE_NO_PAD.encode(r#"{"v":"meta.k8s.io/v1","rv":3,"start":"../secrets/x"}"#);
+        let escaping = URL_SAFE_NO_PAD.encode(r#"{"v":"meta.k8s.io/v1","rv":3,"start":"../secrets/x"}"#);
         assert!(ContinueToken::decode(&escaping).is_err());
         let zero_rv = URL_SAFE_NO_PAD.encode(r#"{"v":"meta.k8s.io/v1","rv":0,"start":"a"}"#);
         assert!(ContinueToken::decode(&zero_rv).is_err());

@@ -66,9 +66,7 @@ pub async fn delete_with_preconditions<S: Storage + ?Sized>(
 ) -> Result<Deleted> {
     loop {
         let Some(current) = storage.get(key).await? else {
-            return Err(Error::NotFound {
-                key: key.to_owned(),
-            });
+            return Err(Error::NotFound { key: key.to_owned() });
         };
         preconditions.check(&current)?;
         match storage.delete(key, Some(current.mod_revision)).await {
@@ -84,11 +82,7 @@ pub async fn delete_with_preconditions<S: Storage + ?Sized>(
 /// `update` receives `None` when the key does not exist; returning `Ok(None)` leaves the store unchanged and
 /// yields the current value (or [`Error::NotFound`] if there is none). Returning a value for a missing key creates
 /// it. Errors from `update` end the loop unchanged, so callers can use their own error type.
-pub async fn guaranteed_update<S, F, E>(
-    storage: &S,
-    key: &str,
-    mut update: F,
-) -> Result<KeyValue, E>
+pub async fn guaranteed_update<S, F, E>(storage: &S, key: &str, mut update: F) -> Result<KeyValue, E>
 where
     S: Storage + ?Sized,
     F: FnMut(Option<&KeyValue>) -> Result<Option<Bytes>, E>,
@@ -97,12 +91,7 @@ where
     let mut current = storage.get(key).await?;
     loop {
         let Some(value) = update(current.as_ref())? else {
-            return current.ok_or_else(|| {
-                Error::NotFound {
-                    key: key.to_owned(),
-                }
-                .into()
-            });
+            return current.ok_or_else(|| Error::NotFound { key: key.to_owned() }.into());
         };
         let written = match &current {
             Some(kv) => storage.update(key, kv.mod_revision, value).await,

@@ -40,8 +40,8 @@ pub use crate::{
     error::{Error, Result},
     helpers::{delete_with_preconditions, guaranteed_update, Preconditions},
     types::{
-        Deleted, Event, EventKind, KeyValue, ListOptions, ListResult, ReadRevision, Revision,
-        Revisions, WatchMessage, WatchOptions,
+        Deleted, Event, EventKind, KeyValue, ListOptions, ListResult, ReadRevision, Revision, Revisions, WatchMessage,
+        WatchOptions,
     },
     watch::WatchStream,
 };
@@ -75,12 +75,7 @@ pub trait Storage: Send + Sync + 'static {
     ///
     /// `after` may lie in the future (the watch waits for it). [`Error::Expired`] if `after` is older than the
     /// compacted revision.
-    async fn watch(
-        &self,
-        prefix: &str,
-        after: Revision,
-        options: WatchOptions,
-    ) -> Result<WatchStream>;
+    async fn watch(&self, prefix: &str, after: Revision, options: WatchOptions) -> Result<WatchStream>;
 
     /// The current and compacted revisions.
     async fn revisions(&self) -> Result<Revisions>;

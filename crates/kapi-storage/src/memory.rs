@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::{
-    backend::EventHub, ContinueToken, Deleted, Error, Event, EventKind, KeyValue, ListOptions,
-    ListResult, ReadRevision, Result, Revision, Revisions, Storage, WatchOptions, WatchStream,
+    backend::EventHub, ContinueToken, Deleted, Error, Event, EventKind, KeyValue, ListOptions, ListResult,
+    ReadRevision, Result, Revision, Revisions, Storage, WatchOptions, WatchStream,
 };
 
 /// An in-memory [`Storage`]. Clones share the same store.
@@ -74,10 +74,7 @@ impl MemoryStorage {
 
     fn state(&self) -> MutexGuard<'_, State> {
         // Every mutation below completes before it can panic-free return, so the state stays consistent.
-        self.inner
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Applies one write under the lock and publishes its event while still holding it, so events reach the hub
@@ -152,9 +149,7 @@ impl State {
 impl Storage for MemoryStorage {
     async fn create(&self, key: &str, value: Bytes) -> Result<KeyValue> {
         self.write(key, |current| match current {
-            Some(_) => Err(Error::AlreadyExists {
-                key: key.to_owned(),
-            }),
+            Some(_) => Err(Error::AlreadyExists { key: key.to_owned() }),
             None => Ok((EventKind::Added, Some(value))),
         })
         .map(|event| event.kv)
@@ -171,9 +166,7 @@ impl Storage for MemoryStorage {
 
     async fn update(&self, key: &str, expected: Revision, value: Bytes) -> Result<KeyValue> {
         self.write(key, |current| match current {
-            None => Err(Error::NotFound {
-                key: key.to_owned(),
-            }),
+            None => Err(Error::NotFound { key: key.to_owned() }),
             Some(kv) if kv.mod_revision != expected => Err(Error::Conflict {
                 key: key.to_owned(),
                 expected,
@@ -186,16 +179,12 @@ impl Storage for MemoryStorage {
 
     async fn delete(&self, key: &str, expected: Option<Revision>) -> Result<Deleted> {
         let event = self.write(key, |current| match current {
-            None => Err(Error::NotFound {
+            None => Err(Error::NotFound { key: key.to_owned() }),
+            Some(kv) if expected.is_some_and(|expected| expected != kv.mod_revision) => Err(Error::Conflict {
                 key: key.to_owned(),
+                expected: expected.unwrap_or_default(),
+                current: Box::new(kv),
             }),
-            Some(kv) if expected.is_some_and(|expected| expected != kv.mod_revision) => {
-                Err(Error::Conflict {
-                    key: key.to_owned(),
-                    expected: expected.unwrap_or_default(),
-                    current: Box::new(kv),
-                })
-            }
             Some(_) => Ok((EventKind::Deleted, None)),
         })?;
         let revision = event.revision();
@@ -226,10 +215,7 @@ impl Storage for MemoryStorage {
             }
         };
         state.check_readable(revision)?;
-        let limit = options
-            .limit
-            .filter(|limit| *limit > 0)
-            .unwrap_or(usize::MAX);
+        let limit = options.limit.filter(|limit| *limit > 0).unwrap_or(usize::MAX);
         let mut items = Vec::new();
         let mut remaining = 0u64;
         let range = state
@@ -272,12 +258,7 @@ impl Storage for MemoryStorage {
         Ok(count as u64)
     }
 
-    async fn watch(
-        &self,
-        prefix: &str,
-        after: Revision,
-        options: WatchOptions,
-    ) -> Result<WatchStream> {
+    async fn watch(&self, prefix: &str, after: Revision, options: WatchOptions) -> Result<WatchStream> {
         {
             let state = self.state();
             if after < state.compacted {

@@ -11,8 +11,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 
 use crate::{
-    Deleted, Error, KeyValue, ListOptions, ListResult, Result, Revision, Revisions, Storage,
-    WatchOptions, WatchStream,
+    Deleted, Error, KeyValue, ListOptions, ListResult, Result, Revision, Revisions, Storage, WatchOptions, WatchStream,
 };
 
 /// A [`Storage`] operation, to aim a [`Fault`] at.
@@ -77,13 +76,7 @@ impl<S: Storage> Unreliable<S> {
 
     /// Applies `fault` to every later call of `operation`, until [`heal`](Self::heal)ed.
     pub fn inject(&self, operation: Operation, fault: Fault) {
-        self.set(
-            operation,
-            Rule {
-                fault,
-                remaining: None,
-            },
-        );
+        self.set(operation, Rule { fault, remaining: None });
     }
 
     /// Applies `fault` to the next `calls` calls of `operation` only.
@@ -99,10 +92,7 @@ impl<S: Storage> Unreliable<S> {
 
     /// Removes every fault.
     pub fn heal(&self) {
-        self.rules
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clear();
+        self.rules.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
     fn set(&self, operation: Operation, rule: Rule) {
@@ -170,12 +160,7 @@ impl<S: Storage> Storage for Unreliable<S> {
         self.inner.count(prefix).await
     }
 
-    async fn watch(
-        &self,
-        prefix: &str,
-        after: Revision,
-        options: WatchOptions,
-    ) -> Result<WatchStream> {
+    async fn watch(&self, prefix: &str, after: Revision, options: WatchOptions) -> Result<WatchStream> {
         self.before(Operation::Watch).await?;
         self.inner.watch(prefix, after, options).await
     }
@@ -199,11 +184,7 @@ mod tests {
     #[tokio::test]
     async fn faults_apply_to_the_chosen_operation_and_count_down() {
         let store = Unreliable::new(MemoryStorage::new());
-        store.inject_times(
-            Operation::Create,
-            Fault::Fail(Error::backend("disk full")),
-            1,
-        );
+        store.inject_times(Operation::Create, Fault::Fail(Error::backend("disk full")), 1);
         let err = store
             .create("/a", Bytes::from_static(b"1"))
             .await
