@@ -198,7 +198,7 @@ impl Storage for MemoryStorage {
         let state = self.state();
         let (revision, start) = match &options.continue_token {
             Some(token) => {
-                let token = ContinueToken::decode(token)?;
+                let token = ContinueToken::decode_for(token, prefix)?;
                 (token.revision, token.start_key(prefix))
             }
             None => {

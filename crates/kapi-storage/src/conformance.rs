@@ -1,1 +1,0 @@
-//! The conformance suite every [`Storage`](crate::Storage) backend runs (filled in below).
