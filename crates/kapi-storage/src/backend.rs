@@ -13,7 +13,10 @@ use std::{
 };
 
 use async_trait::async_trait;
-use tokio::sync::{mpsc, watch};
+use tokio::{
+    sync::{mpsc, watch},
+    time::Instant,
+};
 
 use crate::{Error, Event, Result, Revision, WatchMessage, WatchOptions, WatchStream};
 
@@ -21,6 +24,8 @@ use crate::{Error, Event, Result, Revision, WatchMessage, WatchOptions, WatchStr
 const WATCH_CHANNEL_CAPACITY: usize = 128;
 /// How many events a watcher takes from the shared log per lock.
 const READ_BATCH: usize = 256;
+/// Progress intervals shorter than this are raised to it, so a zero interval cannot busy-loop.
+const MIN_PROGRESS_INTERVAL: Duration = Duration::from_millis(1);
 
 /// Where a watcher that fell behind the in-memory log reads older events from (a backend's durable history).
 #[async_trait]
@@ -148,6 +153,9 @@ impl EventHub {
             prefix: prefix.to_owned(),
             position: after,
             options,
+            progress_due: options
+                .progress_interval
+                .map(|interval| Instant::now() + interval.max(MIN_PROGRESS_INTERVAL)),
             history,
             tx,
         };
@@ -162,6 +170,9 @@ struct Watcher {
     /// Every event up to this revision has been delivered (or skipped as outside the prefix).
     position: Revision,
     options: WatchOptions,
+    /// When the next progress notification is due: one interval after the last message sent. Events of other
+    /// prefixes do not postpone it, so a quiet prefix in a busy store still sees its revision advance.
+    progress_due: Option<Instant>,
     history: Option<Arc<dyn EventHistory>>,
     tx: mpsc::Sender<Result<WatchMessage>>,
 }
@@ -196,13 +207,20 @@ impl Watcher {
     async fn deliver<'a>(&mut self, events: impl Iterator<Item = &'a Event>) -> Step {
         for event in events {
             self.position = event.revision();
-            if event.kv.key.starts_with(&self.prefix)
-                && self.tx.send(Ok(WatchMessage::Event(event.clone()))).await.is_err()
-            {
-                return Step::Stop;
+            if event.kv.key.starts_with(&self.prefix) {
+                if self.tx.send(Ok(WatchMessage::Event(event.clone()))).await.is_err() {
+                    return Step::Stop;
+                }
+                self.postpone_progress();
             }
         }
         Step::Continue
+    }
+
+    fn postpone_progress(&mut self) {
+        if let Some(interval) = self.options.progress_interval {
+            self.progress_due = Some(Instant::now() + interval.max(MIN_PROGRESS_INTERVAL));
+        }
     }
 
     async fn catch_up(&mut self, floor: Revision) -> Step {
@@ -232,9 +250,10 @@ impl Watcher {
     }
 
     async fn idle(&mut self, latest: &mut watch::Receiver<Revision>, closed: &mut watch::Receiver<bool>) -> Step {
+        let progress_due = self.progress_due;
         let progress = async {
-            match self.options.progress_interval {
-                Some(interval) => tokio::time::sleep(interval.max(Duration::from_millis(1))).await,
+            match progress_due {
+                Some(due) => tokio::time::sleep_until(due).await,
                 None => std::future::pending().await,
             }
         };
@@ -243,6 +262,9 @@ impl Watcher {
             _ = closed.changed() => return Step::Stop,
             () = self.tx.closed() => return Step::Stop,
             () = progress => {
+                // Due again one interval from now, whether or not there is something to report (a watch from a
+                // future revision has not caught up yet).
+                self.postpone_progress();
                 // Read the latest revision before the log: if nothing newer than our position is in the log, every
                 // event up to that revision has been delivered.
                 let revision = self.hub.latest();
