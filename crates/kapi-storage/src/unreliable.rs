@@ -79,8 +79,16 @@ impl<S: Storage> Unreliable<S> {
         self.set(operation, Rule { fault, remaining: None });
     }
 
-    /// Applies `fault` to the next `calls` calls of `operation` only.
+    /// Applies `fault` to the next `calls` calls of `operation` only (replacing an earlier fault of it; zero
+    /// calls just removes that).
     pub fn inject_times(&self, operation: Operation, fault: Fault, calls: u64) {
+        if calls == 0 {
+            self.rules
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&operation);
+            return;
+        }
         self.set(
             operation,
             Rule {
