@@ -3,7 +3,8 @@
 //! Every kapi request ends in a [`Storage`]: an etcd-v3-shaped, revisioned key-value store. Its contract, which the
 //! shared [`conformance`] suite checks for every backend:
 //!
-//! - one store-wide revision, strictly increasing and never reused; every write takes the next one;
+//! - one store-wide revision, strictly increasing and never reused; every successful write takes a new one, and
+//!   failed writes take none;
 //! - each key carries the revision that created it and the one that last modified it (`metadata.resourceVersion`);
 //! - writes are compare-and-swap on the modification revision (optimistic concurrency); creates fail on an
 //!   existing key;
@@ -66,6 +67,9 @@ pub trait Storage: Send + Sync + 'static {
     async fn delete(&self, key: &str, expected: Option<Revision>) -> Result<Deleted>;
 
     /// Lists the keys under `prefix` in key order, one page at a time, from one consistent snapshot.
+    ///
+    /// Prefixes here and in [`count`](Self::count) and [`watch`](Self::watch) are plain string prefixes: `/a/b`
+    /// also matches `/a/bc`, so callers list the children of `/a/b` with `/a/b/`.
     async fn list(&self, prefix: &str, options: &ListOptions) -> Result<ListResult>;
 
     /// Counts the keys under `prefix` now.
@@ -74,7 +78,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Watches the keys under `prefix`, delivering every write with a revision greater than `after`.
     ///
     /// `after` may lie in the future (the watch waits for it). [`Error::Expired`] if `after` is older than the
-    /// compacted revision.
+    /// compacted revision: returned by the call, or, when the backend only finds out later (a compaction racing
+    /// the start), as the stream's first and last message. A watcher that falls behind a compaction ends the same
+    /// way.
     async fn watch(&self, prefix: &str, after: Revision, options: WatchOptions) -> Result<WatchStream>;
 
     /// The current and compacted revisions.

@@ -2,8 +2,9 @@
 
 use bytes::Bytes;
 
-/// A store-wide revision. Every successful write takes the next one; revisions are strictly increasing and never
-/// reused. A stored object's `mod_revision` is what the API layer calls `metadata.resourceVersion`.
+/// A store-wide revision. Every successful write takes a new one, greater than every revision before it (the
+/// in-memory and SQLite backends count up by one; the contract only promises strictly increasing, never reused);
+/// failed writes take none. A stored object's `mod_revision` is what the API layer calls `metadata.resourceVersion`.
 pub type Revision = u64;
 
 /// One stored key with its value and the revisions that created and last modified it (etcd's `mvccpb.KeyValue`).
@@ -39,7 +40,9 @@ pub struct ListOptions {
     pub revision: ReadRevision,
     /// At most this many items; `None` returns everything.
     pub limit: Option<usize>,
-    /// The token a previous page returned.
+    /// The token a previous page returned. It only continues the list of the same prefix
+    /// ([`Error::InvalidContinue`](crate::Error) otherwise), and fails with [`Error::Expired`](crate::Error) once
+    /// its snapshot is compacted.
     pub continue_token: Option<String>,
 }
 
@@ -50,7 +53,9 @@ pub struct ListResult {
     pub items: Vec<KeyValue>,
     /// The revision of the snapshot that was read (the list's `resourceVersion`).
     pub revision: Revision,
-    /// Set when more items follow; pass it back in [`ListOptions::continue_token`].
+    /// Set exactly when more items follow; pass it back in [`ListOptions::continue_token`]. Backends build it
+    /// with [`ContinueToken::after`](crate::ContinueToken::after) and read it with
+    /// [`ContinueToken::decode_for`](crate::ContinueToken::decode_for).
     pub continue_token: Option<String>,
     /// How many items follow this page in the same snapshot, when known (`remainingItemCount`).
     pub remaining: Option<u64>,
@@ -59,7 +64,8 @@ pub struct ListResult {
 /// The store's current and compacted revisions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Revisions {
-    /// The revision of the newest write (0 in an empty, new store).
+    /// The revision of the newest write (0 in a new in-memory store; a new store of another backend may start
+    /// higher).
     pub current: Revision,
     /// History up to and including this revision is gone: reads at it still work, reads or watches from older
     /// revisions fail with [`Error::Expired`](crate::Error).
@@ -113,7 +119,9 @@ pub enum WatchMessage {
 /// Options of [`Storage::watch`](crate::Storage::watch).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct WatchOptions {
-    /// When set, a watcher that has nothing to deliver for this long receives a [`WatchMessage::Progress`].
+    /// When set, a watcher that has received nothing for this long receives a [`WatchMessage::Progress`]. Writes
+    /// under other prefixes do not count as something received, so a quiet prefix of a busy store still learns
+    /// how far the store has advanced (for BOOKMARK events).
     pub progress_interval: Option<std::time::Duration>,
 }
 
