@@ -1,0 +1,10 @@
+//! The integration tests of kapi-storage-sqlite, in one binary.
+
+mod batching;
+mod common;
+mod compaction;
+mod crash;
+mod durability;
+mod files;
+mod full_disk;
+mod reads;
