@@ -27,6 +27,7 @@ mod types;
 mod watch;
 
 pub mod backend;
+pub mod cacher;
 pub mod compactor;
 #[cfg(feature = "conformance")]
 pub mod conformance;
