@@ -156,7 +156,7 @@ pub(crate) fn list(conn: &Connection, prefix: &str, options: &ListOptions) -> Re
     let (current, compacted) = schema::read_revisions(&tx).map_err(backend)?;
     let (revision, start) = match &options.continue_token {
         Some(token) => {
-            let token = ContinueToken::decode(token)?;
+            let token = ContinueToken::decode_for(token, prefix)?;
             (token.revision, token.start_key(prefix))
         }
         None => {

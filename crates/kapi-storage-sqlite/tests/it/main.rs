@@ -3,6 +3,7 @@
 mod batching;
 mod common;
 mod compaction;
+mod conformance;
 mod crash;
 mod durability;
 mod files;
