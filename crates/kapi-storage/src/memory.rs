@@ -204,11 +204,14 @@ impl Storage for MemoryStorage {
             None => {
                 let revision = match options.revision {
                     ReadRevision::Latest => state.revision,
-                    ReadRevision::AtLeast(min) => {
-                        state.check_readable(min.min(state.revision))?;
-                        state.check_readable(min.max(state.compacted))?;
-                        state.revision
+                    // The newest state is never older than a compacted revision, so only a future one fails.
+                    ReadRevision::AtLeast(min) if min > state.revision => {
+                        return Err(Error::RevisionTooLarge {
+                            requested: min,
+                            current: state.revision,
+                        })
                     }
+                    ReadRevision::AtLeast(_) => state.revision,
                     ReadRevision::Exact(revision) => revision,
                 };
                 (revision, prefix.to_owned())

@@ -27,6 +27,7 @@ pub enum ReadRevision {
     #[default]
     Latest,
     /// The newest state, which must be at least this revision; otherwise [`Error::RevisionTooLarge`](crate::Error).
+    /// A compacted revision is fine: the newest state is not older than it.
     AtLeast(Revision),
     /// Exactly the state at this revision: [`Error::Expired`](crate::Error) once it is compacted,
     /// [`Error::RevisionTooLarge`](crate::Error) if it lies in the future.
