@@ -1,10 +1,10 @@
 //! Compaction: what it keeps, what it expires, and its bounds.
 
 use super::{
-    support::{added, bytes, current_revision, err, events_through, expired_watch, modified, ok},
-    Stores,
+    support::{added, assert_stream_ends, bytes, current_revision, err, events_through, expired_watch, modified, ok},
+    Stores, PATIENCE,
 };
-use crate::{Error, ListOptions, ReadRevision, Revisions, WatchOptions};
+use crate::{Error, Event, ListOptions, ReadRevision, Revisions, WatchMessage, WatchOptions};
 
 /// Compacting keeps every key's current value and revisions, and writes go on as before.
 pub async fn compaction_keeps_current_values(stores: Stores) {
@@ -94,6 +94,19 @@ pub async fn compaction_expires_older_reads_and_watches(stores: Stores) {
         expired_watch(&**storage, "/x/", first.mod_revision).await,
         expired(first.mod_revision)
     );
+    // Asking for at least a compacted revision is asking for the newest state.
+    let at_least = ListOptions {
+        revision: ReadRevision::AtLeast(first.mod_revision),
+        ..ListOptions::default()
+    };
+    let newest = ok(
+        storage.list("/x/", &at_least).await,
+        "list at least a compacted revision",
+    );
+    assert_eq!(
+        (newest.revision, newest.items),
+        (third.mod_revision, vec![third.clone()])
+    );
     // The compacted revision itself and everything after it stay readable.
     assert_eq!(
         ok(storage.list("/x/", &at(second.mod_revision)).await, "list").items,
@@ -166,4 +179,51 @@ pub async fn live_watches_survive_compaction(stores: Stores) {
     }
     let kv = ok(storage.create("/live/after", bytes("x")).await, "create");
     assert_eq!(events_through(&mut stream, kv.mod_revision).await, vec![added(&kv)]);
+}
+
+/// A watcher whose reader fell behind a compaction either still gets every event or, once it needs compacted
+/// history, fails with [`Error::Expired`] and ends; it never skips an event silently.
+pub async fn a_watcher_behind_a_compaction_gets_every_event_or_expires(stores: Stores) {
+    let fixture = stores.fresh().await;
+    let storage = fixture.storage();
+    let mut stream = ok(
+        storage
+            .watch("/lag/", current_revision(&**storage).await, WatchOptions::default())
+            .await,
+        "watch",
+    );
+    // Far more events than a watch buffers, none of them read yet.
+    let mut expected: Vec<Event> = Vec::new();
+    for index in 0..600 {
+        expected.push(added(&ok(
+            storage.create(&format!("/lag/{index:03}"), bytes("x")).await,
+            "create",
+        )));
+    }
+    let compacted = expected[expected.len() - 1].revision();
+    ok(storage.compact(compacted).await, "compact");
+    let mut seen = 0;
+    loop {
+        let message = tokio::time::timeout(PATIENCE, stream.next()).await;
+        match message {
+            Ok(Some(Ok(WatchMessage::Event(event)))) => {
+                assert_eq!(Some(&event), expected.get(seen), "event {seen} of the lagging watch");
+                seen += 1;
+                if seen == expected.len() {
+                    return;
+                }
+            }
+            Ok(Some(Ok(WatchMessage::Progress { .. }))) => {}
+            Ok(Some(Err(error))) => {
+                assert!(
+                    matches!(error, Error::Expired { .. }),
+                    "a lagging watch may only expire, got {error:?} after {seen} events"
+                );
+                assert_stream_ends(&mut stream).await;
+                return;
+            }
+            Ok(None) => panic!("the lagging watch ended without an error after {seen} events"),
+            Err(_) => panic!("the lagging watch stalled after {seen} events"),
+        }
+    }
 }

@@ -171,6 +171,7 @@ macro_rules! storage_conformance_tests {
             compaction_expires_older_reads_and_watches,
             compaction_to_the_past_is_a_no_op_and_to_the_future_fails,
             live_watches_survive_compaction,
+            a_watcher_behind_a_compaction_gets_every_event_or_expires,
             // concurrency
             racing_compare_and_swap_has_one_winner_per_revision,
             racing_creates_have_one_winner,

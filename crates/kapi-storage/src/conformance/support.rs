@@ -75,7 +75,10 @@ pub(super) async fn events_through(stream: &mut WatchStream, last: Revision) -> 
 /// The error a watch that must fail delivers as its first message.
 pub(super) async fn first_error(stream: &mut WatchStream) -> crate::Error {
     match tokio::time::timeout(PATIENCE, stream.next()).await {
-        Ok(Some(Err(err))) => err,
+        Ok(Some(Err(err))) => {
+            assert_stream_ends(stream).await;
+            err
+        }
         Ok(Some(Ok(message))) => panic!("expected the watch to fail, got {message:?}"),
         Ok(None) => panic!("the watch ended without an error"),
         Err(_) => panic!("the watch neither failed nor ended within {PATIENCE:?}"),
@@ -127,5 +130,14 @@ pub(super) async fn expired_watch(storage: &dyn Storage, prefix: &str, after: Re
     match storage.watch(prefix, after, crate::WatchOptions::default()).await {
         Err(err) => err,
         Ok(mut stream) => first_error(&mut stream).await,
+    }
+}
+
+/// Asserts that a watch that failed ends: nothing follows its error.
+pub(super) async fn assert_stream_ends(stream: &mut WatchStream) {
+    match tokio::time::timeout(PATIENCE, stream.next()).await {
+        Ok(None) => {}
+        Ok(Some(message)) => panic!("a watch must end after its error, got {message:?}"),
+        Err(_) => panic!("a failed watch did not end within {PATIENCE:?}"),
     }
 }
