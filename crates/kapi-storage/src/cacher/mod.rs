@@ -519,7 +519,7 @@ impl<T: Send + Sync + 'static> Cacher<T> {
     /// from storage, with the same filtering and pagination.
     pub async fn list(&self, prefix: &str, options: &CacheListOptions<T>) -> Result<CacheList<T>> {
         if let Some(token) = &options.continue_token {
-            let decoded = ContinueToken::decode(token)?;
+            let decoded = ContinueToken::decode_for(token, prefix)?;
             if self.covers(prefix) {
                 let start = decoded.start_key(prefix);
                 if let Some(page) = self.page_from_memory(prefix, &start, Some(decoded.revision), options) {
@@ -546,7 +546,12 @@ impl<T: Send + Sync + 'static> Cacher<T> {
         }
         let fresh = match options.revision {
             ListRevision::Any | ListRevision::Exact(_) => true,
-            ListRevision::NotOlderThan(revision) => self.wait_for(Freshness::NotOlderThan(revision)).await?,
+            ListRevision::NotOlderThan(revision) => match self.wait_fresh(revision).await {
+                Ok(()) => true,
+                // A cache that went back to listing cannot answer; storage can.
+                Err(_) if !self.is_ready() => false,
+                Err(err) => return Err(err),
+            },
             ListRevision::Latest => self.wait_for(Freshness::Latest).await?,
         };
         if fresh {

@@ -262,10 +262,20 @@ async fn narrowed_prefix_filter_limit_and_remaining() {
     let names = |list: &CacheList<Value>| list.items.iter().map(|i| i.kv.key.clone()).collect::<Vec<_>>();
     assert_eq!(names(&first), [key("a", "1"), key("a", "3")]);
     assert_eq!(first.remaining, Some(1), "counts matching items only");
-    options.continue_token = first.continue_token;
+    options.continue_token = first.continue_token.clone();
     let second = cacher.list(&namespace, &options).await.expect("list");
     assert_eq!(names(&second), [key("a", "4")]);
     assert_eq!((second.remaining, second.continue_token), (Some(0), None));
+    // A token continues only the list it came from.
+    let foreign = CacheListOptions {
+        continue_token: first.continue_token.clone(),
+        ..CacheListOptions::default()
+    };
+    let err = cacher
+        .list(&format!("{PREFIX}b/"), &foreign)
+        .await
+        .expect_err("another list");
+    assert!(matches!(err, Error::InvalidContinue { .. }), "{err:?}");
 
     // The same through storage (an exact revision the cache never saw) pages the same way.
     let old = cacher.revision() - 1;
