@@ -212,7 +212,7 @@ impl<T> CacheState<T> {
     fn evict(&mut self) {
         let now = Instant::now();
         while let Some(oldest) = self.events.front() {
-            let too_many = self.events.len() > self.limits.max_events;
+            let too_many = self.events.len() > self.limits.max_events.max(1);
             let too_old =
                 self.events.len() > self.limits.min_events && now.duration_since(oldest.recorded) > self.limits.max_age;
             if !(too_many || too_old) {
