@@ -12,6 +12,7 @@ use std::{
 use bytes::Bytes;
 use kapi_bench::{memory_mib, rate, Latencies};
 use kapi_storage::{memory::MemoryStorage, Storage};
+use kapi_storage_sqlite::{SqliteConfig, SqliteStorage};
 
 const VALUE_SIZE: usize = 1024;
 
@@ -49,7 +50,10 @@ async fn creates(
                 for i in 0..per_writer {
                     let key = format!("/registry/bench/{run}/w{writer:03}-{i:07}");
                     let began = Instant::now();
-                    storage.create(&key, Bytes::copy_from_slice(&value)).await.expect("create");
+                    storage
+                        .create(&key, Bytes::copy_from_slice(&value))
+                        .await
+                        .expect("create");
                     latencies.record(began.elapsed());
                 }
                 latencies
@@ -63,13 +67,24 @@ async fn creates(
     (writers * per_writer, start.elapsed(), latencies)
 }
 
-async fn bench_creates(name: &str, storage: Arc<dyn Storage>, total: usize) {
+/// Reports the number of commits so far, for backends that group writes into commits.
+type CommitCounter<'a> = Option<&'a dyn Fn() -> u64>;
+
+async fn bench_creates(name: &str, storage: Arc<dyn Storage>, total: usize, commits: CommitCounter<'_>) {
     for writers in [1, 16, 64] {
         let per_writer = (total / writers).max(1);
+        let commits_before = commits.map(|commits_so_far| commits_so_far());
         let (count, elapsed, mut latencies) =
             creates(Arc::clone(&storage), &format!("c{writers}"), writers, per_writer).await;
+        let batching = match (commits, commits_before) {
+            (Some(commits_so_far), Some(before)) => {
+                let committed = commits_so_far().saturating_sub(before).max(1);
+                format!("  {:.1} writes/commit", count as f64 / committed as f64)
+            }
+            _ => String::new(),
+        };
         println!(
-            "{name:<8} create  {writers:>3} writers {count:>7} ops {}  {}",
+            "{name:<8} create  {writers:>3} writers {count:>7} ops {}  {}{batching}",
             rate(count, elapsed),
             latencies.summary()
         );
@@ -94,8 +109,8 @@ async fn bench_gets(name: &str, storage: Arc<dyn Storage>, keys: usize, gets: us
     );
 }
 
-async fn bench_backend(name: &str, storage: Arc<dyn Storage>) {
-    bench_creates(name, Arc::clone(&storage), scaled(64_000)).await;
+async fn bench_backend(name: &str, storage: Arc<dyn Storage>, commits: CommitCounter<'_>) {
+    bench_creates(name, Arc::clone(&storage), scaled(64_000), commits).await;
     bench_gets(name, storage, scaled(10_000), scaled(50_000)).await;
 }
 
@@ -103,7 +118,12 @@ async fn bench_backend(name: &str, storage: Arc<dyn Storage>) {
 async fn main() {
     // `cargo bench` passes `--bench`; no other arguments are understood.
     println!("kapi storage benchmarks ({VALUE_SIZE} B values, scale {})", scale());
-    bench_backend("memory", Arc::new(MemoryStorage::new())).await;
+    bench_backend("memory", Arc::new(MemoryStorage::new()), None).await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let sqlite = SqliteStorage::open(dir.path().join("kapi.db"), SqliteConfig::default()).expect("open sqlite");
+    let commits = || sqlite.stats().commits;
+    bench_backend("sqlite", Arc::new(sqlite.clone()), Some(&commits)).await;
+    sqlite.close().await.expect("close sqlite");
     if let Some((rss, peak)) = memory_mib() {
         println!("process  memory  rss {rss:.1} MiB, peak {peak:.1} MiB");
     }
