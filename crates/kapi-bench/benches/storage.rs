@@ -11,7 +11,11 @@ use std::{
 
 use bytes::Bytes;
 use kapi_bench::{memory_mib, rate, Latencies};
-use kapi_storage::{memory::MemoryStorage, Storage};
+use kapi_storage::{
+    cacher::{CacheListOptions, CacheWatchOptions, Cacher, CacherConfig, ListRevision, WatchItem, WatchStart},
+    memory::MemoryStorage,
+    Storage,
+};
 use kapi_storage_sqlite::{SqliteConfig, SqliteStorage};
 
 const VALUE_SIZE: usize = 1024;
@@ -111,7 +115,96 @@ async fn bench_gets(name: &str, storage: Arc<dyn Storage>, keys: usize, gets: us
 
 async fn bench_backend(name: &str, storage: Arc<dyn Storage>, commits: CommitCounter<'_>) {
     bench_creates(name, Arc::clone(&storage), scaled(64_000), commits).await;
-    bench_gets(name, storage, scaled(10_000), scaled(50_000)).await;
+    bench_gets(name, Arc::clone(&storage), scaled(10_000), scaled(50_000)).await;
+    bench_cache_list(name, Arc::clone(&storage), scaled(10_000), scaled(200)).await;
+    bench_fan_out(name, storage, 1_000, scaled(200)).await;
+}
+
+/// Lists `keys` objects from a watch cache over `storage`, `rounds` times.
+async fn bench_cache_list(name: &str, storage: Arc<dyn Storage>, keys: usize, rounds: usize) {
+    let prefix = "/registry/bench/cache-list/";
+    for i in 0..keys {
+        storage
+            .create(&format!("{prefix}obj-{i:06}"), value())
+            .await
+            .expect("create");
+    }
+    let cacher = Cacher::spawn(storage, CacherConfig::new(prefix, |_| ()));
+    assert!(cacher.wait_ready(Duration::from_secs(30)).await, "cache ready");
+    let options = CacheListOptions {
+        revision: ListRevision::Any,
+        ..CacheListOptions::default()
+    };
+    let mut latencies = Latencies::default();
+    for _ in 0..rounds {
+        let began = Instant::now();
+        let list = cacher.list(prefix, &options).await.expect("list");
+        latencies.record(began.elapsed());
+        assert_eq!(list.items.len(), keys);
+    }
+    println!(
+        "{name:<8} cache   list of {keys} items, {rounds} rounds   {}",
+        latencies.summary()
+    );
+}
+
+/// `watchers` cache watchers each receive `events` writes; latency is from the start of the write to delivery.
+async fn bench_fan_out(name: &str, storage: Arc<dyn Storage>, watchers: usize, events: usize) {
+    let prefix = "/registry/bench/fan-out/";
+    let base = Instant::now();
+    // Each value starts with the nanoseconds (since `base`) at which its write began.
+    let decode = |kv: &kapi_storage::KeyValue| {
+        kv.value
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+    };
+    let cacher = Cacher::spawn(Arc::clone(&storage), CacherConfig::new(prefix, decode));
+    assert!(cacher.wait_ready(Duration::from_secs(30)).await, "cache ready");
+    let mut tasks = Vec::with_capacity(watchers);
+    for _ in 0..watchers {
+        let mut watch = cacher
+            .watch(prefix, CacheWatchOptions::new(WatchStart::Now))
+            .await
+            .expect("watch");
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Latencies::default();
+            let mut seen = 0;
+            while seen < events {
+                match watch.next().await {
+                    Some(Ok(WatchItem::Event { object, .. })) => {
+                        let now = base.elapsed().as_nanos() as u64;
+                        latencies.record(Duration::from_nanos(now.saturating_sub(*object.object)));
+                        seen += 1;
+                    }
+                    Some(Ok(_)) => {}
+                    other => panic!("watch ended early: {other:?}"),
+                }
+            }
+            latencies
+        }));
+    }
+    let start = Instant::now();
+    for i in 0..events {
+        let mut payload = vec![b'x'; VALUE_SIZE];
+        payload[..8].copy_from_slice(&(base.elapsed().as_nanos() as u64).to_le_bytes());
+        storage
+            .create(&format!("{prefix}obj-{i:06}"), Bytes::from(payload))
+            .await
+            .expect("create");
+        // Paced writes: the figure is delivery latency, not queueing behind a burst.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let mut latencies = Latencies::default();
+    for task in tasks {
+        latencies.merge(task.await.expect("watcher task"));
+    }
+    let deliveries = watchers * events;
+    println!(
+        "{name:<8} fan-out {watchers} watchers x {events} events {}  {}",
+        rate(deliveries, start.elapsed()),
+        latencies.summary()
+    );
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
