@@ -162,11 +162,14 @@ pub(crate) fn list(conn: &Connection, prefix: &str, options: &ListOptions) -> Re
         None => {
             let revision = match options.revision {
                 ReadRevision::Latest => current,
-                ReadRevision::AtLeast(min) => {
-                    check_readable(min.min(current), current, compacted)?;
-                    check_readable(min.max(compacted), current, compacted)?;
-                    current
+                // The newest state is never older than a compacted revision, so only a future one fails.
+                ReadRevision::AtLeast(min) if min > current => {
+                    return Err(Error::RevisionTooLarge {
+                        requested: min,
+                        current,
+                    })
                 }
+                ReadRevision::AtLeast(_) => current,
                 ReadRevision::Exact(revision) => revision,
             };
             (revision, prefix.to_owned())
