@@ -23,10 +23,13 @@ mod gofmt;
 
 pub mod field;
 pub mod gvk;
+pub mod selector;
 pub mod status;
+pub mod validation;
 
 pub use crate::{
     field::{BadValue, FieldError, FieldErrorType, FieldErrors, FieldPath},
     gvk::{GroupKind, GroupResource, GroupVersion, GroupVersionKind, GroupVersionResource},
+    selector::{FieldSelector, LabelSelector, SelectorError},
     status::{ApiError, Status, StatusCause, StatusDetails},
 };
