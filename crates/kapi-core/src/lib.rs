@@ -23,6 +23,9 @@ mod gofmt;
 
 pub mod field;
 pub mod gvk;
+pub mod meta;
+pub mod request_info;
+pub mod resource_version;
 pub mod selector;
 pub mod status;
 pub mod validation;
@@ -30,6 +33,7 @@ pub mod validation;
 pub use crate::{
     field::{BadValue, FieldError, FieldErrorType, FieldErrors, FieldPath},
     gvk::{GroupKind, GroupResource, GroupVersion, GroupVersionKind, GroupVersionResource},
+    request_info::RequestInfo,
     selector::{FieldSelector, LabelSelector, SelectorError},
     status::{ApiError, Status, StatusCause, StatusDetails},
 };
