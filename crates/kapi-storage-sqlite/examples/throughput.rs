@@ -95,6 +95,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     println!("1000 sequential gets: {:?}", started.elapsed());
 
+    // Supersede every key once, then time the compaction of all that history.
+    let started = Instant::now();
+    let tasks: Vec<_> = listed
+        .items
+        .chunks(listed.items.len().div_ceil(writers).max(1))
+        .map(|chunk| {
+            let store = Arc::clone(&store);
+            let value = value.clone();
+            let chunk = chunk.to_vec();
+            tokio::spawn(async move {
+                for kv in chunk {
+                    store.update(&kv.key, kv.mod_revision, value.clone()).await.map(drop)?;
+                }
+                Ok::<_, kapi_storage::Error>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await??;
+    }
+    println!("{} durable updates: {:?}", listed.items.len(), started.elapsed());
+    let current = store.revisions().await?.current;
+    let started = Instant::now();
+    store.compact(current).await?;
+    println!(
+        "compaction of {} superseded rows: {:?}",
+        listed.items.len(),
+        started.elapsed()
+    );
+
     store.close().await?;
     drop(store);
     for suffix in ["", "-wal", "-shm"] {

@@ -56,6 +56,20 @@ pub(crate) struct Writer {
     revision: Revision,
     compacted: Revision,
     batch_limit: usize,
+    /// The compaction under way, done in slices between write batches.
+    compaction: Option<Compaction>,
+}
+
+/// How many revisions of history one compaction transaction covers.
+const COMPACTION_SLICE: Revision = 8_192;
+/// How many free pages one step of a compaction returns to the file system.
+const VACUUM_SLICE: usize = 4_096;
+
+struct Compaction {
+    target: Revision,
+    /// The history is deleted; free pages are being returned.
+    vacuuming: bool,
+    replies: Vec<oneshot::Sender<Result<()>>>,
 }
 
 /// Why a batch was abandoned (as opposed to a write failing its own checks).
@@ -63,7 +77,9 @@ pub(crate) struct Writer {
 enum Abort {
     #[error(transparent)]
     Sqlite(#[from] rusqlite::Error),
-    #[error("the stored revision moved from {expected} to {found}: another process writes this database")]
+    #[error(
+        "the stored revision moved from {expected} to {found}: another writer (process or store) uses this database"
+    )]
     ForeignWriter { expected: Revision, found: Revision },
 }
 
@@ -81,6 +97,7 @@ impl Writer {
             revision,
             compacted,
             batch_limit: batch_limit.max(1),
+            compaction: None,
         }
     }
 
@@ -90,7 +107,17 @@ impl Writer {
         let mut outcomes: Vec<Result<Event>> = Vec::with_capacity(self.batch_limit);
         let mut pending: Option<Command> = None;
         loop {
-            let Some(command) = pending.take().or_else(|| commands.blocking_recv()) else {
+            let command = match pending.take() {
+                Some(command) => Some(command),
+                // While a compaction runs, only look for work, so that the compaction proceeds when there is none.
+                None if self.compaction.is_some() => commands.try_recv().ok(),
+                None => commands.blocking_recv(),
+            };
+            let Some(command) = command else {
+                if self.compaction.is_some() {
+                    self.compaction_step();
+                    continue;
+                }
                 break;
             };
             match command {
@@ -109,41 +136,57 @@ impl Writer {
                     }
                     self.commit_batch(&mut batch, &mut outcomes);
                 }
-                Command::Compact { revision, reply } => {
-                    let _ = reply.send(self.compact(revision));
-                }
+                Command::Compact { revision, reply } => self.request_compaction(revision, reply),
                 Command::SetMaxSize { bytes, reply } => {
                     let _ = reply.send(set_max_size(&self.conn, bytes).map_err(Error::backend));
                 }
                 Command::Close { reply } => {
-                    // Writes queued before the close are still answered.
-                    while let Ok(command) = commands.try_recv() {
-                        match command {
-                            Command::Write(request) => {
-                                batch.push(request);
-                                if batch.len() >= self.batch_limit {
-                                    self.commit_batch(&mut batch, &mut outcomes);
-                                }
-                            }
-                            Command::Compact { reply, .. } | Command::SetMaxSize { reply, .. } => {
-                                let _ = reply.send(Err(Error::Closed));
-                            }
-                            Command::Close { reply } => {
-                                let _ = reply.send(Ok(()));
-                            }
-                        }
-                    }
-                    if !batch.is_empty() {
-                        self.commit_batch(&mut batch, &mut outcomes);
-                    }
-                    commands.close();
+                    self.close(&mut commands, &mut batch, &mut outcomes);
                     let _ = reply.send(self.checkpoint(true).map(drop).map_err(Error::backend));
                     return;
                 }
             }
+            // One slice of a running compaction per batch: writes keep flowing during a long compaction.
+            if self.compaction.is_some() {
+                self.compaction_step();
+            }
         }
-        if let Err(err) = self.checkpoint(true) {
+        // Every handle is gone (dropped without close): do not keep the dropping thread waiting on readers.
+        if let Err(err) = self.checkpoint(false) {
             tracing::warn!(%err, "final WAL checkpoint failed");
+        }
+    }
+
+    /// Answers everything queued before a close: writes are committed, a running compaction is finished, other
+    /// requests fail with [`Error::Closed`].
+    fn close(
+        &mut self,
+        commands: &mut mpsc::Receiver<Command>,
+        batch: &mut Vec<WriteRequest>,
+        outcomes: &mut Vec<Result<Event>>,
+    ) {
+        commands.close();
+        while let Ok(command) = commands.try_recv() {
+            match command {
+                Command::Write(request) => {
+                    batch.push(request);
+                    if batch.len() >= self.batch_limit {
+                        self.commit_batch(batch, outcomes);
+                    }
+                }
+                Command::Compact { reply, .. } | Command::SetMaxSize { reply, .. } => {
+                    let _ = reply.send(Err(Error::Closed));
+                }
+                Command::Close { reply } => {
+                    let _ = reply.send(Ok(()));
+                }
+            }
+        }
+        if !batch.is_empty() {
+            self.commit_batch(batch, outcomes);
+        }
+        while self.compaction.is_some() {
+            self.compaction_step();
         }
     }
 
@@ -184,30 +227,86 @@ impl Writer {
         }
     }
 
-    fn compact(&mut self, revision: Revision) -> Result<()> {
+    fn request_compaction(&mut self, revision: Revision, reply: oneshot::Sender<Result<()>>) {
         if revision > self.revision {
-            return Err(Error::RevisionTooLarge {
+            let _ = reply.send(Err(Error::RevisionTooLarge {
                 requested: revision,
                 current: self.revision,
-            });
+            }));
+            return;
         }
         if revision <= self.compacted {
-            return Ok(());
+            let _ = reply.send(Ok(()));
+            return;
         }
-        let deleted = compact_log(&mut self.conn, self.compacted, revision).map_err(Error::backend)?;
-        self.compacted = revision;
-        self.shared.compacted.store(revision, Ordering::Release);
-        self.shared.stats.compactions.fetch_add(1, Ordering::Relaxed);
-        self.shared.hub.truncate_through(revision);
-        tracing::debug!(revision, deleted, "compacted storage log");
+        match &mut self.compaction {
+            Some(running) => {
+                if revision > running.target {
+                    running.target = revision;
+                    running.vacuuming = false;
+                }
+                running.replies.push(reply);
+            }
+            None => {
+                self.compaction = Some(Compaction {
+                    target: revision,
+                    vacuuming: false,
+                    replies: vec![reply],
+                })
+            }
+        }
+    }
+
+    /// Does one bounded slice of the running compaction: deletes the history of up to [`COMPACTION_SLICE`]
+    /// revisions in one transaction (the compacted revision advances with each), then gives free pages back
+    /// [`VACUUM_SLICE`] at a time, then checkpoints and answers the callers.
+    fn compaction_step(&mut self) {
+        let Some(running) = &mut self.compaction else {
+            return;
+        };
+        if !running.vacuuming {
+            let end = running.target.min(self.compacted.saturating_add(COMPACTION_SLICE));
+            match compact_log(&mut self.conn, self.compacted, end) {
+                Ok(deleted) => {
+                    tracing::debug!(revision = end, deleted, "compacted storage log");
+                    self.compacted = end;
+                    self.shared.compacted.store(end, Ordering::Release);
+                    self.shared.hub.truncate_through(end);
+                    running.vacuuming = end == running.target;
+                }
+                Err(err) => {
+                    tracing::warn!(%err, revision = end, "compaction failed");
+                    let message = err.to_string();
+                    for reply in running.replies.drain(..) {
+                        let _ = reply.send(Err(Error::Backend {
+                            message: message.clone(),
+                        }));
+                    }
+                    self.compaction = None;
+                }
+            }
+            return;
+        }
         // Giving space back is best effort: the compaction itself is committed.
-        if let Err(err) = release_free_pages(&self.conn) {
-            tracing::warn!(%err, "incremental vacuum after compaction failed");
+        let done = match release_free_pages(&self.conn, VACUUM_SLICE) {
+            Ok(released) => released < VACUUM_SLICE,
+            Err(err) => {
+                tracing::warn!(%err, "incremental vacuum after compaction failed");
+                true
+            }
+        };
+        if !done {
+            return;
         }
+        let replies = std::mem::take(&mut running.replies);
+        self.compaction = None;
         if let Err(err) = self.checkpoint(false) {
             tracing::warn!(%err, "WAL checkpoint after compaction failed");
         }
-        Ok(())
+        self.shared.stats.compactions.fetch_add(1, Ordering::Relaxed);
+        for reply in replies {
+            let _ = reply.send(Ok(()));
+        }
     }
 
     /// Copies the WAL into the database and truncates it to zero bytes. When readers still use the WAL this
@@ -411,13 +510,17 @@ fn compact_log(conn: &mut Connection, previous: Revision, revision: Revision) ->
     Ok(superseded + tombstones)
 }
 
-/// Gives the free pages back to the file system. The pragma frees one page per step (each step yields a row), so
-/// it must be stepped to the end.
-fn release_free_pages(conn: &Connection) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached("PRAGMA incremental_vacuum")?;
+/// Gives up to `pages` free pages back to the file system; returns how many it gave. The pragma frees one page per
+/// step (each step yields a row), so it is stepped to the end.
+fn release_free_pages(conn: &Connection, pages: usize) -> rusqlite::Result<usize> {
+    // Pragma arguments cannot be bound parameters.
+    let mut stmt = conn.prepare_cached(&format!("PRAGMA incremental_vacuum({pages})"))?;
     let mut rows = stmt.query([])?;
-    while rows.next()?.is_some() {}
-    Ok(())
+    let mut released = 0;
+    while rows.next()?.is_some() {
+        released += 1;
+    }
+    Ok(released)
 }
 
 /// Limits the database to `bytes` (rounded down to whole pages; never below its current size), or lifts the

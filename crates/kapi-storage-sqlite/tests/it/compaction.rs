@@ -146,3 +146,54 @@ async fn repeated_compactions_only_visit_new_history() {
     }
     store.close().await.expect("close");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_compaction_runs_in_slices_while_writes_continue() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = db_path(dir.path());
+    let store = open(dir.path());
+    const WRITERS: usize = 64;
+    const KEYS: usize = 140;
+    // Two revisions per key: more history than one compaction slice covers.
+    let tasks: Vec<_> = (0..WRITERS)
+        .map(|writer| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                for i in 0..KEYS {
+                    let key = format!("/long/w{writer:02}-{i:03}");
+                    let created = store.create(&key, value("v1")).await.expect("create");
+                    store
+                        .update(&key, created.mod_revision, value("v2"))
+                        .await
+                        .expect("update");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("writer");
+    }
+    let target = store.revisions().await.expect("revisions").current;
+    assert_eq!(target, (2 * WRITERS * KEYS) as u64);
+
+    let compaction = tokio::spawn({
+        let store = store.clone();
+        async move { store.compact(target).await }
+    });
+    let mut written = 0;
+    while !compaction.is_finished() || written == 0 {
+        store
+            .create(&format!("/during/{written}"), value("x"))
+            .await
+            .expect("write during compaction");
+        written += 1;
+    }
+    compaction.await.expect("compaction task").expect("compact");
+    let revisions = store.revisions().await.expect("revisions");
+    assert_eq!(revisions.compacted, target);
+    assert_eq!(revisions.current, target + written);
+    assert_eq!(log_rows(&path), (WRITERS * KEYS) as u64 + written, "one row per key");
+    assert_eq!(store.stats().compactions, 1);
+    assert_eq!(store.count("/long/").await.expect("count"), (WRITERS * KEYS) as u64);
+    store.close().await.expect("close");
+}

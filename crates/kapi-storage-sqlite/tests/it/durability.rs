@@ -155,3 +155,24 @@ async fn a_watcher_far_behind_the_hub_reads_the_log_without_gaps() {
     }
     store.close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_second_writer_on_the_same_file_is_detected_not_silently_merged() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = open(dir.path());
+    let second = open(dir.path());
+    first.create("/k/1", value("first")).await.expect("create");
+    // The second store's idea of the current revision is stale: it must refuse rather than reuse revision 1.
+    let err = second
+        .create("/k/2", value("second"))
+        .await
+        .expect_err("stale writer refused");
+    assert!(
+        matches!(&err, kapi_storage::Error::Backend { message } if message.contains("another writer")),
+        "{err:?}"
+    );
+    assert_eq!(first.revisions().await.expect("revisions").current, 1);
+    assert_eq!(first.get("/k/2").await.expect("get"), None);
+    second.close().await.expect("close");
+    first.close().await.expect("close");
+}

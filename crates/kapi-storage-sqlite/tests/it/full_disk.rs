@@ -2,7 +2,7 @@
 //! again once space is freed.
 
 use bytes::Bytes;
-use kapi_storage::{Error, ListOptions, Storage};
+use kapi_storage::{Error, ListOptions, Storage, WatchMessage, WatchOptions};
 use kapi_storage_sqlite::{SqliteConfig, SqliteStorage};
 
 use crate::common::db_path;
@@ -48,6 +48,11 @@ async fn a_full_disk_fails_writes_keeps_reads_and_recovers() {
                 .mod_revision,
         );
     }
+    // A watcher must never see a write whose commit failed.
+    let mut watch = store
+        .watch("/full/another", 0, WatchOptions::default())
+        .await
+        .expect("watch");
     let mut round = 0;
     let err = fill(&store, &mut revisions, &mut round).await;
     assert!(
@@ -80,6 +85,10 @@ async fn a_full_disk_fails_writes_keeps_reads_and_recovers() {
         .await
         .expect("write after compaction");
     assert_eq!(kv.mod_revision, at_full + 1);
+    match tokio::time::timeout(std::time::Duration::from_secs(10), watch.next()).await {
+        Ok(Some(Ok(WatchMessage::Event(event)))) => assert_eq!(event.kv, kv, "the failed create was never seen"),
+        other => panic!("expected the create's event, got {other:?}"),
+    }
 
     // Raising the cap makes room as well.
     let err = fill(&store, &mut revisions, &mut round).await;
