@@ -26,13 +26,23 @@
 //! One thread owns the only read-write connection. Writes queue up on a channel; the thread takes all waiting
 //! writes (at most [`SqliteConfig::batch_limit`]), evaluates them in order inside one transaction, so that later
 //! writes see earlier ones, gives each successful one the next revision and commits once. Then it publishes the
-//! events to the [`EventHub`](kapi_storage::backend::EventHub) in revision order and answers the callers. Under
-//! load a commit carries many writes (group commit); [`SqliteStorage::stats`] counts them. A write that fails its
-//! own check (exists, conflict, not found) takes no revision; a commit that fails (I/O error, full disk) fails
-//! every write of its batch with [`Error::Backend`] and publishes nothing, and reads keep working.
+//! events to the [`EventHub`] in revision order and answers the callers. Under load a commit carries many writes
+//! (group commit); [`SqliteStorage::stats`] counts them. A write that fails its own check (exists, conflict, not
+//! found) takes no revision; a commit that fails (I/O error, full disk) fails every write of its batch with
+//! [`Error::Backend`] and publishes nothing, and reads keep working.
+//!
+//! [`Storage::compact`] runs on the writer thread too, in slices of a few thousand revisions per transaction
+//! between write batches, so a large compaction delays writes by one slice at a time, not by all of it.
 //!
 //! Reads use a small pool of read-only connections on blocking threads. In WAL mode they never wait for the
-//! writer, and every list page reads one snapshot.
+//! writer, and every list page reads one snapshot. Watches are served by the event hub (recent events, kept in
+//! memory) and, for a watcher behind it, by reading the log.
+//!
+//! One store is written by one [`SqliteStorage`]: a second one on the same file (in this process or another)
+//! notices that the stored revision moved and fails its writes with [`Error::Backend`] rather than reuse
+//! revisions.
+//!
+//! [`EventHub`]: kapi_storage::backend::EventHub
 //!
 //! # Durability
 //!
