@@ -95,7 +95,7 @@ fn run_and_kill_child(dir: &Path, path: &Path, round: usize) -> Vec<Ack> {
     });
     // Kill after a random number of acknowledgements (sometimes before the first one), i.e. at a random moment
     // of the writers' life.
-    let kill_after = random_below(700) as usize;
+    let kill_after = random_below(1200) as usize;
     let mut acks = Vec::new();
     let mut ready = false;
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -228,7 +228,7 @@ fn run_child(path: &Path, round: usize) {
 }
 
 async fn child_writer(store: SqliteStorage, round: usize, writer: usize) {
-    let value = Bytes::from(vec![b'v'; 256]);
+    let value = Bytes::from(vec![b'v'; 1024]);
     // A key every round updates, so writes to data of earlier runs are checked too.
     let shared = format!("/shared/w{writer:02}");
     for i in 0.. {
