@@ -366,12 +366,7 @@ impl Storage for SqliteStorage {
     }
 
     async fn delete(&self, key: &str, expected: Option<Revision>) -> Result<Deleted> {
-        let event = self.write(key, WriteOp::Delete { expected }).await?;
-        let revision = event.revision();
-        let prev_kv = event
-            .prev_kv
-            .ok_or_else(|| Error::backend("delete without previous value"))?;
-        Ok(Deleted { prev_kv, revision })
+        Deleted::try_from(self.write(key, WriteOp::Delete { expected }).await?)
     }
 
     async fn list(&self, prefix: &str, options: &ListOptions) -> Result<ListResult> {

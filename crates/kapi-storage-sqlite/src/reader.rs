@@ -204,19 +204,13 @@ pub(crate) fn list(conn: &Connection, prefix: &str, options: &ListOptions) -> Re
         .map_err(backend)?,
         _ => 0,
     };
-    let continue_token = (remaining > 0)
-        .then(|| {
-            items
-                .last()
-                .map(|last| ContinueToken::after(prefix, &last.key, revision).encode())
-        })
-        .flatten();
-    Ok(ListResult {
+    Ok(ListResult::page(
+        prefix,
         items,
         revision,
-        continue_token,
-        remaining: Some(remaining).filter(|_| options.limit.is_some()),
-    })
+        remaining,
+        options.limit.is_some(),
+    ))
 }
 
 /// Up to `limit` events after `after`, in revision order, rebuilt from the log (a deletion's value and every

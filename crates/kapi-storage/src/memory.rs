@@ -187,11 +187,7 @@ impl Storage for MemoryStorage {
             }),
             Some(_) => Ok((EventKind::Deleted, None)),
         })?;
-        let revision = event.revision();
-        let prev_kv = event
-            .prev_kv
-            .ok_or_else(|| Error::backend("delete without previous value"))?;
-        Ok(Deleted { prev_kv, revision })
+        Deleted::try_from(event)
     }
 
     async fn list(&self, prefix: &str, options: &ListOptions) -> Result<ListResult> {
@@ -235,19 +231,13 @@ impl Storage for MemoryStorage {
                 remaining += 1;
             }
         }
-        let continue_token = (remaining > 0)
-            .then(|| {
-                items
-                    .last()
-                    .map(|last| ContinueToken::after(prefix, &last.key, revision).encode())
-            })
-            .flatten();
-        Ok(ListResult {
+        Ok(ListResult::page(
+            prefix,
             items,
             revision,
-            continue_token,
-            remaining: Some(remaining).filter(|_| options.limit.is_some()),
-        })
+            remaining,
+            options.limit.is_some(),
+        ))
     }
 
     async fn count(&self, prefix: &str) -> Result<u64> {

@@ -62,6 +62,24 @@ pub struct ListResult {
     pub remaining: Option<u64>,
 }
 
+impl ListResult {
+    /// Assembles a page of a list of `prefix` read at `revision`: `remaining` items matched after `items`; the
+    /// continue token is set exactly when some did, and the remaining count is reported when the list was
+    /// `limited`.
+    pub fn page(prefix: &str, items: Vec<KeyValue>, revision: Revision, remaining: u64, limited: bool) -> Self {
+        let continue_token = items
+            .last()
+            .filter(|_| remaining > 0)
+            .map(|last| crate::ContinueToken::after(prefix, &last.key, revision).encode());
+        Self {
+            items,
+            revision,
+            continue_token,
+            remaining: limited.then_some(remaining),
+        }
+    }
+}
+
 /// The store's current and compacted revisions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Revisions {
@@ -133,4 +151,17 @@ pub struct Deleted {
     pub prev_kv: KeyValue,
     /// The revision of the delete.
     pub revision: Revision,
+}
+
+impl TryFrom<Event> for Deleted {
+    type Error = crate::Error;
+
+    /// The outcome of a delete from its event; fails for an event without a previous value (not a delete).
+    fn try_from(event: Event) -> crate::Result<Self> {
+        let revision = event.revision();
+        let prev_kv = event
+            .prev_kv
+            .ok_or_else(|| crate::Error::backend("delete without previous value"))?;
+        Ok(Self { prev_kv, revision })
+    }
 }
