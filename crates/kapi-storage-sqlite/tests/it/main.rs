@@ -1,6 +1,7 @@
 //! The integration tests of kapi-storage-sqlite, in one binary.
 
 mod batching;
+mod cacher;
 mod common;
 mod compaction;
 mod conformance;
