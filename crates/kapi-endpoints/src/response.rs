@@ -1,0 +1,138 @@
+//! Writing responses: objects in the negotiated encoding, metav1.Status errors, `Warning` headers and the
+//! plain-text 404 of non-API paths.
+
+use axum::{
+    body::Body,
+    http::{header, HeaderValue, StatusCode},
+    response::Response,
+};
+use kapi_core::ApiError;
+use serde_json::{Map, Value};
+
+use crate::negotiate::Encoding;
+
+fn status_code(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn with_content_type(mut response: Response, content_type: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+/// A JSON body with `content_type`.
+pub fn json_with_type(code: u16, value: &Value, content_type: &str) -> Response {
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status_code(code);
+    with_content_type(response, content_type)
+}
+
+/// A body in `encoding` with its Content-Type.
+pub fn encoded(code: u16, value: &Value, encoding: Encoding) -> Response {
+    match encoding {
+        Encoding::Json => json_with_type(code, value, encoding.content_type()),
+        Encoding::Yaml => {
+            let mut response = Response::new(Body::from(to_yaml(value)));
+            *response.status_mut() = status_code(code);
+            with_content_type(response, encoding.content_type())
+        }
+    }
+}
+
+/// A metav1.Status error response (JSON), with `Retry-After` when the error carries one.
+pub fn error(error: &ApiError) -> Response {
+    let mut response = json_with_type(error.code(), &error.to_status(), "application/json");
+    if let Some(seconds) = error.retry_after_seconds() {
+        if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    response
+}
+
+/// The plain-text 404 kube-apiserver's mux answers for paths no handler claims.
+pub fn page_not_found() -> Response {
+    let mut response = Response::new(Body::from("404 page not found\n"));
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    with_content_type(response, "text/plain; charset=utf-8")
+}
+
+/// Formats one warning as kube-apiserver does: `299 - "<text>"` (quotes and backslashes escaped).
+pub fn warning_header_value(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("299 - \"{escaped}\"")
+}
+
+/// Adds `Warning` headers, one per distinct warning, in order.
+pub fn add_warnings(response: &mut Response, warnings: &[String]) {
+    let mut seen: Vec<&String> = Vec::new();
+    for warning in warnings {
+        if seen.contains(&warning) {
+            continue;
+        }
+        seen.push(warning);
+        if let Ok(value) = HeaderValue::from_str(&warning_header_value(warning)) {
+            response.headers_mut().append(header::WARNING, value);
+        }
+    }
+}
+
+/// Sorts object keys recursively (sigs.k8s.io/yaml writes Go maps, so YAML keys come out sorted).
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            let mut out = Map::new();
+            for key in keys {
+                out.insert(key.clone(), sorted(&map[key]));
+            }
+            Value::Object(out)
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Encodes a value as YAML the way kube-apiserver does (keys sorted).
+pub fn to_yaml(value: &Value) -> Vec<u8> {
+    serde_yaml::to_string(&sorted(value)).unwrap_or_default().into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warnings_are_quoted() {
+        assert_eq!(
+            warning_header_value(r#"unknown field "spec""#),
+            r#"299 - "unknown field \"spec\"""#
+        );
+        let mut response = Response::new(Body::empty());
+        add_warnings(&mut response, &["a".to_owned(), "a".to_owned(), "b".to_owned()]);
+        assert_eq!(response.headers().get_all(header::WARNING).iter().count(), 2);
+    }
+
+    #[test]
+    fn errors_carry_status_and_retry_after() {
+        let response = error(&ApiError::resource_version_too_large(10, 5, 1));
+        assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER).map(HeaderValue::as_bytes),
+            Some(&b"1"[..])
+        );
+    }
+
+    #[test]
+    fn yaml_sorts_keys() {
+        let yaml = String::from_utf8(to_yaml(&serde_json::json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "a"}, "data": {"a": "1"}}))).expect("utf-8");
+        assert!(
+            yaml.starts_with("apiVersion: v1\ndata:\n  a: '1'\nkind: ConfigMap\n"),
+            "{yaml}"
+        );
+    }
+}
