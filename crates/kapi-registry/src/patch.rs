@@ -1,0 +1,323 @@
+//! JSON patch (RFC 6902) and JSON merge patch (RFC 7386) over `serde_json::Value`, with kube-apiserver's
+//! errors, and the Store's PATCH verb.
+
+use kapi_core::{meta, ApiError};
+use serde_json::{Map, Value};
+
+use crate::{
+    store::Store,
+    types::{validate_field_manager, Patch, PatchOptions, PatchType, RequestContext, Response},
+};
+
+/// Applies a JSON merge patch (RFC 7386): objects merge recursively, `null` deletes, anything else replaces.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(patch) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(target) = target {
+        for (key, value) in patch {
+            if value.is_null() {
+                target.remove(key);
+            } else {
+                merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
+            }
+        }
+    }
+}
+
+/// Why a JSON patch failed (kube-apiserver answers all of these with a bare 422).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonPatchError(pub String);
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+fn split_pointer(path: &str) -> Result<Vec<String>, JsonPatchError> {
+    if path.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rest = path
+        .strip_prefix('/')
+        .ok_or_else(|| JsonPatchError(format!("invalid path {path}")))?;
+    Ok(rest.split('/').map(unescape).collect())
+}
+
+fn parent_and_key<'a>(root: &'a mut Value, tokens: &[String]) -> Result<(&'a mut Value, String), JsonPatchError> {
+    let (last, parents) = tokens
+        .split_last()
+        .ok_or_else(|| JsonPatchError("cannot operate on the root".to_owned()))?;
+    let mut node = root;
+    for token in parents {
+        node = match node {
+            Value::Object(map) => map
+                .get_mut(token)
+                .ok_or_else(|| JsonPatchError(format!("missing path element {token}")))?,
+            Value::Array(items) => {
+                let index: usize = token
+                    .parse()
+                    .map_err(|_| JsonPatchError(format!("invalid index {token}")))?;
+                items
+                    .get_mut(index)
+                    .ok_or_else(|| JsonPatchError(format!("index out of range {token}")))?
+            }
+            _ => return Err(JsonPatchError(format!("cannot descend into {token}"))),
+        };
+    }
+    Ok((node, last.clone()))
+}
+
+fn get<'a>(root: &'a Value, tokens: &[String]) -> Option<&'a Value> {
+    let mut node = root;
+    for token in tokens {
+        node = match node {
+            Value::Object(map) => map.get(token)?,
+            Value::Array(items) => items.get(token.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(node)
+}
+
+fn add(root: &mut Value, tokens: &[String], value: Value, replace_in_array: bool) -> Result<(), JsonPatchError> {
+    if tokens.is_empty() {
+        *root = value;
+        return Ok(());
+    }
+    let (parent, key) = parent_and_key(root, tokens)?;
+    match parent {
+        Value::Object(map) => {
+            map.insert(key, value);
+            Ok(())
+        }
+        Value::Array(items) => {
+            let index = if key == "-" {
+                items.len()
+            } else {
+                key.parse::<usize>()
+                    .map_err(|_| JsonPatchError(format!("invalid index {key}")))?
+            };
+            if replace_in_array {
+                let slot = items
+                    .get_mut(index)
+                    .ok_or_else(|| JsonPatchError(format!("index out of range {key}")))?;
+                *slot = value;
+            } else {
+                if index > items.len() {
+                    return Err(JsonPatchError(format!("index out of range {key}")));
+                }
+                items.insert(index, value);
+            }
+            Ok(())
+        }
+        _ => Err(JsonPatchError("parent is not a container".to_owned())),
+    }
+}
+
+fn remove(root: &mut Value, tokens: &[String]) -> Result<Value, JsonPatchError> {
+    let (parent, key) = parent_and_key(root, tokens)?;
+    match parent {
+        Value::Object(map) => map
+            .remove(&key)
+            .ok_or_else(|| JsonPatchError(format!("missing key {key}"))),
+        Value::Array(items) => {
+            let index: usize = key
+                .parse()
+                .map_err(|_| JsonPatchError(format!("invalid index {key}")))?;
+            if index >= items.len() {
+                return Err(JsonPatchError(format!("index out of range {key}")));
+            }
+            Ok(items.remove(index))
+        }
+        _ => Err(JsonPatchError("parent is not a container".to_owned())),
+    }
+}
+
+/// Applies an RFC 6902 patch. Like kube-apiserver (evanphx/json-patch), `replace` of a missing object key adds
+/// it. Operations whose path lacks the leading `/` change nothing and are returned as unknown fields (kube
+/// decodes them into a field it then drops with a warning).
+pub fn json_patch(target: &mut Value, operations: &[Value]) -> Result<Vec<String>, JsonPatchError> {
+    let mut ignored = Vec::new();
+    for operation in operations {
+        let op = operation.get("op").and_then(Value::as_str).unwrap_or_default();
+        let path = operation.get("path").and_then(Value::as_str).unwrap_or_default();
+        if !path.is_empty() && !path.starts_with('/') {
+            ignored.push(path.rsplit('/').next().unwrap_or(path).to_owned());
+            continue;
+        }
+        let tokens = split_pointer(path)?;
+        let value = || {
+            operation
+                .get("value")
+                .cloned()
+                .ok_or_else(|| JsonPatchError(format!("missing value for {op}")))
+        };
+        let from = || -> Result<Vec<String>, JsonPatchError> {
+            split_pointer(operation.get("from").and_then(Value::as_str).unwrap_or_default())
+        };
+        match op {
+            "add" => add(target, &tokens, value()?, false)?,
+            "remove" => {
+                remove(target, &tokens)?;
+            }
+            "replace" => {
+                let in_array =
+                    tokens.len() > 1 && get(target, &tokens[..tokens.len() - 1]).is_some_and(Value::is_array);
+                add(target, &tokens, value()?, in_array)?;
+            }
+            "move" => {
+                let moved = remove(target, &from()?)?;
+                add(target, &tokens, moved, false)?;
+            }
+            "copy" => {
+                let copied = get(target, &from()?)
+                    .cloned()
+                    .ok_or_else(|| JsonPatchError("missing from".to_owned()))?;
+                add(target, &tokens, copied, false)?;
+            }
+            "test" => {
+                let expected = value()?;
+                if get(target, &tokens) != Some(&expected) {
+                    return Err(JsonPatchError(format!("test failed at {path}")));
+                }
+            }
+            other => return Err(JsonPatchError(format!("unknown op {other}"))),
+        }
+    }
+    Ok(ignored)
+}
+
+/// The patched object, or kube-apiserver's error for a malformed patch. Also returns the warnings the patch
+/// itself causes.
+pub fn apply_patch(current: &Value, patch: &Patch) -> Result<(Value, Vec<String>), ApiError> {
+    let body: Value = serde_json::from_slice(&patch.body)
+        .map_err(|error| ApiError::bad_request(format!("error decoding patch: {error}")))?;
+    let mut patched = current.clone();
+    match patch.patch_type {
+        PatchType::Json => {
+            let Value::Array(operations) = &body else {
+                return Err(ApiError::bad_request(format!(
+                    "error decoding patch: json: cannot unmarshal {} into Go value of type []handlers.jsonPatchOp",
+                    go_kind(&body)
+                )));
+            };
+            let ignored = json_patch(&mut patched, operations).map_err(|_| ApiError::invalid_request())?;
+            let warnings = ignored.iter().map(|f| format!("unknown field \"{f}\"")).collect();
+            Ok((patched, warnings))
+        }
+        PatchType::Merge => {
+            if !body.is_object() {
+                return Err(ApiError::bad_request(format!(
+                    "error decoding patch: json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                    go_kind(&body)
+                )));
+            }
+            merge_patch(&mut patched, &body);
+            Ok((patched, Vec::new()))
+        }
+        PatchType::StrategicMerge | PatchType::Apply => Err(ApiError::UnsupportedMediaType {
+            message: "strategic merge patch and server-side apply are not supported yet".to_owned(),
+            details: None,
+        }),
+    }
+}
+
+fn go_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Object(_) => "object",
+        Value::Array(_) => "array",
+        Value::String(_) => "string",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        Value::Null => "null",
+    }
+}
+
+impl Store {
+    /// PATCH with a JSON patch or merge patch, applied to the current object with retries on conflicts; a
+    /// `metadata.resourceVersion` in the patched object acts as a precondition.
+    pub async fn patch(
+        &self,
+        ctx: &RequestContext,
+        namespace: Option<&str>,
+        name: &str,
+        patch: &Patch,
+        opts: &PatchOptions,
+    ) -> Result<Response<Value>, ApiError> {
+        let manager = opts
+            .field_manager
+            .clone()
+            .unwrap_or_else(|| ctx.default_field_manager());
+        validate_field_manager(&manager, "PatchOptions")?;
+        let key = self.key(namespace, name);
+        loop {
+            let Some(current) = self.read_current(&key).await? else {
+                return Err(ApiError::not_found(&self.info().group_resource(), name));
+            };
+            let old = self.object_from(&current)?;
+            let (mut patched, mut warnings) = apply_patch(&old, patch)?;
+            let patched_name = meta::name(&patched).unwrap_or_default().to_owned();
+            if patched_name != name {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({patched_name}) does not match the name on the URL ({name})"
+                )));
+            }
+            warnings.extend(self.checked_fields(&mut patched, &[], opts.field_validation)?);
+            let requested_rv = meta::resource_version(&patched).unwrap_or_default().to_owned();
+            let new = self.prepare_update(&patched, &old, &current, &requested_rv, &manager)?;
+            if let Some(value) = self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
+                warnings.extend(self.strategy().warnings(&value));
+                return Ok(Response { value, warnings });
+            }
+            if requested_rv != current.mod_revision.to_string() {
+                return Err(ApiError::conflict_modified(&self.info().group_resource(), name));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn merge_patch_follows_rfc_7386() {
+        let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
+    }
+
+    #[test]
+    fn json_patch_ops() {
+        let mut target = json!({"data": {"a": "1", "b": "2"}, "list": [1, 2]});
+        let ops = json!([
+            {"op": "add", "path": "/data/c", "value": "3"},
+            {"op": "replace", "path": "/data/none", "value": "x"},
+            {"op": "remove", "path": "/data/a"},
+            {"op": "move", "from": "/data/b", "path": "/data/moved"},
+            {"op": "copy", "from": "/data/c", "path": "/data/copied"},
+            {"op": "add", "path": "/list/-", "value": 3},
+            {"op": "replace", "path": "/list/0", "value": 0},
+            {"op": "test", "path": "/list", "value": [0, 2, 3]},
+            {"op": "add", "path": "/x~1y", "value": true}
+        ]);
+        let ignored = json_patch(&mut target, ops.as_array().expect("array")).expect("applies");
+        assert!(ignored.is_empty());
+        assert_eq!(
+            target,
+            json!({"data": {"c": "3", "none": "x", "moved": "2", "copied": "3"}, "list": [0, 2, 3], "x/y": true})
+        );
+        let failing = json!([{"op": "test", "path": "/list/0", "value": 9}]);
+        assert!(json_patch(&mut target, failing.as_array().expect("array")).is_err());
+        let missing = json!([{"op": "remove", "path": "/data/zzz"}]);
+        assert!(json_patch(&mut target, missing.as_array().expect("array")).is_err());
+        let unknown = json!([{"op": "frobnicate", "path": "/data"}]);
+        assert!(json_patch(&mut target, unknown.as_array().expect("array")).is_err());
+    }
+}

@@ -1,0 +1,193 @@
+//! delete and deletecollection, with preconditions, finalizers and propagation policies.
+
+use kapi_core::{meta, ApiError, GroupResource};
+use serde_json::Value;
+
+use super::Store;
+use crate::{
+    types::{DeleteOptions, DeleteOutcome, ListOptions, RequestContext},
+    util,
+};
+
+/// Namespaces that may never be deleted.
+const IMMORTAL_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
+
+impl Store {
+    pub(crate) fn is_namespaces(&self) -> bool {
+        self.info().group.is_empty() && self.info().resource == "namespaces"
+    }
+
+    /// DELETE of one object. Objects with finalizers (or a Foreground/Orphan policy, which adds one) are marked
+    /// deleting (`deletionTimestamp`, `deletionGracePeriodSeconds: 0`) and stay; namespaces turn `Terminating`
+    /// until the namespace controller (or `/finalize`) empties `spec.finalizers`.
+    pub async fn delete(
+        &self,
+        _ctx: &RequestContext,
+        namespace: Option<&str>,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> Result<DeleteOutcome, ApiError> {
+        opts.validate()?;
+        if self.is_namespaces() && IMMORTAL_NAMESPACES.contains(&name) {
+            return Err(ApiError::forbidden(
+                &self.group_resource(),
+                name,
+                "this namespace may not be deleted",
+            ));
+        }
+        let key = self.key(namespace, name);
+        loop {
+            let Some(current) = self.read_current(&key).await? else {
+                return Err(ApiError::not_found(&self.group_resource(), name));
+            };
+            let object = self.object_from(&current)?;
+            self.check_preconditions(&object, current.mod_revision, opts, name)?;
+            let mut updated = object.clone();
+            let changed = if self.is_namespaces() {
+                mark_namespace_terminating(&mut updated)
+            } else {
+                mark_deleting(&mut updated, opts)
+            };
+            let held = self.is_namespaces() || !meta::finalizers(&updated).is_empty();
+            if held {
+                if !changed || opts.dry_run {
+                    return Ok(DeleteOutcome::Pending(updated));
+                }
+                match self
+                    .storage
+                    .update(&key, current.mod_revision, Self::encode(&updated)?)
+                    .await
+                {
+                    Ok(kv) => return Ok(DeleteOutcome::Pending(self.with_revision(updated, kv.mod_revision))),
+                    Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => continue,
+                    Err(error) => return Err(util::storage_error(&self.group_resource(), name, error)),
+                }
+            }
+            if opts.dry_run {
+                return Ok(DeleteOutcome::Deleted(object));
+            }
+            match self.storage.delete(&key, Some(current.mod_revision)).await {
+                Ok(deleted) => return Ok(DeleteOutcome::Deleted(self.with_revision(object, deleted.revision))),
+                Err(kapi_storage::Error::Conflict { .. }) => continue,
+                Err(kapi_storage::Error::NotFound { .. }) => {
+                    return Err(ApiError::not_found(&self.group_resource(), name))
+                }
+                Err(error) => return Err(util::storage_error(&self.group_resource(), name, error)),
+            }
+        }
+    }
+
+    fn check_preconditions(
+        &self,
+        object: &Value,
+        revision: u64,
+        opts: &DeleteOptions,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        let kind = GroupResource::new(&self.info().group, &self.info().kind);
+        if let Some(uid) = opts.preconditions.uid.as_deref() {
+            let actual = meta::uid(object).unwrap_or_default();
+            if uid != actual {
+                return Err(ApiError::precondition_uid_mismatch(&kind, name, uid, actual));
+            }
+        }
+        if let Some(rv) = opts.preconditions.resource_version.as_deref() {
+            let actual = revision.to_string();
+            if rv != actual {
+                return Err(ApiError::precondition_resource_version_mismatch(
+                    &kind, name, rv, &actual,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// DELETE of a collection: deletes every object the list options select, and answers with the list of
+    /// deleted (or now deleting) objects.
+    pub async fn delete_collection(
+        &self,
+        ctx: &RequestContext,
+        namespace: Option<&str>,
+        delete: &DeleteOptions,
+        list: &ListOptions,
+    ) -> Result<Value, ApiError> {
+        delete.validate()?;
+        let mut listed = self.list(namespace, list).await?;
+        let items = listed
+            .get_mut("items")
+            .and_then(Value::as_array_mut)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            let name = meta::name(&item).unwrap_or_default().to_owned();
+            let item_namespace = meta::namespace(&item).map(str::to_owned);
+            match self
+                .delete(ctx, item_namespace.as_deref().or(namespace), &name, delete)
+                .await
+            {
+                Ok(DeleteOutcome::Deleted(mut object) | DeleteOutcome::Pending(mut object)) => {
+                    if let Some(map) = object.as_object_mut() {
+                        map.remove("kind");
+                        map.remove("apiVersion");
+                    }
+                    results.push(object);
+                }
+                // Deleted concurrently: nothing left to do.
+                Err(ApiError::NotFound { .. }) => {}
+                Err(error) => return Err(error),
+            }
+        }
+        if let Some(map) = listed.as_object_mut() {
+            map.insert("items".to_owned(), Value::Array(results));
+        }
+        Ok(listed)
+    }
+}
+
+/// Marks `object` deleting; adds the finalizer a Foreground or Orphan policy asks for. Returns whether anything
+/// changed.
+fn mark_deleting(object: &mut Value, opts: &DeleteOptions) -> bool {
+    let mut changed = false;
+    let orphan = opts.orphan_dependents == Some(true) || opts.propagation_policy.as_deref() == Some("Orphan");
+    let added = if orphan {
+        Some("orphan")
+    } else if opts.propagation_policy.as_deref() == Some("Foreground") {
+        Some("foregroundDeletion")
+    } else {
+        None
+    };
+    if let Some(finalizer) = added {
+        changed |= meta::add_finalizer(object, finalizer).unwrap_or(false);
+    }
+    if meta::finalizers(object).is_empty() {
+        return changed;
+    }
+    if !meta::is_being_deleted(object) {
+        let _ = meta::set_deletion_timestamp(object, &util::now_rfc3339());
+        let _ = meta::set_deletion_grace_period_seconds(object, Some(0));
+        changed = true;
+    }
+    changed
+}
+
+/// Marks a namespace `Terminating` with a `deletionTimestamp`. Returns whether anything changed.
+pub(crate) fn mark_namespace_terminating(object: &mut Value) -> bool {
+    let mut changed = false;
+    if !meta::is_being_deleted(object) {
+        let _ = meta::set_deletion_timestamp(object, &util::now_rfc3339());
+        changed = true;
+    }
+    if object.pointer("/status/phase").and_then(Value::as_str) != Some("Terminating") {
+        if let Some(map) = object.as_object_mut() {
+            let status = map
+                .entry("status")
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+            if let Some(status) = status.as_object_mut() {
+                status.insert("phase".to_owned(), Value::from("Terminating"));
+            }
+        }
+        changed = true;
+    }
+    changed
+}

@@ -1,0 +1,275 @@
+//! The generic store of one resource (k8s.io/apiserver's `registry/generic/registry.Store`).
+//!
+//! Objects are `serde_json::Value`s stored as JSON under `<storage_prefix>[<namespace>/]<name>`, without
+//! `metadata.resourceVersion`: the version is the key's `mod_revision`, set on every read (as kube-apiserver's
+//! etcd3 store does). Reads of lists and watches go through one [`Cacher`] per resource.
+
+pub(crate) mod delete;
+mod read;
+mod write;
+
+pub use self::read::WatchEvents;
+
+use std::{collections::BTreeMap, sync::Arc};
+
+use bytes::Bytes;
+use kapi_core::{meta, ApiError, GroupResource};
+use kapi_storage::{
+    cacher::{Cacher, CacherConfig},
+    KeyValue, Storage,
+};
+use serde_json::{Map, Value};
+
+use crate::{strategy::Strategy, types::ResourceInfo};
+
+/// The prefix under which namespaces are stored (the namespace lifecycle checks read it).
+pub(crate) const NAMESPACE_PREFIX: &str = "/registry/namespaces/";
+
+/// An object as the watch cache keeps it: decoded once, with the labels and fields selectors look at.
+#[derive(Debug)]
+pub struct Decoded {
+    /// The object without `resourceVersion`, or why its bytes did not decode.
+    pub value: Result<Value, Arc<str>>,
+    /// `metadata.labels`.
+    pub labels: BTreeMap<String, String>,
+    /// Selectable fields: `metadata.name`, `metadata.namespace` and the strategy's.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// One served resource: strategy, storage and watch cache.
+pub struct Store {
+    strategy: Arc<dyn Strategy>,
+    storage: Arc<dyn Storage>,
+    cacher: Cacher<Decoded>,
+    /// Whether creates check that the namespace exists and is not terminating (namespaces are served).
+    check_namespace: bool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("resource", &self.info().resource)
+            .field("group", &self.info().group)
+            .finish_non_exhaustive()
+    }
+}
+
+fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
+    match serde_json::from_slice::<Value>(&kv.value) {
+        Ok(value) => {
+            let mut fields = BTreeMap::new();
+            fields.insert(
+                "metadata.name".to_owned(),
+                meta::name(&value).unwrap_or_default().to_owned(),
+            );
+            fields.insert(
+                "metadata.namespace".to_owned(),
+                meta::namespace(&value).unwrap_or_default().to_owned(),
+            );
+            fields.extend(strategy.selectable_fields(&value));
+            Decoded {
+                labels: meta::labels(&value),
+                fields,
+                value: Ok(value),
+            }
+        }
+        Err(error) => Decoded {
+            value: Err(Arc::from(error.to_string())),
+            labels: BTreeMap::new(),
+            fields: BTreeMap::new(),
+        },
+    }
+}
+
+impl Store {
+    /// A store for `strategy` on `storage`; spawns the resource's watch cache on the current tokio runtime.
+    /// `check_namespace` turns on the namespace lifecycle checks of creates (when namespaces are served).
+    pub fn new(strategy: Arc<dyn Strategy>, storage: Arc<dyn Storage>, check_namespace: bool) -> Self {
+        let decoder = Arc::clone(&strategy);
+        let config = CacherConfig::new(strategy.info().storage_prefix.clone(), move |kv: &KeyValue| {
+            decode(decoder.as_ref(), kv)
+        });
+        let cacher = Cacher::spawn(Arc::clone(&storage), config);
+        Self {
+            strategy,
+            storage,
+            cacher,
+            check_namespace,
+        }
+    }
+
+    /// The resource's description.
+    pub fn info(&self) -> &ResourceInfo {
+        self.strategy.info()
+    }
+
+    /// The resource's strategy.
+    pub fn strategy(&self) -> &Arc<dyn Strategy> {
+        &self.strategy
+    }
+
+    /// The storage the store writes to.
+    pub fn storage(&self) -> &Arc<dyn Storage> {
+        &self.storage
+    }
+
+    /// Whether DELETE answers with the deleted object rather than a Status (ServiceAccounts).
+    pub fn returns_deleted_object(&self) -> bool {
+        self.strategy.return_deleted_object()
+    }
+
+    /// The success Status kube-apiserver answers a completed DELETE with: details name, group, kind (the
+    /// resource) and uid.
+    pub fn deleted_status(&self, deleted: &Value) -> Value {
+        let info = self.info();
+        let mut details = Map::new();
+        details.insert("name".to_owned(), Value::from(meta::name(deleted).unwrap_or_default()));
+        if !info.group.is_empty() {
+            details.insert("group".to_owned(), Value::from(info.group.as_str()));
+        }
+        details.insert("kind".to_owned(), Value::from(info.resource.as_str()));
+        details.insert("uid".to_owned(), Value::from(meta::uid(deleted).unwrap_or_default()));
+        serde_json::json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Success",
+            "details": Value::Object(details),
+        })
+    }
+
+    /// Table cells of `obj` (see [`Strategy::table_row`]).
+    pub fn table_row(&self, obj: &Value) -> Vec<Value> {
+        self.strategy.table_row(obj)
+    }
+
+    /// Waits (up to `timeout`) until the watch cache has listed storage.
+    pub async fn wait_ready(&self, timeout: std::time::Duration) -> bool {
+        self.cacher.wait_ready(timeout).await
+    }
+
+    fn group_resource(&self) -> GroupResource {
+        self.info().group_resource()
+    }
+
+    /// The storage key of `name` in `namespace`.
+    pub(crate) fn key(&self, namespace: Option<&str>, name: &str) -> String {
+        let prefix = &self.info().storage_prefix;
+        match namespace {
+            Some(namespace) if self.info().namespaced => format!("{prefix}{namespace}/{name}"),
+            _ => format!("{prefix}{name}"),
+        }
+    }
+
+    /// The key prefix of a list or watch in `namespace` (all namespaces when `None`).
+    fn list_prefix(&self, namespace: Option<&str>) -> String {
+        let prefix = &self.info().storage_prefix;
+        match namespace {
+            Some(namespace) if self.info().namespaced && !namespace.is_empty() => format!("{prefix}{namespace}/"),
+            _ => prefix.clone(),
+        }
+    }
+
+    /// The wire form of a stored object: `resourceVersion` set, kind and apiVersion present.
+    pub(crate) fn object_from(&self, kv: &KeyValue) -> Result<Value, ApiError> {
+        let value: Value = serde_json::from_slice(&kv.value)
+            .map_err(|error| ApiError::internal_error(format!("stored object does not decode: {error}")))?;
+        Ok(self.with_revision(value, kv.mod_revision))
+    }
+
+    /// `value` with `metadata.resourceVersion` = `revision`.
+    fn with_revision(&self, mut value: Value, revision: u64) -> Value {
+        if let Ok(metadata) = meta::metadata_mut(&mut value) {
+            metadata.insert("resourceVersion".to_owned(), Value::String(revision.to_string()));
+        }
+        canonical(value)
+    }
+
+    /// The bytes stored for `value`: JSON without `resourceVersion`.
+    fn encode(value: &Value) -> Result<Bytes, ApiError> {
+        let mut value = value.clone();
+        if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.remove("resourceVersion");
+        }
+        serde_json::to_vec(&value)
+            .map(Bytes::from)
+            .map_err(|error| ApiError::internal_error(error.to_string()))
+    }
+
+    /// Reads one object straight from storage.
+    pub(crate) async fn read_current(&self, key: &str) -> Result<Option<KeyValue>, ApiError> {
+        self.storage
+            .get(key)
+            .await
+            .map_err(|error| ApiError::internal_error(error.to_string()))
+    }
+
+    /// 404 `namespaces "x" not found` or 403 for a terminating namespace, when namespaces are served.
+    async fn check_namespace_accepts(&self, namespace: &str, name: &str) -> Result<(), ApiError> {
+        if !self.check_namespace || !self.info().namespaced {
+            return Ok(());
+        }
+        let key = format!("{NAMESPACE_PREFIX}{namespace}");
+        let Some(kv) = self.read_current(&key).await? else {
+            return Err(ApiError::not_found(&GroupResource::new("", "namespaces"), namespace));
+        };
+        let object: Value = serde_json::from_slice(&kv.value).unwrap_or(Value::Null);
+        let terminating = meta::is_being_deleted(&object)
+            || object.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
+        if terminating {
+            return Err(ApiError::namespace_terminating(&self.group_resource(), name, namespace));
+        }
+        Ok(())
+    }
+}
+
+/// Metadata keys in the order kube-apiserver writes them (Go struct order); others follow.
+const METADATA_ORDER: [&str; 16] = [
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+    "clusterName",
+];
+
+/// `value` with `kind`, `apiVersion` and `metadata` first and metadata keys in kube-apiserver's order.
+pub(crate) fn canonical(value: Value) -> Value {
+    let Value::Object(mut map) = value else {
+        return value;
+    };
+    let mut out = Map::with_capacity(map.len());
+    for key in ["kind", "apiVersion"] {
+        if let Some(v) = map.remove(key) {
+            out.insert(key.to_owned(), v);
+        }
+    }
+    if let Some(metadata) = map.remove("metadata") {
+        let metadata = match metadata {
+            Value::Object(mut meta) => {
+                let mut ordered = Map::with_capacity(meta.len());
+                for key in METADATA_ORDER {
+                    if let Some(v) = meta.remove(key) {
+                        ordered.insert(key.to_owned(), v);
+                    }
+                }
+                ordered.extend(meta);
+                Value::Object(ordered)
+            }
+            other => other,
+        };
+        out.insert("metadata".to_owned(), metadata);
+    }
+    out.extend(map);
+    Value::Object(out)
+}

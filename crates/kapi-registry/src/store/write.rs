@@ -1,0 +1,462 @@
+//! create and update (PUT).
+
+use kapi_core::{meta, validation::generate_name, ApiError, FieldError, FieldErrors, FieldPath};
+use serde_json::Value;
+
+use super::Store;
+use crate::{
+    managed::{self, Writer},
+    strategy::validate_metadata_update,
+    types::{validate_field_manager, CreateOptions, FieldValidation, RequestContext, Response, UpdateOptions},
+    util,
+};
+
+/// How often a create with `generateName` tries another name after a collision.
+const GENERATE_NAME_ATTEMPTS: usize = 8;
+
+fn meta_text(object: &Value, key: &str) -> String {
+    object
+        .pointer(&format!("/metadata/{key}"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn set_meta(object: &mut Value, key: &str, value: Option<Value>) {
+    if let Ok(metadata) = meta::metadata_mut(object) {
+        match value {
+            Some(value) => metadata.insert(key.to_owned(), value),
+            None => metadata.remove(key),
+        };
+    }
+}
+
+/// Everything but `metadata` and `status`: what a generation counts changes of.
+fn spec_part(object: &Value) -> Value {
+    let mut object = object.clone();
+    if let Some(map) = object.as_object_mut() {
+        map.remove("metadata");
+        map.remove("status");
+    }
+    object
+}
+
+/// `value` without the `time` of its managedFields entries and without `resourceVersion`, to tell a no-op
+/// update.
+fn comparable(value: &Value) -> Value {
+    let mut value = value.clone();
+    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+        metadata.remove("resourceVersion");
+        if let Some(entries) = metadata.get_mut("managedFields").and_then(Value::as_array_mut) {
+            for entry in entries {
+                if let Some(entry) = entry.as_object_mut() {
+                    entry.remove("time");
+                }
+            }
+        }
+    }
+    value
+}
+
+impl Store {
+    /// Reports unknown and duplicate fields per `fieldValidation` and drops the unknown ones: Strict fails with
+    /// kube-apiserver's 400 (`... strict decoding error: unknown field "x"`), Warn returns the warnings, Ignore
+    /// stays silent.
+    pub(crate) fn checked_fields(
+        &self,
+        obj: &mut Value,
+        duplicates: &[String],
+        validation: FieldValidation,
+    ) -> Result<Vec<String>, ApiError> {
+        let unknown = self.strategy.unknown_fields(obj);
+        for field in &unknown {
+            prune(obj, field);
+        }
+        if validation == FieldValidation::Ignore {
+            return Ok(Vec::new());
+        }
+        let mut problems: Vec<String> = duplicates
+            .iter()
+            .map(|field| format!("duplicate field {}", quote(field)))
+            .collect();
+        problems.extend(unknown.iter().map(|field| format!("unknown field {}", quote(field))));
+        if problems.is_empty() {
+            return Ok(Vec::new());
+        }
+        match validation {
+            FieldValidation::Strict => {
+                let info = self.info();
+                Err(ApiError::bad_request(format!(
+                    "{kind} in version {version} cannot be handled as a {kind}: strict decoding error: {problems}",
+                    kind = info.kind,
+                    version = quote(&info.version),
+                    problems = problems.join(", ")
+                )))
+            }
+            _ => Ok(problems),
+        }
+    }
+
+    /// Checks the object's namespace against the request's and fills it in (namespaced types), or clears it
+    /// (cluster-scoped types).
+    fn settle_namespace(&self, obj: &mut Value, namespace: Option<&str>) -> Result<(), ApiError> {
+        if !self.info().namespaced {
+            set_meta(obj, "namespace", None);
+            return Ok(());
+        }
+        let requested = namespace.unwrap_or_default();
+        let given = meta_text(obj, "namespace");
+        if !given.is_empty() && given != requested {
+            return Err(ApiError::bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request",
+            ));
+        }
+        if !requested.is_empty() {
+            set_meta(obj, "namespace", Some(Value::from(requested)));
+        }
+        Ok(())
+    }
+
+    fn writer<'a>(
+        &'a self,
+        manager: &'a str,
+        api_version: &'a str,
+        time: &'a str,
+        shape: &'a managed::FieldsShape,
+    ) -> Writer<'a> {
+        Writer {
+            manager,
+            api_version,
+            time,
+            shape,
+            ignore_status: self.strategy.has_status_subresource(),
+        }
+    }
+
+    /// POST: creates `obj` in `namespace`.
+    pub async fn create(
+        &self,
+        ctx: &RequestContext,
+        namespace: Option<&str>,
+        obj: Value,
+        opts: &CreateOptions,
+    ) -> Result<Response<Value>, ApiError> {
+        self.create_as(ctx, namespace, obj, opts, "CreateOptions").await
+    }
+
+    pub(crate) async fn create_as(
+        &self,
+        ctx: &RequestContext,
+        namespace: Option<&str>,
+        mut obj: Value,
+        opts: &CreateOptions,
+        options_kind: &str,
+    ) -> Result<Response<Value>, ApiError> {
+        if !obj.is_object() {
+            return Err(ApiError::bad_request("the request body must be an object"));
+        }
+        let manager = opts
+            .field_manager
+            .clone()
+            .unwrap_or_else(|| ctx.default_field_manager());
+        validate_field_manager(&manager, options_kind)?;
+        let mut warnings = self.checked_fields(&mut obj, &opts.duplicate_fields, opts.field_validation)?;
+        let info = self.info();
+        let api_version = info.api_version();
+        if let Some(map) = obj.as_object_mut() {
+            map.insert("kind".to_owned(), Value::from(info.kind.as_str()));
+            map.insert("apiVersion".to_owned(), Value::from(api_version.as_str()));
+        }
+        self.settle_namespace(&mut obj, namespace)?;
+        if !meta_text(&obj, "resourceVersion").is_empty() {
+            return Err(ApiError::bad_request(
+                "resourceVersion should not be set on objects to be created",
+            ));
+        }
+        self.strategy.default(&mut obj);
+        let now = util::now_rfc3339();
+        for key in [
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+            "managedFields",
+        ] {
+            set_meta(&mut obj, key, None);
+        }
+        set_meta(&mut obj, "uid", Some(Value::from(util::new_uid())));
+        set_meta(&mut obj, "creationTimestamp", Some(Value::from(now.as_str())));
+        if self.strategy.has_generation() {
+            set_meta(&mut obj, "generation", Some(Value::from(1)));
+        } else {
+            set_meta(&mut obj, "generation", None);
+        }
+        let shape = self.strategy.fields_shape();
+        let entries = managed::on_create(&obj, self.writer(&manager, &api_version, &now, &shape));
+        self.strategy.prepare_for_create(&mut obj);
+        if !entries.is_empty() {
+            set_meta(&mut obj, "managedFields", Some(Value::Array(entries)));
+        }
+        let generate_prefix = meta_text(&obj, "generateName");
+        let generated = meta_text(&obj, "name").is_empty() && !generate_prefix.is_empty();
+        if generated {
+            let name = generate_name(&generate_prefix, |n| fastrand::usize(..n));
+            set_meta(&mut obj, "name", Some(Value::from(name)));
+        }
+        let name = meta_text(&obj, "name");
+        let errors = self.strategy.validate_create(&obj);
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(&info.group_kind(), &name, &errors));
+        }
+        warnings.extend(self.strategy.warnings(&obj));
+        let namespace_name = meta_text(&obj, "namespace");
+        self.check_namespace_accepts(&namespace_name, &name).await?;
+        let obj = super::canonical(obj);
+        if opts.dry_run {
+            return Ok(Response { value: obj, warnings });
+        }
+        let mut obj = obj;
+        for attempt in 0.. {
+            let name = meta_text(&obj, "name");
+            let key = self.key(Some(&namespace_name), &name);
+            match self.storage.create(&key, Self::encode(&obj)?).await {
+                Ok(kv) => {
+                    let value = self.with_revision(obj, kv.mod_revision);
+                    return Ok(Response { value, warnings });
+                }
+                Err(kapi_storage::Error::AlreadyExists { .. }) if generated && attempt + 1 < GENERATE_NAME_ATTEMPTS => {
+                    let name = generate_name(&generate_prefix, |n| fastrand::usize(..n));
+                    set_meta(&mut obj, "name", Some(Value::from(name)));
+                }
+                Err(kapi_storage::Error::AlreadyExists { .. }) if generated => {
+                    return Err(ApiError::generate_name_conflict(&self.group_resource(), &name, 1));
+                }
+                Err(error) => return Err(util::storage_error(&self.group_resource(), &name, error)),
+            }
+        }
+        Err(ApiError::internal_error("unreachable create loop exit"))
+    }
+
+    /// PUT: replaces `name` with `obj`. Returns the stored object and whether it was created
+    /// ([`Strategy::allow_create_on_update`](crate::Strategy::allow_create_on_update)).
+    pub async fn update(
+        &self,
+        ctx: &RequestContext,
+        namespace: Option<&str>,
+        name: &str,
+        mut obj: Value,
+        opts: &UpdateOptions,
+    ) -> Result<Response<(Value, bool)>, ApiError> {
+        if !obj.is_object() {
+            return Err(ApiError::bad_request("the request body must be an object"));
+        }
+        let manager = opts
+            .field_manager
+            .clone()
+            .unwrap_or_else(|| ctx.default_field_manager());
+        validate_field_manager(&manager, "UpdateOptions")?;
+        let warnings = self.checked_fields(&mut obj, &opts.duplicate_fields, opts.field_validation)?;
+        let body_name = meta_text(&obj, "name");
+        if body_name != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        self.settle_namespace(&mut obj, namespace)?;
+        let info = self.info();
+        let api_version = info.api_version();
+        if let Some(map) = obj.as_object_mut() {
+            map.insert("kind".to_owned(), Value::from(info.kind.as_str()));
+            map.insert("apiVersion".to_owned(), Value::from(api_version.as_str()));
+        }
+        self.strategy.default(&mut obj);
+        let key = self.key(namespace, name);
+        let requested_rv = meta_text(&obj, "resourceVersion");
+        loop {
+            let Some(current) = self.read_current(&key).await? else {
+                if self.strategy.allow_create_on_update() {
+                    let mut fresh = obj.clone();
+                    set_meta(&mut fresh, "resourceVersion", None);
+                    let created = self.create_as(ctx, namespace, fresh, opts, "UpdateOptions").await?;
+                    return Ok(Response {
+                        value: (created.value, true),
+                        warnings: [warnings, created.warnings].concat(),
+                    });
+                }
+                return Err(ApiError::not_found(&self.group_resource(), name));
+            };
+            let old = self.object_from(&current)?;
+            let new = self.prepare_update(&obj, &old, &current, &requested_rv, &manager)?;
+            match self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
+                Some(value) => {
+                    let mut warnings = warnings;
+                    warnings.extend(self.strategy.warnings(&value));
+                    return Ok(Response {
+                        value: (value, false),
+                        warnings,
+                    });
+                }
+                None if !requested_rv.is_empty() => {
+                    return Err(ApiError::conflict_modified(&self.group_resource(), name));
+                }
+                None => continue,
+            }
+        }
+    }
+
+    /// Builds and validates the object an update of `old` (stored as `current`) to `obj` stores.
+    pub(crate) fn prepare_update(
+        &self,
+        obj: &Value,
+        old: &Value,
+        current: &kapi_storage::KeyValue,
+        requested_rv: &str,
+        manager: &str,
+    ) -> Result<Value, ApiError> {
+        let info = self.info();
+        let name = meta_text(old, "name");
+        if requested_rv.is_empty() {
+            if !self.strategy.allow_unconditional_update() {
+                let errors: FieldErrors = FieldError::invalid(
+                    &FieldPath::from_names(&["metadata", "resourceVersion"]),
+                    0i64,
+                    "must be specified for an update",
+                )
+                .into();
+                return Err(ApiError::invalid(&info.group_kind(), &name, &errors));
+            }
+        } else if requested_rv != current.mod_revision.to_string() {
+            return Err(ApiError::conflict_modified(&self.group_resource(), &name));
+        }
+        let old_uid = meta_text(old, "uid");
+        let new_uid = meta_text(obj, "uid");
+        if !new_uid.is_empty() && new_uid != old_uid {
+            return Err(ApiError::conflict(
+                &self.group_resource(),
+                &name,
+                format!(
+                    "StorageError: invalid object, Code: 4, Key: {}, ResourceVersion: 0, AdditionalErrorMsg: \
+                     Precondition failed: UID in precondition: {new_uid}, UID in object meta: {old_uid}",
+                    current.key
+                ),
+            ));
+        }
+        let mut new = obj.clone();
+        for key in [
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ] {
+            set_meta(&mut new, key, old.pointer(&format!("/metadata/{key}")).cloned());
+        }
+        // The stored version, as the object carries it through validation (storage drops it on write).
+        set_meta(
+            &mut new,
+            "resourceVersion",
+            Some(Value::from(current.mod_revision.to_string())),
+        );
+        if self.strategy.has_generation() {
+            let generation = meta::generation(old).unwrap_or(1);
+            let bumped = if spec_part(&new) != spec_part(old) {
+                generation + 1
+            } else {
+                generation
+            };
+            set_meta(&mut new, "generation", Some(Value::from(bumped)));
+        } else {
+            set_meta(&mut new, "generation", None);
+        }
+        if self.strategy.has_status_subresource() {
+            if let (Some(map), Some(status)) = (new.as_object_mut(), old.get("status")) {
+                map.insert("status".to_owned(), status.clone());
+            }
+        }
+        let base: Vec<Value> = match new.pointer("/metadata/managedFields") {
+            Some(Value::Array(entries)) => entries.clone(),
+            _ => meta::managed_fields(old).to_vec(),
+        };
+        let now = util::now_rfc3339();
+        let api_version = info.api_version();
+        let shape = self.strategy.fields_shape();
+        let mut entries = managed::on_update(&new, old, &base, self.writer(manager, &api_version, &now, &shape));
+        if comparable(&Value::Array(entries.clone())) == comparable(&Value::Array(meta::managed_fields(old).to_vec())) {
+            entries = meta::managed_fields(old).to_vec();
+        }
+        set_meta(
+            &mut new,
+            "managedFields",
+            (!entries.is_empty()).then_some(Value::Array(entries)),
+        );
+        self.strategy.prepare_for_update(&mut new, old);
+        let mut errors = validate_metadata_update(&new, old);
+        errors.append(self.strategy.validate_update(&new, old));
+        if !errors.is_empty() {
+            return Err(ApiError::invalid(&info.group_kind(), &name, &errors));
+        }
+        Ok(super::canonical(new))
+    }
+
+    /// Writes `new` over `current` (compare-and-swap). `Ok(None)` when another writer won the race. A no-op
+    /// update writes nothing; an update that removes the last finalizer of a deleting object deletes it.
+    pub(crate) async fn write_update(
+        &self,
+        key: &str,
+        name: &str,
+        new: Value,
+        old: &Value,
+        current: &kapi_storage::KeyValue,
+        dry_run: bool,
+    ) -> Result<Option<Value>, ApiError> {
+        if comparable(&new) == comparable(old) {
+            return Ok(Some(old.clone()));
+        }
+        let finalized = meta::is_being_deleted(&new)
+            && meta::finalizers(&new).is_empty()
+            && meta::deletion_grace_period_seconds(&new).unwrap_or(0) == 0
+            && new
+                .pointer("/spec/finalizers")
+                .and_then(Value::as_array)
+                .is_none_or(|finalizers| finalizers.is_empty() || !self.is_namespaces());
+        if dry_run {
+            return Ok(Some(self.with_revision(new, current.mod_revision)));
+        }
+        if finalized {
+            return match self.storage.delete(key, Some(current.mod_revision)).await {
+                Ok(_) => Ok(Some(self.with_revision(new, current.mod_revision))),
+                Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => Ok(None),
+                Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),
+            };
+        }
+        match self
+            .storage
+            .update(key, current.mod_revision, Self::encode(&new)?)
+            .await
+        {
+            Ok(kv) => Ok(Some(self.with_revision(new, kv.mod_revision))),
+            Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => Ok(None),
+            Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),
+        }
+    }
+}
+
+/// Go's `%q` for the field paths in field-validation messages.
+fn quote(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// Removes the field at a dotted `path` (`spec`, `metadata.bogus`).
+fn prune(obj: &mut Value, path: &str) {
+    let mut segments: Vec<&str> = path.split('.').collect();
+    let Some(last) = segments.pop() else { return };
+    let mut node = obj;
+    for segment in segments {
+        match node.get_mut(segment) {
+            Some(next) => node = next,
+            None => return,
+        }
+    }
+    if let Some(map) = node.as_object_mut() {
+        map.remove(last);
+    }
+}

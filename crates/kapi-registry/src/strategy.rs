@@ -1,0 +1,166 @@
+//! Per-type behaviour of a [`Store`](crate::Store): k8s.io/apiserver's `RESTCreateStrategy`,
+//! `RESTUpdateStrategy`, `TableConvertor` and field-label conversion in one trait.
+
+use kapi_core::{
+    validation::{validate_object_meta, validate_object_meta_update, NameRule},
+    FieldErrors, FieldPath,
+};
+use serde_json::Value;
+
+use crate::{managed::FieldsShape, types::ResourceInfo};
+
+/// What a resource does beyond the generic store. Default methods do the generic thing.
+pub trait Strategy: Send + Sync + 'static {
+    /// The resource's static description.
+    fn info(&self) -> &ResourceInfo;
+
+    /// Which rule `metadata.name` follows.
+    fn name_rule(&self) -> NameRule {
+        NameRule::Dns1123Subdomain
+    }
+
+    /// Whether `metadata.generation` is maintained (1 on create, +1 on every spec change). Off for the built-in
+    /// types kapi serves (ConfigMaps, Secrets, ... have no generation).
+    fn has_generation(&self) -> bool {
+        false
+    }
+
+    /// Whether `status` is a subresource, so that the main resource's writes keep the stored status.
+    fn has_status_subresource(&self) -> bool {
+        false
+    }
+
+    /// API defaulting, applied to request bodies before anything else (what decoding does in kube-apiserver);
+    /// defaulted fields count as set by the request's field manager.
+    fn default(&self, _obj: &mut Value) {}
+
+    /// `PrepareForCreate`: clear or set fields the server controls.
+    fn prepare_for_create(&self, _obj: &mut Value) {}
+
+    /// `PrepareForUpdate`: carry over fields the client may not change here.
+    fn prepare_for_update(&self, _new: &mut Value, _old: &Value) {}
+
+    /// Validation of a new object, metadata included.
+    fn validate_create(&self, obj: &Value) -> FieldErrors {
+        validate_metadata(obj, self.info().namespaced, self.name_rule())
+    }
+
+    /// Validation of an update (the store runs the generic metadata update checks before this).
+    fn validate_update(&self, new: &Value, old: &Value) -> FieldErrors {
+        let mut errors = validate_metadata_update(new, old);
+        errors.append(validate_metadata(new, self.info().namespaced, self.name_rule()));
+        errors
+    }
+
+    /// Warnings about a valid object.
+    fn warnings(&self, _obj: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Field-selector fields beyond `metadata.name`/`metadata.namespace`, e.g. a Secret's `type`. Must return
+    /// every supported field (with `""` when the object lacks it), also for `Value::Null`: the store derives the
+    /// supported set from it.
+    fn selectable_fields(&self, _obj: &Value) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    /// Table cells in `info().table_columns` order (Name first).
+    fn table_row(&self, obj: &Value) -> Vec<Value> {
+        vec![
+            Value::String(kapi_core::meta::name(obj).unwrap_or_default().to_owned()),
+            crate::util::age_of(obj),
+        ]
+    }
+
+    /// Whether PUT of a missing object creates it.
+    fn allow_create_on_update(&self) -> bool {
+        false
+    }
+
+    /// Whether PUT without `metadata.resourceVersion` is allowed.
+    fn allow_unconditional_update(&self) -> bool {
+        true
+    }
+
+    /// Whether DELETE answers with the deleted object instead of a Status (ServiceAccounts).
+    fn return_deleted_object(&self) -> bool {
+        false
+    }
+
+    /// The paths of fields the type does not know (`spec.x`), for `fieldValidation`.
+    fn unknown_fields(&self, _obj: &Value) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// How the type's fields are tracked in managedFields.
+    fn fields_shape(&self) -> FieldsShape {
+        FieldsShape::default()
+    }
+}
+
+/// `ValidateObjectMeta` on `metadata` plus the built-in finalizer rule.
+pub fn validate_metadata(obj: &Value, namespaced: bool, rule: NameRule) -> FieldErrors {
+    let path = FieldPath::new("metadata");
+    let metadata = obj.get("metadata").cloned().unwrap_or(Value::Null);
+    let mut errors = validate_object_meta(&metadata, namespaced, rule, &path);
+    errors.append(kapi_core::validation::validate_builtin_finalizers(
+        metadata.get("finalizers"),
+        &path.child("finalizers"),
+    ));
+    errors
+}
+
+/// `ValidateObjectMetaUpdate` on `metadata`.
+pub fn validate_metadata_update(new: &Value, old: &Value) -> FieldErrors {
+    let null = Value::Null;
+    validate_object_meta_update(
+        new.get("metadata").unwrap_or(&null),
+        old.get("metadata").unwrap_or(&null),
+        &FieldPath::new("metadata"),
+    )
+}
+
+/// Unknown top-level fields of `obj` given the type's `known` top-level fields (besides apiVersion, kind,
+/// metadata), plus unknown `metadata` fields.
+pub fn unknown_top_level_fields(obj: &Value, known: &[&str]) -> Vec<String> {
+    const METADATA: [&str; 17] = [
+        "name",
+        "generateName",
+        "namespace",
+        "selfLink",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "labels",
+        "annotations",
+        "ownerReferences",
+        "finalizers",
+        "managedFields",
+        "clusterName",
+        "initializers",
+    ];
+    let mut unknown = Vec::new();
+    let Some(map) = obj.as_object() else {
+        return unknown;
+    };
+    for (key, value) in map {
+        match key.as_str() {
+            "apiVersion" | "kind" => {}
+            "metadata" => {
+                if let Some(meta) = value.as_object() {
+                    unknown.extend(
+                        meta.keys()
+                            .filter(|k| !METADATA.contains(&k.as_str()))
+                            .map(|k| format!("metadata.{k}")),
+                    );
+                }
+            }
+            other if !known.contains(&other) => unknown.push(other.to_owned()),
+            _ => {}
+        }
+    }
+    unknown
+}

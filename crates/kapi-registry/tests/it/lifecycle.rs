@@ -1,0 +1,384 @@
+//! Namespaces, lists, watches and the other built-in types.
+
+use std::time::Duration;
+
+use kapi_registry::{
+    builtin, namespace, CreateOptions, DeleteOptions, DeleteOutcome, GetOptions, ListOptions, UpdateOptions,
+    WatchEventType,
+};
+use serde_json::json;
+
+use crate::{configmaps, ctx, registry};
+
+#[tokio::test]
+async fn namespace_lifecycle_and_controller() {
+    let registry = registry().await;
+    let namespaces = registry.store("", "v1", "namespaces").expect("namespaces");
+    let created = namespaces
+        .create(
+            &ctx(),
+            None,
+            json!({"metadata": {"name": "ns-test-extra", "labels": {"team": "a"}}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create")
+        .value;
+    assert_eq!(
+        created["metadata"]["labels"],
+        json!({"kubernetes.io/metadata.name": "ns-test-extra", "team": "a"})
+    );
+    assert_eq!(created["spec"], json!({"finalizers": ["kubernetes"]}));
+    assert_eq!(created["status"], json!({"phase": "Active"}));
+    assert_eq!(
+        created["metadata"]["managedFields"][0]["fieldsV1"],
+        json!({"f:metadata": {"f:labels": {".": {}, "f:kubernetes.io/metadata.name": {}, "f:team": {}}}})
+    );
+    let forbidden = namespaces
+        .delete(&ctx(), None, "default", &DeleteOptions::default())
+        .await
+        .expect_err("immortal");
+    assert_eq!(
+        forbidden.message(),
+        "namespaces \"default\" is forbidden: this namespace may not be deleted"
+    );
+    let invalid = namespaces
+        .create(
+            &ctx(),
+            None,
+            json!({"metadata": {"name": "a.b"}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect_err("dots");
+    assert_eq!(
+        invalid.message(),
+        "Namespace \"a.b\" is invalid: metadata.name: Invalid value: \"a.b\": must not contain dots"
+    );
+    let cms = configmaps(&registry);
+    cms.create(
+        &ctx(),
+        Some("ns-test-extra"),
+        json!({"metadata": {"name": "inside"}}),
+        &CreateOptions::default(),
+    )
+    .await
+    .expect("cm");
+    let DeleteOutcome::Pending(terminating) = namespaces
+        .delete(&ctx(), None, "ns-test-extra", &DeleteOptions::default())
+        .await
+        .expect("delete")
+    else {
+        panic!("namespaces terminate first")
+    };
+    assert_eq!(terminating["status"]["phase"], json!("Terminating"));
+    assert_eq!(terminating["spec"]["finalizers"], json!(["kubernetes"]));
+    let refused = cms
+        .create(
+            &ctx(),
+            Some("ns-test-extra"),
+            json!({"metadata": {"name": "late"}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect_err("terminating");
+    assert_eq!(refused.code(), 403);
+    assert_eq!(refused.message(), "configmaps \"late\" is forbidden: unable to create new content in namespace ns-test-extra because it is being terminated");
+    assert_eq!(namespace::sync_once(&registry).await.expect("sync"), 0);
+    assert!(cms
+        .get(Some("ns-test-extra"), "inside", &GetOptions::default())
+        .await
+        .is_err());
+    assert!(namespaces
+        .get(None, "ns-test-extra", &GetOptions::default())
+        .await
+        .is_err());
+    // /finalize removes a namespace too.
+    namespaces
+        .create(
+            &ctx(),
+            None,
+            json!({"metadata": {"name": "ns-test-fin"}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create");
+    namespaces
+        .delete(&ctx(), None, "ns-test-fin", &DeleteOptions::default())
+        .await
+        .expect("delete");
+    let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns-test-fin"}, "spec": {"finalizers": []}});
+    let last = namespace::finalize(namespaces, &ctx(), "ns-test-fin", body, &UpdateOptions::default())
+        .await
+        .expect("finalize");
+    assert_eq!(last["spec"], json!({}));
+    assert!(namespaces
+        .get(None, "ns-test-fin", &GetOptions::default())
+        .await
+        .is_err());
+}
+
+#[tokio::test]
+async fn lists_paginate_and_select() {
+    let registry = registry().await;
+    let store = configmaps(&registry);
+    for name in ["cm-e", "cm-a", "cm-d", "cm-b", "cm-c"] {
+        store
+            .create(
+                &ctx(),
+                Some("ns-test"),
+                json!({"metadata": {"name": name, "labels": {"k": name}}, "data": {"k": name}}),
+                &CreateOptions::default(),
+            )
+            .await
+            .expect("create");
+    }
+    let first = store
+        .list(
+            Some("ns-test"),
+            &ListOptions {
+                limit: Some(2),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("page 1");
+    assert_eq!(first["kind"], json!("ConfigMapList"));
+    assert_eq!(first["metadata"]["remainingItemCount"], json!(3));
+    assert_eq!(first["items"][0]["metadata"]["name"], json!("cm-a"));
+    assert!(first["items"][0].get("kind").is_none());
+    let token = first["metadata"]["continue"].as_str().expect("continue").to_owned();
+    let second = store
+        .list(
+            Some("ns-test"),
+            &ListOptions {
+                limit: Some(2),
+                continue_token: Some(token),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("page 2");
+    assert_eq!(second["items"][0]["metadata"]["name"], json!("cm-c"));
+    let selected = store
+        .list(
+            Some("ns-test"),
+            &ListOptions {
+                field_selector: Some("metadata.name=cm-b".to_owned()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("field selector");
+    assert_eq!(selected["items"].as_array().map(Vec::len), Some(1));
+    let labelled = store
+        .list(
+            Some("ns-test"),
+            &ListOptions {
+                label_selector: Some("k in (cm-a,cm-c)".to_owned()),
+                limit: Some(1),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("label selector");
+    assert!(labelled["metadata"].get("remainingItemCount").is_none());
+    let unsupported = store
+        .list(
+            Some("ns-test"),
+            &ListOptions {
+                field_selector: Some("data.k=cm-a".to_owned()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect_err("unsupported");
+    assert_eq!(
+        unsupported.message(),
+        "\"data.k\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+    );
+    let secrets = registry.store("", "v1", "secrets").expect("secrets");
+    let unsupported = secrets
+        .list(
+            Some("ns-test"),
+            &ListOptions {
+                field_selector: Some("spec.foo=bar".to_owned()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect_err("unsupported");
+    assert_eq!(unsupported.message(), "field label not supported: spec.foo");
+    let bad_token = store
+        .list(
+            Some("ns-test"),
+            &ListOptions {
+                continue_token: Some("abc".to_owned()),
+                resource_version: Some("5".to_owned()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect_err("continue with rv");
+    assert_eq!(
+        bad_token.message(),
+        "specifying resource version is not allowed when using continue"
+    );
+    let deleted = store
+        .delete_collection(
+            &ctx(),
+            Some("ns-test"),
+            &DeleteOptions::default(),
+            &ListOptions {
+                label_selector: Some("k=cm-a".to_owned()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("deletecollection");
+    assert_eq!(deleted["items"].as_array().map(Vec::len), Some(1));
+    let rest = store
+        .list(Some("ns-test"), &ListOptions::default())
+        .await
+        .expect("list");
+    assert_eq!(rest["items"].as_array().map(Vec::len), Some(4));
+}
+
+#[tokio::test]
+async fn watches_deliver_events_bookmarks_and_expiry() {
+    let registry = registry().await;
+    let store = configmaps(&registry);
+    store
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "a-two"}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create");
+    let opts = ListOptions {
+        send_initial_events: Some(true),
+        resource_version_match: Some("NotOlderThan".to_owned()),
+        allow_watch_bookmarks: true,
+        ..ListOptions::default()
+    };
+    let mut watch = store.watch(Some("ns-test"), &opts).await.expect("watch");
+    let added = next(&mut watch).await;
+    assert_eq!(added.kind, WatchEventType::Added);
+    assert_eq!(added.object["metadata"]["name"], json!("a-two"));
+    let end = next(&mut watch).await;
+    assert_eq!(end.kind, WatchEventType::Bookmark);
+    assert_eq!(
+        end.object["metadata"]["annotations"],
+        json!({"k8s.io/initial-events-end": "true"})
+    );
+    store
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "c-live"}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create");
+    let live = next(&mut watch).await;
+    assert_eq!(live.kind, WatchEventType::Added);
+    assert_eq!(live.object["kind"], json!("ConfigMap"));
+    assert_eq!(live.object["metadata"]["name"], json!("c-live"));
+    let invalid = store
+        .watch(
+            Some("ns-test"),
+            &ListOptions {
+                send_initial_events: Some(true),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect_err("needs NotOlderThan");
+    assert_eq!(invalid.code(), 422);
+}
+
+#[tokio::test]
+async fn other_builtin_types_validate_like_kube() {
+    let registry = registry().await;
+    let opts = CreateOptions::default();
+    let secrets = registry.store("", "v1", "secrets").expect("secrets");
+    let merged = secrets
+        .create(&ctx(), Some("ns-test"), json!({"metadata": {"name": "s2"}, "data": {"a": "ZnJvbS1kYXRh", "b": "b25seS1kYXRh"}, "stringData": {"a": "from-stringData", "c": "plain"}}), &opts)
+        .await
+        .expect("stringData");
+    assert_eq!(
+        merged.value["data"],
+        json!({"a": "ZnJvbS1zdHJpbmdEYXRh", "b": "b25seS1kYXRh", "c": "cGxhaW4="})
+    );
+    assert_eq!(merged.value["type"], json!("Opaque"));
+    let tls = secrets
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "tls1"}, "type": "kubernetes.io/tls", "data": {}}),
+            &opts,
+        )
+        .await
+        .expect_err("tls keys");
+    assert_eq!(
+        tls.message(),
+        "Secret \"tls1\" is invalid: [data[tls.crt]: Required value, data[tls.key]: Required value]"
+    );
+    let leases = registry.store("coordination.k8s.io", "v1", "leases").expect("leases");
+    let lease = leases
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "l2"}, "spec": {"holderIdentity": "a", "leaseDurationSeconds": -1}}),
+            &opts,
+        )
+        .await
+        .expect_err("lease");
+    assert_eq!(lease.message(), "Lease.coordination.k8s.io \"l2\" is invalid: spec.leaseDurationSeconds: Invalid value: -1: must be greater than 0");
+    let roles = registry
+        .store("rbac.authorization.k8s.io", "v1", "roles")
+        .expect("roles");
+    let role = roles
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "r-bad"}, "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": []}]}),
+            &opts,
+        )
+        .await
+        .expect_err("role");
+    assert_eq!(role.message(), "Role.rbac.authorization.k8s.io \"r-bad\" is invalid: rules[0].verbs: Required value: verbs must contain at least one value");
+    let bindings = registry
+        .store("rbac.authorization.k8s.io", "v1", "rolebindings")
+        .expect("rolebindings");
+    let binding = bindings
+        .create(&ctx(), Some("ns-test"), json!({"metadata": {"name": "rb-bad"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Secret", "name": "x"}, "subjects": [{"kind": "User", "name": "alice", "apiGroup": "rbac.authorization.k8s.io"}]}), &opts)
+        .await
+        .expect_err("binding");
+    assert_eq!(binding.message(), "RoleBinding.rbac.authorization.k8s.io \"rb-bad\" is invalid: roleRef.kind: Unsupported value: \"Secret\": supported values: \"Role\", \"ClusterRole\"");
+    let events = registry.store("", "v1", "events").expect("events");
+    let event = events
+        .create(&ctx(), Some("ns-test"), json!({"metadata": {"name": "ev5"}, "involvedObject": {"kind": "ConfigMap", "namespace": "other-namespace", "name": "target"}, "reason": "Tested", "type": "Normal"}), &opts)
+        .await
+        .expect_err("event");
+    assert_eq!(event.message(), "Event \"ev5\" is invalid: involvedObject.namespace: Invalid value: \"other-namespace\": does not match event.namespace");
+    let sa = registry.store("", "v1", "serviceaccounts").expect("serviceaccounts");
+    assert!(sa.returns_deleted_object());
+    let row = registry.store("", "v1", "configmaps").expect("configmaps").table_row(
+        &json!({"metadata": {"name": "t1", "creationTimestamp": "2024-01-02T03:04:05Z"}, "data": {"a": "1", "b": "2"}}),
+    );
+    assert_eq!(row[0], json!("t1"));
+    assert_eq!(row[1], json!(2));
+    assert_eq!(builtin::by_name("cm").len(), 1);
+    assert_eq!(builtin::by_name("events").len(), 2);
+    assert_eq!(builtin::all().len(), 11);
+}
+
+async fn next(watch: &mut kapi_registry::WatchEvents) -> kapi_registry::WatchEvent {
+    tokio::time::timeout(Duration::from_secs(10), watch.next())
+        .await
+        .expect("event in time")
+        .expect("watch open")
+}
