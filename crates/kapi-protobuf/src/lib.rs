@@ -107,11 +107,12 @@ impl Error {
     /// Prefixes the error's path with one more outer segment as the error travels up.
     pub(crate) fn within(mut self, segment: &str) -> Self {
         if let Self::Malformed { path, .. } | Self::InvalidValue { path, .. } = &mut self {
-            *path = match (path.is_empty(), segment.starts_with('[')) {
-                (true, _) => segment.to_owned(),
-                (false, true) => format!("{segment}{path}"),
-                (false, false) if path.starts_with('[') => format!("{segment}{path}"),
-                (false, false) => format!("{segment}.{path}"),
+            *path = if path.is_empty() {
+                segment.to_owned()
+            } else if path.starts_with('[') {
+                format!("{segment}{path}")
+            } else {
+                format!("{segment}.{path}")
             };
         }
         self

@@ -3,6 +3,7 @@
 
 mod recorded;
 mod robustness;
+mod roundtrip;
 mod watch;
 
 use kapi_core::GroupVersionKind;
