@@ -16,6 +16,18 @@
 //! A body is the 4 magic bytes `k8s\0` followed by a `runtime.Unknown` whose `typeMeta` names the kind and whose
 //! `raw` holds the object's message ([`encode`], [`decode`]). Watch streams differ: see [`watch`].
 //!
+//! Served kinds: core/v1 ConfigMap, Secret, Namespace, ServiceAccount, Event; events.k8s.io/v1 Event;
+//! coordination.k8s.io/v1 Lease; rbac.authorization.k8s.io/v1 Role, RoleBinding, ClusterRole, ClusterRoleBinding
+//! (each with its List); authentication.k8s.io/v1 TokenRequest, TokenReview, SelfSubjectReview;
+//! authorization.k8s.io/v1 SubjectAccessReview, SelfSubjectAccessReview, LocalSubjectAccessReview,
+//! SelfSubjectRulesReview; meta.k8s.io/v1 PartialObjectMetadata(List); and Status, DeleteOptions and
+//! WatchEvent in every group version. Custom resources have no protobuf form ([`supports`] says no).
+//!
+//! To add a built-in kind: add its message to `ROOTS` in `tools/gen-descriptors.py` (and its package to
+//! `PACKAGES` if new), run `python3 tools/gen-descriptors.py <k8s.io/api checkout> <k8s.io/apimachinery checkout>
+//! > src/descriptors.txt` at the served version's tag, then list the kind in `TOP_LEVEL` (and its group in
+//! `message_name`) here.
+//!
 //! Information the protobuf form cannot carry is lost in a round trip, exactly as with Go clients: unknown JSON
 //! fields, the difference between an empty and an absent map or list, and sub-second precision of `metav1.Time`.
 

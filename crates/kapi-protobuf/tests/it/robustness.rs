@@ -98,3 +98,100 @@ proptest! {
         check(&body);
     }
 }
+
+fn label_map() -> impl Strategy<Value = std::collections::BTreeMap<String, String>> {
+    proptest::collection::btree_map("[a-z0-9./-]{1,12}", any::<String>(), 0..4)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Objects in Go's canonical JSON form (sorted map keys, whole-second times, no empty maps) are fixed points.
+    #[test]
+    fn canonical_objects_survive_the_round_trip(
+        name in "[a-z0-9-]{1,20}",
+        labels in label_map(),
+        data in label_map(),
+        binary in proptest::collection::btree_map("[a-z]{1,5}", proptest::collection::vec(any::<u8>(), 0..16), 0..3),
+        seconds in -62_135_596_799_i64..253_402_300_799,
+        micros in 0u32..1_000_000,
+        generation in any::<i64>(),
+        grace in proptest::option::of(any::<i64>()),
+        immutable in proptest::option::of(any::<bool>()),
+    ) {
+        use base64::Engine;
+        let time = kapi_protobuf_test_time(seconds, None);
+        let mut metadata = serde_json::Map::new();
+        metadata.insert("name".into(), json!(name));
+        if generation != 0 {
+            metadata.insert("generation".into(), json!(generation));
+        }
+        metadata.insert("creationTimestamp".into(), json!(time));
+        if let Some(grace) = grace {
+            metadata.insert("deletionGracePeriodSeconds".into(), json!(grace));
+        }
+        if !labels.is_empty() {
+            metadata.insert("labels".into(), json!(labels));
+        }
+        let mut configmap = serde_json::Map::new();
+        configmap.insert("kind".into(), json!("ConfigMap"));
+        configmap.insert("apiVersion".into(), json!("v1"));
+        configmap.insert("metadata".into(), serde_json::Value::Object(metadata));
+        if let Some(immutable) = immutable {
+            configmap.insert("immutable".into(), json!(immutable));
+        }
+        if !data.is_empty() {
+            configmap.insert("data".into(), json!(data));
+        }
+        if !binary.is_empty() {
+            let encoded: std::collections::BTreeMap<_, _> = binary
+                .iter()
+                .map(|(key, bytes)| (key.clone(), base64::engine::general_purpose::STANDARD.encode(bytes)))
+                .collect();
+            configmap.insert("binaryData".into(), json!(encoded));
+        }
+        let configmap = serde_json::Value::Object(configmap);
+        let body = kapi_protobuf::encode(&gvk("v1", "ConfigMap"), &configmap).expect("encodes");
+        let (_, decoded) = kapi_protobuf::decode(&body).expect("decodes");
+        prop_assert_eq!(crate::text(&decoded), crate::text(&configmap));
+
+        let lease = json!({
+            "kind": "Lease", "apiVersion": "coordination.k8s.io/v1", "metadata": {"name": name},
+            "spec": {"renewTime": kapi_protobuf_test_time(seconds, Some(micros))}
+        });
+        let body = kapi_protobuf::encode(&gvk("coordination.k8s.io/v1", "Lease"), &lease).expect("encodes");
+        let (_, decoded) = kapi_protobuf::decode(&body).expect("decodes");
+        prop_assert_eq!(decoded, lease);
+    }
+}
+
+/// RFC 3339 in UTC the way Go prints metav1.Time (no fraction) or MicroTime (six digits), computed
+/// independently of the crate's own formatter (via day counting from 0001-01-01).
+fn kapi_protobuf_test_time(unix_seconds: i64, micros: Option<u32>) -> String {
+    let since_year_one = unix_seconds + 62_135_596_800;
+    let (mut days, second_of_day) = (since_year_one.div_euclid(86_400), since_year_one.rem_euclid(86_400));
+    let mut year = 1;
+    loop {
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let length = if leap { 366 } else { 365 };
+        if days < length {
+            let months = [31, if leap { 29 } else { 28 }, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+            let mut month = 0;
+            while days >= months[month] {
+                days -= months[month];
+                month += 1;
+            }
+            let fraction = micros.map(|micros| format!(".{micros:06}")).unwrap_or_default();
+            return format!(
+                "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}{fraction}Z",
+                month + 1,
+                days + 1,
+                second_of_day / 3600,
+                second_of_day / 60 % 60,
+                second_of_day % 60
+            );
+        }
+        days -= length;
+        year += 1;
+    }
+}
