@@ -18,6 +18,7 @@ pub mod namespace;
 pub mod patch;
 mod registry;
 mod store;
+pub mod strategic;
 mod strategy;
 mod types;
 pub mod util;

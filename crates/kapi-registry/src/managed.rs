@@ -34,11 +34,11 @@ impl FieldsShape {
         matches!(path, "metadata.labels" | "metadata.annotations") || self.maps.iter().any(|m| m == path)
     }
 
-    fn is_set(&self, path: &str) -> bool {
+    pub(crate) fn is_set(&self, path: &str) -> bool {
         path == "metadata.finalizers" || self.sets.iter().any(|s| s == path)
     }
 
-    fn list_keys(&self, path: &str) -> Option<Vec<String>> {
+    pub(crate) fn list_keys(&self, path: &str) -> Option<Vec<String>> {
         if path == "metadata.ownerReferences" {
             return Some(vec!["uid".to_owned()]);
         }

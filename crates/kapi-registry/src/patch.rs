@@ -1,11 +1,13 @@
 //! JSON patch (RFC 6902) and JSON merge patch (RFC 7386) over `serde_json::Value`, with kube-apiserver's
-//! errors, and the Store's PATCH verb.
+//! errors, and the Store's PATCH verb (which also applies strategic merge patches, see [`crate::strategic`]).
 
 use kapi_core::{meta, ApiError};
 use serde_json::{Map, Value};
 
 use crate::{
+    managed::FieldsShape,
     store::Store,
+    strategic::strategic_merge_patch,
     types::{validate_field_manager, Patch, PatchOptions, PatchType, RequestContext, Response},
 };
 
@@ -193,9 +195,14 @@ pub fn json_patch(target: &mut Value, operations: &[Value]) -> Result<Vec<String
 
 /// The patched object, or kube-apiserver's error for a malformed patch. Also returns the warnings the patch
 /// itself causes.
-pub fn apply_patch(current: &Value, patch: &Patch) -> Result<(Value, Vec<String>), ApiError> {
-    let body: Value = serde_json::from_slice(&patch.body)
-        .map_err(|error| ApiError::bad_request(format!("error decoding patch: {error}")))?;
+pub fn apply_patch(current: &Value, patch: &Patch, shape: &FieldsShape) -> Result<(Value, Vec<String>), ApiError> {
+    let body: Value = serde_json::from_slice(&patch.body).map_err(|error| {
+        if patch.patch_type == PatchType::StrategicMerge {
+            ApiError::bad_request(error.to_string())
+        } else {
+            ApiError::bad_request(format!("error decoding patch: {error}"))
+        }
+    })?;
     let mut patched = current.clone();
     match patch.patch_type {
         PatchType::Json => {
@@ -219,8 +226,18 @@ pub fn apply_patch(current: &Value, patch: &Patch) -> Result<(Value, Vec<String>
             merge_patch(&mut patched, &body);
             Ok((patched, Vec::new()))
         }
-        PatchType::StrategicMerge | PatchType::Apply => Err(ApiError::UnsupportedMediaType {
-            message: "strategic merge patch and server-side apply are not supported yet".to_owned(),
+        PatchType::StrategicMerge => {
+            if !body.is_object() {
+                return Err(ApiError::bad_request(format!(
+                    "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+                    go_kind(&body)
+                )));
+            }
+            strategic_merge_patch(&mut patched, &body, shape).map_err(|error| ApiError::bad_request(error.0))?;
+            Ok((patched, Vec::new()))
+        }
+        PatchType::Apply => Err(ApiError::UnsupportedMediaType {
+            message: "server-side apply is not supported yet".to_owned(),
             details: None,
         }),
     }
@@ -259,7 +276,7 @@ impl Store {
                 return Err(ApiError::not_found(&self.info().group_resource(), name));
             };
             let old = self.object_from(&current)?;
-            let (mut patched, mut warnings) = apply_patch(&old, patch)?;
+            let (mut patched, mut warnings) = apply_patch(&old, patch, &self.strategy().fields_shape())?;
             let patched_name = meta::name(&patched).unwrap_or_default().to_owned();
             if patched_name != name {
                 return Err(ApiError::bad_request(format!(

@@ -254,13 +254,13 @@ fn validate_secret(obj: &Value, errors: &mut FieldErrors) {
                 }
             }
         }
-        "kubernetes.io/service-account-token" => {
-            if text(obj, "/metadata/annotations/kubernetes.io~1service-account.name").is_empty() {
-                errors.push(FieldError::required(
-                    &FieldPath::from_names(&["metadata", "annotations"]).key("kubernetes.io/service-account.name"),
-                    "",
-                ));
-            }
+        "kubernetes.io/service-account-token"
+            if text(obj, "/metadata/annotations/kubernetes.io~1service-account.name").is_empty() =>
+        {
+            errors.push(FieldError::required(
+                &FieldPath::from_names(&["metadata", "annotations"]).key("kubernetes.io/service-account.name"),
+                "",
+            ));
         }
         _ => {}
     }
@@ -410,14 +410,12 @@ pub(crate) fn validate_update(kind: BuiltinType, new: &Value, old: &Value) -> Fi
                 ));
             }
         }
-        T::RoleBinding | T::ClusterRoleBinding => {
-            if new.get("roleRef") != old.get("roleRef") {
-                errors.push(FieldError::invalid(
-                    &FieldPath::new("roleRef"),
-                    new.get("roleRef").cloned().unwrap_or(Value::Null),
-                    "cannot change roleRef",
-                ));
-            }
+        T::RoleBinding | T::ClusterRoleBinding if new.get("roleRef") != old.get("roleRef") => {
+            errors.push(FieldError::invalid(
+                &FieldPath::new("roleRef"),
+                new.get("roleRef").cloned().unwrap_or(Value::Null),
+                "cannot change roleRef",
+            ));
         }
         _ => {}
     }

@@ -522,3 +522,139 @@ async fn json_and_merge_patches_match_the_recordings() {
         .expect_err("missing");
     assert_eq!(missing.message(), "configmaps \"missing\" not found");
 }
+
+#[tokio::test]
+async fn strategic_merge_patches_match_the_recordings() {
+    let registry = registry().await;
+    let accounts = registry.store("", "v1", "serviceaccounts").expect("serviceaccounts");
+    let created = accounts
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "sa1"}, "secrets": [{"name": "s1"}, {"name": "s2"}]}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create");
+    assert_eq!(
+        created.value["metadata"]["managedFields"][0]["fieldsV1"],
+        json!({"f:secrets": {".": {}, "k:{\"name\":\"s1\"}": {}, "k:{\"name\":\"s2\"}": {}}})
+    );
+    let smp = |body: &str| Patch {
+        patch_type: PatchType::StrategicMerge,
+        body: body.as_bytes().to_vec().into(),
+    };
+    let opts = PatchOptions::default();
+    let added = accounts
+        .patch(
+            &ctx(),
+            Some("ns-test"),
+            "sa1",
+            &smp(r#"{"secrets":[{"name":"s3"}]}"#),
+            &opts,
+        )
+        .await
+        .expect("add");
+    assert_eq!(
+        added.value["secrets"],
+        json!([{"name": "s3"}, {"name": "s1"}, {"name": "s2"}])
+    );
+    let removed = accounts
+        .patch(
+            &ctx(),
+            Some("ns-test"),
+            "sa1",
+            &smp(r#"{"secrets":[{"name":"s1","$patch":"delete"}]}"#),
+            &opts,
+        )
+        .await
+        .expect("delete item");
+    assert_eq!(removed.value["secrets"], json!([{"name": "s3"}, {"name": "s2"}]));
+    let error = accounts
+        .patch(
+            &ctx(),
+            Some("ns-test"),
+            "sa1",
+            &smp(r#"{"secrets":[{"$patch":"delete"}]}"#),
+            &opts,
+        )
+        .await
+        .expect_err("no key");
+    assert_eq!(
+        error.message(),
+        "map: map[$patch:delete] does not contain declared merge key: name"
+    );
+    let roles = registry
+        .store("rbac.authorization.k8s.io", "v1", "roles")
+        .expect("roles");
+    roles
+        .create(&ctx(), Some("ns-test"), json!({"metadata": {"name": "r1"}, "rules": [{"verbs": ["get"], "apiGroups": [""], "resources": ["configmaps"]}]}), &CreateOptions::default())
+        .await
+        .expect("role");
+    let replaced = roles
+        .patch(
+            &ctx(),
+            Some("ns-test"),
+            "r1",
+            &smp(r#"{"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["watch"]}]}"#),
+            &opts,
+        )
+        .await
+        .expect("atomic list");
+    assert_eq!(
+        replaced.value["rules"],
+        json!([{"apiGroups": [""], "resources": ["pods"], "verbs": ["watch"]}])
+    );
+    let noop = roles
+        .patch(
+            &ctx(),
+            Some("ns-test"),
+            "r1",
+            &smp(r#"{"metadata":{"labels":{"$patch":"replace","only":"this"}}}"#),
+            &opts,
+        )
+        .await
+        .expect("replace of a missing map");
+    assert_eq!(
+        noop.value["metadata"]["resourceVersion"],
+        replaced.value["metadata"]["resourceVersion"]
+    );
+    let cms = configmaps(&registry);
+    cms.create(
+        &ctx(),
+        Some("ns-test"),
+        json!({"metadata": {"name": "cm1"}, "data": {"a": "1", "b": "2"}}),
+        &CreateOptions::default(),
+    )
+    .await
+    .expect("cm");
+    let merged = cms
+        .patch(
+            &ctx(),
+            Some("ns-test"),
+            "cm1",
+            &smp(r#"{"data":{"c":"3","b":null},"metadata":{"labels":{"k":"v"}}}"#),
+            &opts,
+        )
+        .await
+        .expect("smp configmap");
+    assert_eq!(merged.value["data"], json!({"a": "1", "c": "3"}));
+    assert_eq!(
+        merged.value["metadata"]["managedFields"][0]["fieldsV1"],
+        json!({"f:data": {".": {}, "f:a": {}, "f:c": {}}, "f:metadata": {"f:labels": {".": {}, "f:k": {}}}})
+    );
+    let unknown = cms
+        .patch(
+            &ctx(),
+            Some("ns-test"),
+            "cm1",
+            &smp(r#"{"$patch":"frobnicate"}"#),
+            &opts,
+        )
+        .await
+        .expect_err("directive");
+    assert_eq!(
+        unknown.message(),
+        "unknown patch type: frobnicate in map: map[$patch:frobnicate]"
+    );
+}

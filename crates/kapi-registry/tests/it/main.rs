@@ -12,7 +12,11 @@ use serde_json::{json, Value};
 
 /// A registry with every built-in type over fresh memory storage, with `ns-test` created.
 pub(crate) async fn registry() -> Arc<Registry> {
-    let storage: Arc<dyn kapi_storage::Storage> = Arc::new(MemoryStorage::new());
+    registry_on(Arc::new(MemoryStorage::new())).await
+}
+
+/// Like [`registry`] over `storage`.
+pub(crate) async fn registry_on(storage: Arc<dyn kapi_storage::Storage>) -> Arc<Registry> {
     let registry = Registry::builder(storage).resources(builtin::all()).build();
     assert!(
         registry.wait_ready(std::time::Duration::from_secs(5)).await,
