@@ -34,6 +34,8 @@
 mod decode;
 mod descriptor;
 mod encode;
+#[cfg(test)]
+mod special_tests;
 mod time;
 pub mod watch;
 
