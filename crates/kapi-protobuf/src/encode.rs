@@ -23,7 +23,8 @@ pub(crate) fn message(registry: &Registry, index: usize, value: &Value, out: &mu
         };
         for field in &message.fields {
             for (position, item) in items.iter().enumerate() {
-                single(registry, field, item, out).map_err(|error| error.within(&format!("[{position}]")))?;
+                single(registry, field.value_type, field.number, item, out)
+                    .map_err(|error| error.within(&format!("[{position}]")))?;
             }
         }
         return Ok(());
@@ -45,13 +46,16 @@ pub(crate) fn message(registry: &Registry, index: usize, value: &Value, out: &mu
 
 fn encode_field(registry: &Registry, field: &Field, value: Option<&Value>, out: &mut Vec<u8>) -> Result<(), Error> {
     match (field.cardinality, value) {
-        (Cardinality::Single, Some(value)) => single(registry, field, value, out),
+        (Cardinality::Single, Some(value)) => single(registry, field.value_type, field.number, value, out),
         // Go writes value fields whether set or not; pointers only when set.
-        (Cardinality::Single, None) if !field.pointer => single(registry, field, &Value::Null, out),
+        (Cardinality::Single, None) if !field.pointer => {
+            single(registry, field.value_type, field.number, &Value::Null, out)
+        }
         (_, None) => Ok(()),
         (Cardinality::Repeated, Some(Value::Array(items))) => {
             for (position, item) in items.iter().enumerate() {
-                single(registry, field, item, out).map_err(|error| error.within(&format!("[{position}]")))?;
+                single(registry, field.value_type, field.number, item, out)
+                    .map_err(|error| error.within(&format!("[{position}]")))?;
             }
             Ok(())
         }
@@ -60,19 +64,15 @@ fn encode_field(registry: &Registry, field: &Field, value: Option<&Value>, out: 
             let mut keys: Vec<&String> = entries.keys().collect();
             keys.sort();
             for key in keys {
-                let mut entry = Vec::new();
-                wire::put_bytes(&mut entry, 1, key.as_bytes());
                 let value = &entries[key.as_str()];
-                let value_field = Field {
-                    number: 2,
-                    cardinality: Cardinality::Single,
-                    ..field.clone()
-                };
-                // A nil []byte map value has no value field; every other value is written, zero or not.
-                if !(value.is_null() && value_field.value_type == ValueType::Bytes) {
-                    single(registry, &value_field, value, &mut entry).map_err(|error| error.within(key))?;
-                }
-                wire::put_bytes(out, field.number, &entry);
+                wire::put_nested(out, field.number, |entry| {
+                    wire::put_bytes(entry, 1, key.as_bytes());
+                    // A nil []byte map value has no value field; every other value is written, zero or not.
+                    if value.is_null() && field.value_type == ValueType::Bytes {
+                        return Ok(());
+                    }
+                    single(registry, field.value_type, 2, value, entry).map_err(|error| error.within(key))
+                })?;
             }
             Ok(())
         }
@@ -84,9 +84,14 @@ fn encode_field(registry: &Registry, field: &Field, value: Option<&Value>, out: 
 }
 
 /// Writes one value of `field` (`null` meaning the Go zero value).
-fn single(registry: &Registry, field: &Field, value: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
-    let number = field.number;
-    match field.value_type {
+fn single(
+    registry: &Registry,
+    value_type: ValueType,
+    number: u32,
+    value: &Value,
+    out: &mut Vec<u8>,
+) -> Result<(), Error> {
+    match value_type {
         ValueType::String => wire::put_bytes(out, number, string(value)?.as_bytes()),
         ValueType::Bytes => {
             let text = string(value)?;
@@ -129,24 +134,21 @@ fn single(registry: &Registry, field: &Field, value: &Value, out: &mut Vec<u8>) 
             wire::put_key(out, number, WireType::Fixed32);
             out.extend_from_slice(&(float(value)? as f32).to_le_bytes());
         }
-        ValueType::Message(index) => {
-            let mut nested = Vec::new();
-            message(registry, index, value, &mut nested)?;
-            wire::put_bytes(out, number, &nested);
+        ValueType::Message(index) => wire::put_nested(out, number, |nested| message(registry, index, value, nested))?,
+        ValueType::Special(special) => {
+            wire::put_nested(out, number, |payload| special_payload(special, value, payload))?
         }
-        ValueType::Special(special) => wire::put_bytes(out, number, &special_payload(special, value)?),
     }
     Ok(())
 }
 
 /// The message bytes of a hand-implemented type.
-fn special_payload(special: Special, value: &Value) -> Result<Vec<u8>, Error> {
-    let mut payload = Vec::new();
+fn special_payload(special: Special, value: &Value, payload: &mut Vec<u8>) -> Result<(), Error> {
     match special {
         Special::Time | Special::MicroTime => {
             let Value::String(text) = value else {
                 if value.is_null() {
-                    return Ok(payload);
+                    return Ok(());
                 }
                 return Err(Error::invalid(format!(
                     "expected an RFC 3339 time string, got {}",
@@ -155,7 +157,7 @@ fn special_payload(special: Special, value: &Value) -> Result<Vec<u8>, Error> {
             };
             let (seconds, nanos) = time::parse(text).ok_or_else(|| Error::invalid(format!("invalid time {text:?}")))?;
             if seconds == time::GO_ZERO_TIME_UNIX && nanos == 0 {
-                return Ok(payload);
+                return Ok(());
             }
             // metav1.Time keeps whole seconds on the wire; MicroTime keeps microseconds.
             let nanos = if special == Special::Time {
@@ -163,13 +165,14 @@ fn special_payload(special: Special, value: &Value) -> Result<Vec<u8>, Error> {
             } else {
                 nanos - nanos % 1000
             };
-            wire::put_varint_field(&mut payload, 1, seconds as u64);
-            wire::put_varint_field(&mut payload, 2, u64::from(nanos));
+            wire::put_varint_field(payload, 1, seconds as u64);
+            wire::put_varint_field(payload, 2, u64::from(nanos));
         }
         Special::FieldsV1 | Special::RawExtension => {
             if !value.is_null() {
-                let raw = serde_json::to_vec(value).map_err(|error| Error::invalid(error.to_string()))?;
-                wire::put_bytes(&mut payload, 1, &raw);
+                wire::put_nested(payload, 1, |raw| {
+                    serde_json::to_writer(raw, value).map_err(|error| Error::invalid(error.to_string()))
+                })?;
             }
         }
         Special::IntOrString => {
@@ -178,9 +181,9 @@ fn special_payload(special: Special, value: &Value) -> Result<Vec<u8>, Error> {
                 Value::String(text) => (1, 0, text.as_str()),
                 other => (0, integer(other, i64::from(i32::MIN), i64::from(i32::MAX))?, ""),
             };
-            wire::put_varint_field(&mut payload, 1, kind);
-            wire::put_varint_field(&mut payload, 2, int_value as u64);
-            wire::put_bytes(&mut payload, 3, string_value.as_bytes());
+            wire::put_varint_field(payload, 1, kind);
+            wire::put_varint_field(payload, 2, int_value as u64);
+            wire::put_bytes(payload, 3, string_value.as_bytes());
         }
         Special::Quantity => {
             let text = match value {
@@ -189,10 +192,10 @@ fn special_payload(special: Special, value: &Value) -> Result<Vec<u8>, Error> {
                 Value::Number(number) => number.to_string(),
                 other => return Err(Error::invalid(format!("expected a quantity, got {}", json_type(other)))),
             };
-            wire::put_bytes(&mut payload, 1, text.as_bytes());
+            wire::put_bytes(payload, 1, text.as_bytes());
         }
     }
-    Ok(payload)
+    Ok(())
 }
 
 fn string(value: &Value) -> Result<&str, Error> {

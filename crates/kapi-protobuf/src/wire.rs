@@ -160,6 +160,28 @@ pub(crate) fn put_bytes(out: &mut Vec<u8>, number: u32, payload: &[u8]) {
     out.extend_from_slice(payload);
 }
 
+/// Appends a length-delimited field whose payload `write` appends in place, so nested messages are not built in
+/// buffers of their own and copied: one length byte is reserved, and widened afterwards if the payload needs it.
+pub(crate) fn put_nested<E>(
+    out: &mut Vec<u8>,
+    number: u32,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
+    put_key(out, number, WireType::Bytes);
+    let length_at = out.len();
+    out.push(0);
+    write(out)?;
+    let len = out.len() - length_at - 1;
+    if len < 0x80 {
+        out[length_at] = len as u8;
+    } else {
+        let mut length = Vec::with_capacity(5);
+        put_varint(&mut length, len as u64);
+        out.splice(length_at..=length_at, length);
+    }
+    Ok(())
+}
+
 /// Appends a varint field.
 pub(crate) fn put_varint_field(out: &mut Vec<u8>, number: u32, value: u64) {
     put_key(out, number, WireType::Varint);
@@ -182,6 +204,21 @@ mod tests {
                 matches!(fields[..], [(7, WireValue::Varint(v))] if v == value),
                 "{value}"
             );
+        }
+    }
+
+    #[test]
+    fn nested_fields_get_the_same_bytes_as_copied_ones() {
+        for len in [0, 1, 127, 128, 300, 20_000] {
+            let payload = vec![7u8; len];
+            let (mut copied, mut nested) = (Vec::new(), Vec::new());
+            put_bytes(&mut copied, 3, &payload);
+            put_nested(&mut nested, 3, |out| {
+                out.extend_from_slice(&payload);
+                Ok::<(), ()>(())
+            })
+            .expect("writes");
+            assert_eq!(nested, copied, "{len}");
         }
     }
 
