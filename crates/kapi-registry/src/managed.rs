@@ -19,6 +19,8 @@ pub struct FieldsShape {
     pub sets: Vec<String>,
     /// Lists of objects keyed by these fields (`x-kubernetes-list-type: map`); items are atomic.
     pub keyed_lists: Vec<(String, Vec<String>)>,
+    /// Objects owned as a whole (`x-kubernetes-map-type: atomic`, e.g. an Event's `involvedObject`).
+    pub atomic: Vec<String>,
 }
 
 impl FieldsShape {
@@ -28,6 +30,10 @@ impl FieldsShape {
             maps: maps.iter().map(|m| (*m).to_owned()).collect(),
             ..Self::default()
         }
+    }
+
+    fn is_atomic(&self, path: &str) -> bool {
+        self.atomic.iter().any(|a| a == path)
     }
 
     fn is_map(&self, path: &str) -> bool {
@@ -73,7 +79,7 @@ fn collect(object: &Value, shape: &FieldsShape, ignore_status: bool) -> PathValu
         return out;
     };
     for (key, value) in map {
-        if key == "apiVersion" || key == "kind" || (ignore_status && key == "status") {
+        if value.is_null() || key == "apiVersion" || key == "kind" || (ignore_status && key == "status") {
             continue;
         }
         if key == "metadata" {
@@ -95,6 +101,9 @@ fn collect(object: &Value, shape: &FieldsShape, ignore_status: bool) -> PathValu
 
 fn walk(value: &Value, name: &str, path: Vec<String>, shape: &FieldsShape, out: &mut PathValues) {
     match value {
+        Value::Object(_) if shape.is_atomic(name) => {
+            out.insert(path, value.clone());
+        }
         Value::Object(map) if shape.is_map(name) => {
             let mut marker = path.clone();
             marker.push(".".to_owned());
@@ -106,7 +115,7 @@ fn walk(value: &Value, name: &str, path: Vec<String>, shape: &FieldsShape, out: 
             }
         }
         Value::Object(map) if !map.is_empty() => {
-            for (key, child) in map {
+            for (key, child) in map.iter().filter(|(_, child)| !child.is_null()) {
                 let mut child_path = path.clone();
                 child_path.push(format!("f:{key}"));
                 walk(child, &format!("{name}.{key}"), child_path, shape, out);

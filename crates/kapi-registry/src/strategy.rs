@@ -92,6 +92,18 @@ pub trait Strategy: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Converts a stored object into this resource's API form (for resources that share storage with another
+    /// API version or group, like events.k8s.io/v1 events stored as core/v1 events).
+    fn from_storage(&self, obj: Value) -> Value {
+        obj
+    }
+
+    /// Converts an object of this resource's API form into its stored form (the inverse of
+    /// [`from_storage`](Self::from_storage)).
+    fn to_storage(&self, obj: Value) -> Value {
+        obj
+    }
+
     /// How the type's fields are tracked in managedFields.
     fn fields_shape(&self) -> FieldsShape {
         FieldsShape::default()

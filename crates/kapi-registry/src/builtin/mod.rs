@@ -6,6 +6,7 @@
 //! `resource.group` (`events.events.k8s.io`) or by short name (`cm`), for `--resources`.
 
 mod columns;
+mod events;
 mod rows;
 mod validate;
 
@@ -166,7 +167,8 @@ impl Builtin {
         if kind == BuiltinType::Namespace {
             verbs.retain(|verb| verb != "deletecollection");
         }
-        let storage_prefix = if spec.group.is_empty() {
+        let storage_prefix = if spec.group.is_empty() || kind == BuiltinType::Event {
+            // events.k8s.io/v1 events live with core/v1 events, as in kube-apiserver.
             format!("/registry/{}/", spec.resource)
         } else {
             format!("/registry/{}/{}/", spec.group, spec.resource)
@@ -310,8 +312,32 @@ impl Strategy for Builtin {
         unknown_top_level_fields(obj, validate::top_level_fields(self.kind))
     }
 
+    fn from_storage(&self, obj: Value) -> Value {
+        match self.kind {
+            BuiltinType::Event => events::core_to_events(obj),
+            BuiltinType::CoreEvent => events::core_output(obj),
+            _ => obj,
+        }
+    }
+
+    fn to_storage(&self, obj: Value) -> Value {
+        match self.kind {
+            BuiltinType::Event => events::events_to_core(obj),
+            _ => obj,
+        }
+    }
+
     fn fields_shape(&self) -> FieldsShape {
         match self.kind {
+            BuiltinType::Event | BuiltinType::CoreEvent => FieldsShape {
+                maps: vec!["series".to_owned()],
+                atomic: ["involvedObject", "regarding", "related"].map(str::to_owned).to_vec(),
+                ..FieldsShape::default()
+            },
+            BuiltinType::RoleBinding | BuiltinType::ClusterRoleBinding => FieldsShape {
+                atomic: vec!["roleRef".to_owned()],
+                ..FieldsShape::default()
+            },
             BuiltinType::ConfigMap => FieldsShape::with_maps(&["data", "binaryData"]),
             BuiltinType::Secret => FieldsShape::with_maps(&["data", "stringData"]),
             BuiltinType::ServiceAccount => FieldsShape {

@@ -55,7 +55,7 @@ impl Store {
                 }
                 match self
                     .storage
-                    .update(&key, current.mod_revision, Self::encode(&updated)?)
+                    .update(&key, current.mod_revision, self.encode(&updated)?)
                     .await
                 {
                     Ok(kv) => return Ok(DeleteOutcome::Pending(self.with_revision(updated, kv.mod_revision))),

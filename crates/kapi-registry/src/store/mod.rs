@@ -57,6 +57,7 @@ impl std::fmt::Debug for Store {
 fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
     match serde_json::from_slice::<Value>(&kv.value) {
         Ok(value) => {
+            let value = strategy.from_storage(value);
             let mut fields = BTreeMap::new();
             fields.insert(
                 "metadata.name".to_owned(),
@@ -177,8 +178,9 @@ impl Store {
         Ok(self.with_revision(value, kv.mod_revision))
     }
 
-    /// `value` with `metadata.resourceVersion` = `revision`.
-    fn with_revision(&self, mut value: Value, revision: u64) -> Value {
+    /// `value` in API form (as read back from storage) with `metadata.resourceVersion` = `revision`.
+    fn with_revision(&self, value: Value, revision: u64) -> Value {
+        let mut value = self.strategy.from_storage(self.strategy.to_storage(value));
         if let Ok(metadata) = meta::metadata_mut(&mut value) {
             metadata.insert("resourceVersion".to_owned(), Value::String(revision.to_string()));
         }
@@ -186,8 +188,8 @@ impl Store {
     }
 
     /// The bytes stored for `value`: JSON without `resourceVersion`.
-    fn encode(value: &Value) -> Result<Bytes, ApiError> {
-        let mut value = value.clone();
+    fn encode(&self, value: &Value) -> Result<Bytes, ApiError> {
+        let mut value = self.strategy.to_storage(value.clone());
         if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             metadata.remove("resourceVersion");
         }

@@ -218,7 +218,7 @@ impl Store {
         for attempt in 0.. {
             let name = meta_text(&obj, "name");
             let key = self.key(Some(&namespace_name), &name);
-            match self.storage.create(&key, Self::encode(&obj)?).await {
+            match self.storage.create(&key, self.encode(&obj)?).await {
                 Ok(kv) => {
                     let value = self.with_revision(obj, kv.mod_revision);
                     return Ok(Response { value, warnings });
@@ -428,11 +428,7 @@ impl Store {
                 Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),
             };
         }
-        match self
-            .storage
-            .update(key, current.mod_revision, Self::encode(&new)?)
-            .await
-        {
+        match self.storage.update(key, current.mod_revision, self.encode(&new)?).await {
             Ok(kv) => Ok(Some(self.with_revision(new, kv.mod_revision))),
             Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => Ok(None),
             Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),

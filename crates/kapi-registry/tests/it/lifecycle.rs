@@ -382,3 +382,53 @@ async fn next(watch: &mut kapi_registry::WatchEvents) -> kapi_registry::WatchEve
         .expect("event in time")
         .expect("watch open")
 }
+
+#[tokio::test]
+async fn both_event_apis_share_storage() {
+    let registry = registry().await;
+    let core = registry.store("", "v1", "events").expect("core events");
+    let events = registry.store("events.k8s.io", "v1", "events").expect("events.k8s.io");
+    let created = events
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "ev2"},
+                "eventTime": "2024-01-02T03:04:05.123456Z", "reportingController": "example.com/corpus-capture",
+                "reportingInstance": "corpus-capture-1", "action": "Testing", "reason": "Tested",
+                "regarding": {"kind": "ConfigMap", "namespace": "ns-test", "name": "target", "apiVersion": "v1"},
+                "note": "a test event (events.k8s.io/v1)", "type": "Normal"}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create")
+        .value;
+    assert_eq!(created["apiVersion"], json!("events.k8s.io/v1"));
+    assert_eq!(created["deprecatedSource"], json!({}));
+    assert_eq!(created["deprecatedFirstTimestamp"], json!(null));
+    assert_eq!(
+        created["metadata"]["managedFields"][0]["fieldsV1"],
+        json!({"f:action": {}, "f:eventTime": {}, "f:note": {}, "f:reason": {}, "f:regarding": {},
+            "f:reportingController": {}, "f:reportingInstance": {}, "f:type": {}})
+    );
+    let as_core = core
+        .get(Some("ns-test"), "ev2", &GetOptions::default())
+        .await
+        .expect("core get");
+    assert_eq!(as_core["apiVersion"], json!("v1"));
+    assert_eq!(as_core["involvedObject"]["name"], json!("target"));
+    assert_eq!(as_core["message"], json!("a test event (events.k8s.io/v1)"));
+    assert_eq!(as_core["reportingComponent"], json!("example.com/corpus-capture"));
+    assert_eq!(as_core["source"], json!({}));
+    assert_eq!(as_core["firstTimestamp"], json!(null));
+    let listed = core
+        .list(
+            Some("ns-test"),
+            &ListOptions {
+                field_selector: Some("involvedObject.name=target".to_owned()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("core list");
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+}
