@@ -94,13 +94,13 @@ pub trait Strategy: Send + Sync + 'static {
 
     /// Converts a stored object into this resource's API form (for resources that share storage with another
     /// API version or group, like events.k8s.io/v1 events stored as core/v1 events).
-    fn from_storage(&self, obj: Value) -> Value {
+    fn read_stored(&self, obj: Value) -> Value {
         obj
     }
 
     /// Converts an object of this resource's API form into its stored form (the inverse of
-    /// [`from_storage`](Self::from_storage)).
-    fn to_storage(&self, obj: Value) -> Value {
+    /// [`read_stored`](Self::read_stored)).
+    fn prepare_stored(&self, obj: Value) -> Value {
         obj
     }
 

@@ -312,7 +312,7 @@ impl Strategy for Builtin {
         unknown_top_level_fields(obj, validate::top_level_fields(self.kind))
     }
 
-    fn from_storage(&self, obj: Value) -> Value {
+    fn read_stored(&self, obj: Value) -> Value {
         match self.kind {
             BuiltinType::Event => events::core_to_events(obj),
             BuiltinType::CoreEvent => events::core_output(obj),
@@ -320,7 +320,7 @@ impl Strategy for Builtin {
         }
     }
 
-    fn to_storage(&self, obj: Value) -> Value {
+    fn prepare_stored(&self, obj: Value) -> Value {
         match self.kind {
             BuiltinType::Event => events::events_to_core(obj),
             _ => obj,

@@ -57,7 +57,7 @@ impl std::fmt::Debug for Store {
 fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
     match serde_json::from_slice::<Value>(&kv.value) {
         Ok(value) => {
-            let value = strategy.from_storage(value);
+            let value = strategy.read_stored(value);
             let mut fields = BTreeMap::new();
             fields.insert(
                 "metadata.name".to_owned(),
@@ -180,7 +180,7 @@ impl Store {
 
     /// `value` in API form (as read back from storage) with `metadata.resourceVersion` = `revision`.
     fn with_revision(&self, value: Value, revision: u64) -> Value {
-        let mut value = self.strategy.from_storage(self.strategy.to_storage(value));
+        let mut value = self.strategy.read_stored(self.strategy.prepare_stored(value));
         if let Ok(metadata) = meta::metadata_mut(&mut value) {
             metadata.insert("resourceVersion".to_owned(), Value::String(revision.to_string()));
         }
@@ -189,7 +189,7 @@ impl Store {
 
     /// The bytes stored for `value`: JSON without `resourceVersion`.
     fn encode(&self, value: &Value) -> Result<Bytes, ApiError> {
-        let mut value = self.strategy.to_storage(value.clone());
+        let mut value = self.strategy.prepare_stored(value.clone());
         if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             metadata.remove("resourceVersion");
         }
