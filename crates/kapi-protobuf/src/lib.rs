@@ -11,10 +11,25 @@
 //!   `Timestamp` of whole seconds, empty when zero.
 //! - **JSON**: `kind` and `apiVersion` first, then fields in Go struct order; `omitempty` drops zero scalars and
 //!   empty lists and maps; lists and maps without `omitempty` come out as `null` when empty, as Go prints nil
-//!   slices; struct fields are always present; zero times are `null` (or absent with `omitzero`).
+//!   slices (except a list's `items`, which kube-apiserver always prints as an array); struct fields are always
+//!   present; zero times are `null` (or absent with `omitzero`).
 //!
 //! A body is the 4 magic bytes `k8s\0` followed by a `runtime.Unknown` whose `typeMeta` names the kind and whose
 //! `raw` holds the object's message ([`encode`], [`decode`]). Watch streams differ: see [`watch`].
+//!
+//! ```
+//! use kapi_core::GroupVersionKind;
+//! use serde_json::json;
+//!
+//! let configmap = GroupVersionKind::new("", "v1", "ConfigMap");
+//! let body = kapi_protobuf::encode(&configmap, &json!({"metadata": {"name": "cm"}, "data": {"a": "1"}}))?;
+//! assert!(body.starts_with(b"k8s\0"));
+//!
+//! let (kind, object) = kapi_protobuf::decode(&body)?;
+//! assert_eq!(kind, configmap);
+//! assert_eq!(object, json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "cm"}, "data": {"a": "1"}}));
+//! # Ok::<(), kapi_protobuf::Error>(())
+//! ```
 //!
 //! Served kinds: core/v1 ConfigMap, Secret, Namespace, ServiceAccount, Event; events.k8s.io/v1 Event;
 //! coordination.k8s.io/v1 Lease; rbac.authorization.k8s.io/v1 Role, RoleBinding, ClusterRole, ClusterRoleBinding
@@ -24,9 +39,9 @@
 //! WatchEvent in every group version. Custom resources have no protobuf form ([`supports`] says no).
 //!
 //! To add a built-in kind: add its message to `ROOTS` in `tools/gen-descriptors.py` (and its package to
-//! `PACKAGES` if new), run `python3 tools/gen-descriptors.py <k8s.io/api checkout> <k8s.io/apimachinery checkout>
-//! > src/descriptors.txt` at the served version's tag, then list the kind in `TOP_LEVEL` (and its group in
-//! `message_name`) here.
+//! `PACKAGES` if new), regenerate the table from checkouts of k8s.io/api and k8s.io/apimachinery at the served
+//! version's tag (`python3 tools/gen-descriptors.py API_DIR APIMACHINERY_DIR > src/descriptors.txt`), then list
+//! the kind in `TOP_LEVEL` (and its group in `message_name`) here.
 //!
 //! Information the protobuf form cannot carry is lost in a round trip, exactly as with Go clients: unknown JSON
 //! fields, the difference between an empty and an absent map or list, and sub-second precision of `metav1.Time`.
@@ -38,6 +53,7 @@ mod encode;
 mod special_tests;
 mod time;
 pub mod watch;
+mod wire;
 
 use kapi_core::{GroupVersion, GroupVersionKind};
 use serde_json::{Map, Value};
@@ -46,8 +62,6 @@ use crate::{
     descriptor::Registry,
     wire::{FieldReader, WireValue},
 };
-
-mod wire;
 
 /// The media type of protobuf request and response bodies.
 pub const MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
