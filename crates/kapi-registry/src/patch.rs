@@ -265,6 +265,34 @@ impl Store {
         patch: &Patch,
         opts: &PatchOptions,
     ) -> Result<Response<Value>, ApiError> {
+        self.patch_inner(ctx, namespace, name, patch, opts, false).await
+    }
+
+    /// PATCH of the `status` subresource: the patch applies to the whole object, only its `status` is kept
+    /// (404 for types without a status subresource).
+    pub async fn patch_status(
+        &self,
+        ctx: &RequestContext,
+        namespace: Option<&str>,
+        name: &str,
+        patch: &Patch,
+        opts: &PatchOptions,
+    ) -> Result<Response<Value>, ApiError> {
+        if !self.strategy().has_status_subresource() {
+            return Err(ApiError::route_not_found());
+        }
+        self.patch_inner(ctx, namespace, name, patch, opts, true).await
+    }
+
+    async fn patch_inner(
+        &self,
+        ctx: &RequestContext,
+        namespace: Option<&str>,
+        name: &str,
+        patch: &Patch,
+        opts: &PatchOptions,
+        status_only: bool,
+    ) -> Result<Response<Value>, ApiError> {
         let manager = opts
             .field_manager
             .clone()
@@ -285,7 +313,7 @@ impl Store {
             }
             warnings.extend(self.checked_fields(&mut patched, &[], opts.field_validation)?);
             let requested_rv = meta::resource_version(&patched).unwrap_or_default().to_owned();
-            let new = self.prepare_update(&patched, &old, &current, &requested_rv, &manager)?;
+            let new = self.prepare_update(&patched, &old, &current, &requested_rv, &manager, status_only)?;
             if let Some(value) = self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
                 warnings.extend(self.strategy().warnings(&value));
                 return Ok(Response { value, warnings });

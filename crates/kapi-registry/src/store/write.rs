@@ -243,8 +243,39 @@ impl Store {
         ctx: &RequestContext,
         namespace: Option<&str>,
         name: &str,
+        obj: Value,
+        opts: &UpdateOptions,
+    ) -> Result<Response<(Value, bool)>, ApiError> {
+        self.update_inner(ctx, namespace, name, obj, opts, false).await
+    }
+
+    /// PUT of the `status` subresource: only `status` changes (404 for types without it).
+    pub async fn update_status(
+        &self,
+        ctx: &RequestContext,
+        namespace: Option<&str>,
+        name: &str,
+        obj: Value,
+        opts: &UpdateOptions,
+    ) -> Result<Response<Value>, ApiError> {
+        if !self.strategy.has_status_subresource() {
+            return Err(ApiError::route_not_found());
+        }
+        let response = self.update_inner(ctx, namespace, name, obj, opts, true).await?;
+        Ok(Response {
+            value: response.value.0,
+            warnings: response.warnings,
+        })
+    }
+
+    async fn update_inner(
+        &self,
+        ctx: &RequestContext,
+        namespace: Option<&str>,
+        name: &str,
         mut obj: Value,
         opts: &UpdateOptions,
+        status_only: bool,
     ) -> Result<Response<(Value, bool)>, ApiError> {
         if !obj.is_object() {
             return Err(ApiError::bad_request("the request body must be an object"));
@@ -273,7 +304,7 @@ impl Store {
         let requested_rv = meta_text(&obj, "resourceVersion");
         loop {
             let Some(current) = self.read_current(&key).await? else {
-                if self.strategy.allow_create_on_update() {
+                if self.strategy.allow_create_on_update() && !status_only {
                     let mut fresh = obj.clone();
                     set_meta(&mut fresh, "resourceVersion", None);
                     let created = self.create_as(ctx, namespace, fresh, opts, "UpdateOptions").await?;
@@ -285,7 +316,7 @@ impl Store {
                 return Err(ApiError::not_found(&self.group_resource(), name));
             };
             let old = self.object_from(&current)?;
-            let new = self.prepare_update(&obj, &old, &current, &requested_rv, &manager)?;
+            let new = self.prepare_update(&obj, &old, &current, &requested_rv, &manager, status_only)?;
             match self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
                 Some(value) => {
                     let mut warnings = warnings;
@@ -311,9 +342,26 @@ impl Store {
         current: &kapi_storage::KeyValue,
         requested_rv: &str,
         manager: &str,
+        status_only: bool,
     ) -> Result<Value, ApiError> {
         let info = self.info();
         let name = meta_text(old, "name");
+        let status_body;
+        let obj = if status_only {
+            // The status subresource changes status only: everything else comes from the stored object.
+            let mut merged = old.clone();
+            if let Some(map) = merged.as_object_mut() {
+                match obj.get("status") {
+                    Some(status) => map.insert("status".to_owned(), status.clone()),
+                    None => map.remove("status"),
+                };
+            }
+            set_meta(&mut merged, "resourceVersion", Some(Value::from(requested_rv)));
+            status_body = merged;
+            &status_body
+        } else {
+            obj
+        };
         if requested_rv.is_empty() {
             if !self.strategy.allow_unconditional_update() {
                 let errors: FieldErrors = FieldError::invalid(
@@ -367,7 +415,7 @@ impl Store {
         } else {
             set_meta(&mut new, "generation", None);
         }
-        if self.strategy.has_status_subresource() {
+        if self.strategy.has_status_subresource() && !status_only {
             if let (Some(map), Some(status)) = (new.as_object_mut(), old.get("status")) {
                 map.insert("status".to_owned(), status.clone());
             }
@@ -379,7 +427,9 @@ impl Store {
         let now = util::now_rfc3339();
         let api_version = info.api_version();
         let shape = self.strategy.fields_shape();
-        let mut entries = managed::on_update(&new, old, &base, self.writer(manager, &api_version, &now, &shape));
+        let mut writer = self.writer(manager, &api_version, &now, &shape);
+        writer.ignore_status &= !status_only;
+        let mut entries = managed::on_update(&new, old, &base, writer);
         if comparable(&Value::Array(entries.clone())) == comparable(&Value::Array(meta::managed_fields(old).to_vec())) {
             entries = meta::managed_fields(old).to_vec();
         }
@@ -388,7 +438,9 @@ impl Store {
             "managedFields",
             (!entries.is_empty()).then_some(Value::Array(entries)),
         );
-        self.strategy.prepare_for_update(&mut new, old);
+        if !status_only {
+            self.strategy.prepare_for_update(&mut new, old);
+        }
         let mut errors = validate_metadata_update(&new, old);
         errors.append(self.strategy.validate_update(&new, old));
         if !errors.is_empty() {

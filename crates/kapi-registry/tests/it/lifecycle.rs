@@ -432,3 +432,42 @@ async fn both_event_apis_share_storage() {
         .expect("core list");
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn status_subresource_changes_only_status() {
+    let registry = registry().await;
+    let namespaces = registry.store("", "v1", "namespaces").expect("namespaces");
+    let current = namespaces
+        .get(None, "ns-test", &GetOptions::default())
+        .await
+        .expect("get");
+    let mut body = current.clone();
+    body["status"] = json!({"phase": "Active", "conditions": [{"type": "Example", "status": "True"}]});
+    body["metadata"]["labels"]["ignored"] = json!("yes");
+    let updated = namespaces
+        .update_status(&ctx(), None, "ns-test", body.clone(), &UpdateOptions::default())
+        .await
+        .expect("status");
+    assert_eq!(updated.value["status"]["conditions"][0]["type"], json!("Example"));
+    assert!(updated.value["metadata"]["labels"].get("ignored").is_none());
+    // The main resource keeps the stored status.
+    let mut main = updated.value.clone();
+    main["status"] = json!({"phase": "Terminating"});
+    let kept = namespaces
+        .update(&ctx(), None, "ns-test", main, &UpdateOptions::default())
+        .await
+        .expect("update");
+    assert_eq!(kept.value.0["status"]["phase"], json!("Active"));
+    let configmaps = configmaps(&registry);
+    let missing = configmaps
+        .update_status(
+            &ctx(),
+            Some("ns-test"),
+            "x",
+            json!({"metadata": {"name": "x"}}),
+            &UpdateOptions::default(),
+        )
+        .await
+        .expect_err("no status");
+    assert_eq!(missing.code(), 404);
+}
