@@ -59,7 +59,7 @@ use kapi_core::{GroupVersion, GroupVersionKind};
 use serde_json::{Map, Value};
 
 use crate::{
-    descriptor::Registry,
+    descriptor::{Registry, ValueType},
     wire::{FieldReader, WireValue},
 };
 
@@ -222,24 +222,69 @@ pub fn supports(gvk: &GroupVersionKind) -> bool {
 /// kind does not have.
 pub fn encode(gvk: &GroupVersionKind, object: &Value) -> Result<Vec<u8>, Error> {
     let index = message_index(gvk)?;
-    let mut raw = Vec::new();
-    encode::message(Registry::get(), index, object, &mut raw)?;
-    Ok(envelope(gvk, &raw))
+    enveloped(gvk, |out| encode::message(Registry::get(), index, object, out))
 }
 
-/// Wraps an encoded message in [`MAGIC`] and a `runtime.Unknown`.
-fn envelope(gvk: &GroupVersionKind, raw: &[u8]) -> Vec<u8> {
-    let mut type_meta = Vec::new();
-    wire::put_bytes(&mut type_meta, 1, gvk.group_version().to_string().as_bytes());
-    wire::put_bytes(&mut type_meta, 2, gvk.kind.as_bytes());
-    let mut out = Vec::with_capacity(raw.len() + type_meta.len() + 16);
+/// Encodes a list from its parts, without assembling the list as one JSON value first: the same bytes as
+/// [`encode`] of `{"metadata": metadata, "items": [...]}`. `list_gvk` is the list kind (`ConfigMapList`).
+pub fn encode_list<'a>(
+    list_gvk: &GroupVersionKind,
+    metadata: &Value,
+    items: impl IntoIterator<Item = &'a Value>,
+) -> Result<Vec<u8>, Error> {
+    let registry = Registry::get();
+    let list = &registry.messages[message_index(list_gvk)?];
+    let field = |name: &str| list.fields.iter().find(|field| field.json_name == name);
+    let (Some(metadata_field), Some(items_field)) = (field("metadata"), field("items")) else {
+        return Err(Error::UnsupportedKind(list_gvk.clone()));
+    };
+    let (ValueType::Message(metadata_index), ValueType::Message(item_index)) =
+        (metadata_field.value_type, items_field.value_type)
+    else {
+        return Err(Error::UnsupportedKind(list_gvk.clone()));
+    };
+    // Field 1 before field 2, as Go writes them.
+    enveloped(list_gvk, |out| {
+        wire::put_nested(out, metadata_field.number, |out| {
+            encode::message(registry, metadata_index, metadata, out).map_err(|error| error.within("metadata"))
+        })?;
+        for (position, item) in items.into_iter().enumerate() {
+            wire::put_nested(out, items_field.number, |out| {
+                encode::message(registry, item_index, item, out)
+                    .map_err(|error| error.within(&format!("[{position}]")).within("items"))
+            })?;
+        }
+        Ok(())
+    })
+}
+
+/// Writes [`MAGIC`] and a `runtime.Unknown` whose `raw` is what `write_raw` appends.
+fn enveloped(
+    gvk: &GroupVersionKind,
+    write_raw: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(256);
+    write_envelope(&mut out, gvk, write_raw)?;
+    Ok(out)
+}
+
+/// Appends [`MAGIC`] and a `runtime.Unknown` whose `raw` is what `write_raw` appends.
+pub(crate) fn write_envelope(
+    out: &mut Vec<u8>,
+    gvk: &GroupVersionKind,
+    write_raw: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<(), Error> {
     out.extend_from_slice(&MAGIC);
-    wire::put_bytes(&mut out, 1, &type_meta);
-    wire::put_bytes(&mut out, 2, raw);
+    wire::put_nested(out, 1, |type_meta| {
+        wire::put_bytes(type_meta, 1, gvk.group_version().to_string().as_bytes());
+        wire::put_bytes(type_meta, 2, gvk.kind.as_bytes());
+        Ok::<(), Error>(())
+    })?;
+    wire::put_nested(out, 2, write_raw)?;
     // Go writes the empty contentEncoding and contentType too; matching it keeps bodies byte-identical.
-    wire::put_bytes(&mut out, 3, b"");
-    wire::put_bytes(&mut out, 4, b"");
-    out
+    wire::put_bytes(out, 3, b"");
+    wire::put_bytes(out, 4, b"");
+    Ok(())
 }
 
 /// Decodes a protobuf body into its kind and its JSON form (`kind`, `apiVersion`, then the fields in

@@ -27,16 +27,18 @@ pub struct WatchEvent {
 
 /// Encodes one watch event as a complete frame, length prefix included, ready to write to the stream.
 pub fn encode_frame(event_type: &str, gvk: &GroupVersionKind, object: &Value) -> Result<Vec<u8>, Error> {
-    let embedded = crate::encode(gvk, object)?;
-    let mut raw_extension = Vec::with_capacity(embedded.len() + 6);
-    wire::put_bytes(&mut raw_extension, 1, &embedded);
-    let mut event = Vec::with_capacity(raw_extension.len() + event_type.len() + 12);
-    wire::put_bytes(&mut event, 1, event_type.as_bytes());
-    wire::put_bytes(&mut event, 2, &raw_extension);
-    let len = u32::try_from(event.len()).map_err(|_| Error::invalid("watch event larger than 4 GiB"))?;
-    let mut frame = Vec::with_capacity(event.len() + 4);
-    frame.extend_from_slice(&len.to_be_bytes());
-    frame.extend_from_slice(&event);
+    let index = crate::message_index(gvk)?;
+    let registry = crate::descriptor::Registry::get();
+    // The length prefix is patched in once the event is written.
+    let mut frame = vec![0u8; 4];
+    wire::put_bytes(&mut frame, 1, event_type.as_bytes());
+    wire::put_nested(&mut frame, 2, |raw_extension| {
+        wire::put_nested(raw_extension, 1, |raw| {
+            crate::write_envelope(raw, gvk, |out| crate::encode::message(registry, index, object, out))
+        })
+    })?;
+    let len = u32::try_from(frame.len() - 4).map_err(|_| Error::invalid("watch event larger than 4 GiB"))?;
+    frame[..4].copy_from_slice(&len.to_be_bytes());
     Ok(frame)
 }
 

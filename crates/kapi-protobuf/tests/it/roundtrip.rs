@@ -377,3 +377,27 @@ fn kinds_without_a_protobuf_form_are_refused() {
         Err(kapi_protobuf::Error::MissingMagic)
     );
 }
+
+#[test]
+fn a_list_encoded_from_its_parts_is_the_list_encoded_whole() {
+    let list = cases()
+        .into_iter()
+        .find(|case| case["kind"] == "ConfigMapList")
+        .expect("a ConfigMapList case");
+    let kind = gvk("v1", "ConfigMapList");
+    let items = list["items"].as_array().expect("items");
+    let from_parts = kapi_protobuf::encode_list(&kind, &list["metadata"], items).expect("encodes");
+    assert_eq!(from_parts, kapi_protobuf::encode(&kind, &list).expect("encodes"));
+
+    let bad_item = [json!({"metadata": {"name": 5}})];
+    let error = kapi_protobuf::encode_list(&kind, &json!({}), &bad_item).expect_err("bad item");
+    assert_eq!(
+        error.to_string(),
+        "cannot encode at items[0].metadata.name: expected a string, got a number"
+    );
+    let not_a_list = gvk("v1", "ConfigMap");
+    assert_eq!(
+        kapi_protobuf::encode_list(&not_a_list, &json!({}), &bad_item),
+        Err(kapi_protobuf::Error::UnsupportedKind(not_a_list.clone()))
+    );
+}
