@@ -27,12 +27,9 @@ fn a_frame_is_a_length_prefix_and_a_raw_watch_event_holding_an_enveloped_object(
     assert_eq!(len, frame.len() - 4);
     // No envelope around the event itself: field 1 (type) comes first.
     assert_eq!(&frame[4..11], b"\x0a\x05ADDED");
-    // The object inside is a complete protobuf body, magic first.
-    let magic_at = frame
-        .windows(4)
-        .position(|window| window == b"k8s\0")
-        .expect("embedded envelope");
-    assert!(magic_at > 11);
+    // The object inside is the complete protobuf body, envelope included, last in the frame.
+    let body = kapi_protobuf::encode(&gvk("coordination.k8s.io/v1", "Lease"), &lease()).expect("encodes");
+    assert!(frame.ends_with(&body));
 
     let (payload, consumed) = split_frame(&frame).expect("valid prefix").expect("complete frame");
     assert_eq!(consumed, frame.len());
