@@ -57,15 +57,34 @@ impl RegistryBuilder {
             .strategies
             .iter()
             .any(|s| s.info().group.is_empty() && s.info().resource == "namespaces");
-        let mut stores = BTreeMap::new();
-        let mut order = Vec::new();
+        let mut built: Vec<((String, String, String), Store)> = Vec::new();
         for strategy in self.strategies {
             let info = strategy.info();
             let id = (info.group.clone(), info.version.clone(), info.resource.clone());
-            if stores.contains_key(&id) {
+            if built.iter().any(|(existing, _)| *existing == id) {
                 continue;
             }
-            let store = Store::new(strategy, Arc::clone(&self.storage), serves_namespaces);
+            built.push((id, Store::new(strategy, Arc::clone(&self.storage), serves_namespaces)));
+        }
+        let namespaces = built
+            .iter()
+            .position(|((group, _, resource), _)| group.is_empty() && resource == "namespaces");
+        if let Some(index) = namespaces {
+            let (_, namespace_store) = built.remove(index);
+            for (_, store) in &mut built {
+                store.set_namespace_cache(&namespace_store);
+            }
+            built.insert(
+                index,
+                (
+                    ("".to_owned(), "v1".to_owned(), "namespaces".to_owned()),
+                    namespace_store,
+                ),
+            );
+        }
+        let mut stores = BTreeMap::new();
+        let mut order = Vec::new();
+        for (id, store) in built {
             order.push(id.clone());
             stores.insert(id, Arc::new(store));
         }

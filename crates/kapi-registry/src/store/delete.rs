@@ -1,6 +1,7 @@
 //! delete and deletecollection, with preconditions, finalizers and propagation policies.
 
 use kapi_core::{meta, ApiError, GroupResource};
+use kapi_storage::cacher::Freshness;
 use serde_json::Value;
 
 use super::Store;
@@ -58,7 +59,13 @@ impl Store {
                     .update(&key, current.mod_revision, self.encode(&updated)?)
                     .await
                 {
-                    Ok(kv) => return Ok(DeleteOutcome::Pending(self.with_revision(updated, kv.mod_revision))),
+                    Ok(kv) => {
+                        if self.is_namespaces() {
+                            // Creates check namespaces in the watch cache: let it see the termination first.
+                            let _ = self.cacher.get(&key, Freshness::NotOlderThan(kv.mod_revision)).await;
+                        }
+                        return Ok(DeleteOutcome::Pending(self.with_revision(updated, kv.mod_revision)));
+                    }
                     Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => continue,
                     Err(error) => return Err(util::storage_error(&self.group_resource(), name, error)),
                 }

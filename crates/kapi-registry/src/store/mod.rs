@@ -43,6 +43,8 @@ pub struct Store {
     cacher: Cacher<Decoded>,
     /// Whether creates check that the namespace exists and is not terminating (namespaces are served).
     check_namespace: bool,
+    /// The namespaces' watch cache, read first by those checks (storage is asked when it lacks the namespace).
+    namespace_cache: Option<Cacher<Decoded>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,7 +98,13 @@ impl Store {
             storage,
             cacher,
             check_namespace,
+            namespace_cache: None,
         }
+    }
+
+    /// Lets the namespace checks of creates read the namespaces' watch cache before storage.
+    pub(crate) fn set_namespace_cache(&mut self, namespaces: &Store) {
+        self.namespace_cache = Some(namespaces.cacher.clone());
     }
 
     /// The resource's description.
@@ -212,10 +220,23 @@ impl Store {
             return Ok(());
         }
         let key = format!("{NAMESPACE_PREFIX}{namespace}");
-        let Some(kv) = self.read_current(&key).await? else {
-            return Err(ApiError::not_found(&GroupResource::new("", "namespaces"), namespace));
+        let cached = match &self.namespace_cache {
+            Some(cache) => cache
+                .get(&key, kapi_storage::cacher::Freshness::Any)
+                .await
+                .ok()
+                .flatten()
+                .and_then(|cached| cached.object.value.as_ref().ok().cloned()),
+            None => None,
         };
-        let object: Value = serde_json::from_slice(&kv.value).unwrap_or(Value::Null);
+        let object = match cached {
+            Some(object) => object,
+            // A namespace created a moment ago may not have reached the cache yet.
+            None => match self.read_current(&key).await? {
+                Some(kv) => serde_json::from_slice(&kv.value).unwrap_or(Value::Null),
+                None => return Err(ApiError::not_found(&GroupResource::new("", "namespaces"), namespace)),
+            },
+        };
         let terminating = meta::is_being_deleted(&object)
             || object.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
         if terminating {
