@@ -305,6 +305,7 @@ impl Store {
             };
             let old = self.object_from(&current)?;
             let (mut patched, mut warnings) = apply_patch(&old, patch, &self.strategy().fields_shape())?;
+            self.check_decodable(&patched)?;
             let patched_name = meta::name(&patched).unwrap_or_default().to_owned();
             if patched_name != name {
                 return Err(ApiError::bad_request(format!(

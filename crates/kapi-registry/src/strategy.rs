@@ -30,6 +30,12 @@ pub trait Strategy: Send + Sync + 'static {
         false
     }
 
+    /// What decoding the body into the typed object would reject (a Secret's `data` that is not base64), as
+    /// the decoder's message; the store answers 400 `<Kind> in version "<v>" cannot be handled as a <Kind>: ...`.
+    fn check_decodable(&self, _obj: &Value) -> Result<(), String> {
+        Ok(())
+    }
+
     /// API defaulting, applied to request bodies before anything else (what decoding does in kube-apiserver);
     /// defaulted fields count as set by the request's field manager.
     fn default(&self, _obj: &mut Value) {}

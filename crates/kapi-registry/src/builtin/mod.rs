@@ -253,6 +253,10 @@ impl Strategy for Builtin {
         self.kind == BuiltinType::Namespace
     }
 
+    fn check_decodable(&self, obj: &Value) -> Result<(), String> {
+        validate::check_decodable(self.kind, obj)
+    }
+
     fn default(&self, obj: &mut Value) {
         validate::default(self.kind, obj);
     }

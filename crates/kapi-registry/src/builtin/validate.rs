@@ -70,6 +70,88 @@ fn object_mut<'a>(obj: &'a mut Value, key: &str) -> Option<&'a mut Map<String, V
     entry.as_object_mut()
 }
 
+/// Go's `base64.StdEncoding` verdict on `text`: the offset of the first byte it cannot take.
+fn base64_error(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let data_end = bytes.iter().position(|b| *b == b'=').unwrap_or(bytes.len());
+    let valid = |b: &u8| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/';
+    if let Some(position) = bytes[..data_end].iter().position(|b| !valid(b)) {
+        return Some(format!("illegal base64 data at input byte {position}"));
+    }
+    if base64::engine::general_purpose::STANDARD.decode(text).is_err() {
+        // Wrong padding or length: Go reports the end of the last complete quantum.
+        let position = if data_end % 4 == 1 {
+            data_end - 1
+        } else {
+            data_end.min(bytes.len())
+        };
+        return Some(format!("illegal base64 data at input byte {position}"));
+    }
+    None
+}
+
+/// What the typed decoder rejects: non-base64 `[]byte` map values, non-string map values, malformed times.
+pub(crate) fn check_decodable(kind: BuiltinType, obj: &Value) -> Result<(), String> {
+    let (bytes_field, text_field) = match kind {
+        BuiltinType::Secret => (Some("data"), Some("stringData")),
+        BuiltinType::ConfigMap => (Some("binaryData"), Some("data")),
+        _ => (None, None),
+    };
+    let type_name = if kind == BuiltinType::Secret {
+        "Secret"
+    } else {
+        "ConfigMap"
+    };
+    for (field, is_bytes) in [(bytes_field, true), (text_field, false)] {
+        let Some(field) = field else { continue };
+        let Some(map) = obj.get(field).and_then(Value::as_object) else {
+            continue;
+        };
+        for value in map.values() {
+            match value {
+                Value::String(text) if is_bytes => {
+                    if let Some(error) = base64_error(text) {
+                        return Err(error);
+                    }
+                }
+                Value::String(_) | Value::Null => {}
+                other => {
+                    let go_type = if is_bytes { "[]uint8" } else { "string" };
+                    return Err(format!(
+                        "json: cannot unmarshal {} into Go struct field {type_name}.{field} of type {go_type}",
+                        json_kind(other)
+                    ));
+                }
+            }
+        }
+    }
+    if kind == BuiltinType::Lease {
+        for field in ["acquireTime", "renewTime"] {
+            if let Some(text) = obj.pointer(&format!("/spec/{field}")).and_then(Value::as_str) {
+                if crate::util::parse_rfc3339(text).is_none() {
+                    return Err(format!(
+                        "parsing time {} as \"2006-01-02T15:04:05.000000Z07:00\": cannot parse {} as \"2006\"",
+                        serde_json::to_string(text).unwrap_or_default(),
+                        serde_json::to_string(text).unwrap_or_default()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Object(_) => "object",
+        Value::Array(_) => "array",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        Value::String(_) => "string",
+        Value::Null => "null",
+    }
+}
+
 /// API defaulting (what decoding does upstream).
 pub(crate) fn default(kind: BuiltinType, obj: &mut Value) {
     match kind {

@@ -97,6 +97,18 @@ impl Store {
         }
     }
 
+    /// 400 for a body the type's decoder would reject.
+    pub(crate) fn check_decodable(&self, obj: &Value) -> Result<(), ApiError> {
+        self.strategy.check_decodable(obj).map_err(|message| {
+            let info = self.info();
+            ApiError::bad_request(format!(
+                "{kind} in version {version} cannot be handled as a {kind}: {message}",
+                kind = info.kind,
+                version = quote(&info.version),
+            ))
+        })
+    }
+
     /// Checks the object's namespace against the request's and fills it in (namespaced types), or clears it
     /// (cluster-scoped types).
     fn settle_namespace(&self, obj: &mut Value, namespace: Option<&str>) -> Result<(), ApiError> {
@@ -155,6 +167,7 @@ impl Store {
         if !obj.is_object() {
             return Err(ApiError::bad_request("the request body must be an object"));
         }
+        self.check_decodable(&obj)?;
         let manager = opts
             .field_manager
             .clone()
@@ -280,6 +293,7 @@ impl Store {
         if !obj.is_object() {
             return Err(ApiError::bad_request("the request body must be an object"));
         }
+        self.check_decodable(&obj)?;
         let manager = opts
             .field_manager
             .clone()

@@ -471,3 +471,52 @@ async fn status_subresource_changes_only_status() {
         .expect_err("no status");
     assert_eq!(missing.code(), 404);
 }
+
+#[tokio::test]
+async fn undecodable_bodies_are_bad_requests() {
+    let registry = registry().await;
+    let opts = CreateOptions::default();
+    let configmaps = configmaps(&registry);
+    let error = configmaps
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "badb64"}, "binaryData": {"k": "not base64!"}}),
+            &opts,
+        )
+        .await
+        .expect_err("base64");
+    assert_eq!(error.code(), 400);
+    assert_eq!(
+        error.message(),
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: illegal base64 data at input byte 3"
+    );
+    let secrets = registry.store("", "v1", "secrets").expect("secrets");
+    let error = secrets
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "s-badb64"}, "data": {"k": "%%% not base64"}}),
+            &opts,
+        )
+        .await
+        .expect_err("base64");
+    assert_eq!(
+        error.message(),
+        "Secret in version \"v1\" cannot be handled as a Secret: illegal base64 data at input byte 0"
+    );
+    let leases = registry.store("coordination.k8s.io", "v1", "leases").expect("leases");
+    let error = leases
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "l3"}, "spec": {"holderIdentity": "a", "renewTime": "yesterday"}}),
+            &opts,
+        )
+        .await
+        .expect_err("time");
+    assert_eq!(
+        error.message(),
+        "Lease in version \"v1\" cannot be handled as a Lease: parsing time \"yesterday\" as \"2006-01-02T15:04:05.000000Z07:00\": cannot parse \"yesterday\" as \"2006\""
+    );
+}
