@@ -187,7 +187,15 @@ pub(crate) fn default(kind: BuiltinType, obj: &mut Value) {
 pub(crate) fn prepare_for_create(kind: BuiltinType, obj: &mut Value) {
     if kind == BuiltinType::Namespace {
         if let Some(spec) = object_mut(obj, "spec") {
-            spec.insert("finalizers".to_owned(), serde_json::json!(["kubernetes"]));
+            let finalizers = spec.entry("finalizers").or_insert_with(|| Value::Array(Vec::new()));
+            if !finalizers.is_array() {
+                *finalizers = Value::Array(Vec::new());
+            }
+            if let Some(list) = finalizers.as_array_mut() {
+                if !list.iter().any(|f| f.as_str() == Some("kubernetes")) {
+                    list.push(Value::from("kubernetes"));
+                }
+            }
         }
         if let Some(map) = obj.as_object_mut() {
             map.insert("status".to_owned(), serde_json::json!({"phase": "Active"}));

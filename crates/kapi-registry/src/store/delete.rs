@@ -49,7 +49,11 @@ impl Store {
             } else {
                 mark_deleting(&mut updated, opts)
             };
-            let held = self.is_namespaces() || !meta::finalizers(&updated).is_empty();
+            let namespace_finalizers = updated
+                .pointer("/spec/finalizers")
+                .and_then(Value::as_array)
+                .is_some_and(|finalizers| !finalizers.is_empty());
+            let held = (self.is_namespaces() && namespace_finalizers) || !meta::finalizers(&updated).is_empty();
             if held {
                 if !changed || opts.dry_run {
                     return Ok(DeleteOutcome::Pending(updated));
