@@ -168,6 +168,12 @@ fn collect_references(schema: &Value, out: &mut Vec<String>) {
                     ("$ref", Value::String(reference)) => {
                         out.extend(reference_target(reference).map(str::to_owned));
                     }
+                    // Property names are not keywords: JSONSchemaProps has a property `x-kubernetes-validations`.
+                    ("properties", Value::Object(properties)) => {
+                        properties
+                            .values()
+                            .for_each(|property| collect_references(property, out));
+                    }
                     // Extensions hold data, not schemas.
                     (k, _) if k.starts_with("x-") => {}
                     _ => collect_references(value, out),

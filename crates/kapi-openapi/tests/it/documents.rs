@@ -18,6 +18,7 @@ fn references(value: &Value, out: &mut Vec<String>) {
             for (key, child) in object {
                 match (key.as_str(), child) {
                     ("$ref", Value::String(reference)) => out.push(reference.clone()),
+                    ("properties", Value::Object(properties)) => properties.values().for_each(|p| references(p, out)),
                     (k, _) if k.starts_with("x-") => {}
                     _ => references(child, out),
                 }
@@ -199,6 +200,9 @@ fn v2_references_resolve_and_operations_are_labelled() {
             ["$ref"],
         json!("#/definitions/io.k8s.api.core.v1.ServiceAccount")
     );
+    // Reached only through JSONSchemaProps' property named `x-kubernetes-validations` (kubectl rejects the
+    // whole protobuf document when a reference dangles).
+    assert!(ours["definitions"]["io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.ValidationRule"].is_object());
     // Namespaces have no deletecollection upstream.
     assert!(ours["paths"]["/api/v1/namespaces"].get("delete").is_none());
     assert!(ours["definitions"].get("io.k8s.api.core.v1.Pod").is_none());
