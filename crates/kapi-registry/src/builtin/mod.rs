@@ -8,6 +8,7 @@
 mod columns;
 mod events;
 mod rows;
+mod schema;
 mod validate;
 
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use serde_json::Value;
 
 use crate::{
     managed::FieldsShape,
-    strategy::{unknown_top_level_fields, validate_metadata, validate_metadata_update, Strategy},
+    strategy::{validate_metadata, validate_metadata_update, Strategy},
     types::ResourceInfo,
 };
 
@@ -313,7 +314,7 @@ impl Strategy for Builtin {
     }
 
     fn unknown_fields(&self, obj: &Value) -> Vec<String> {
-        unknown_top_level_fields(obj, validate::top_level_fields(self.kind))
+        schema::unknown_fields(self.kind, obj)
     }
 
     fn read_stored(&self, obj: Value) -> Value {

@@ -14,53 +14,6 @@ const MAX_DATA_BYTES: usize = 1024 * 1024;
 const NAMESPACE_NAME_LABEL: &str = "kubernetes.io/metadata.name";
 const IMMUTABLE: &str = "field is immutable when `immutable` is set";
 
-/// The fields each type has besides apiVersion, kind and metadata.
-pub(crate) fn top_level_fields(kind: BuiltinType) -> &'static [&'static str] {
-    use BuiltinType as T;
-    match kind {
-        T::Namespace => &["spec", "status"],
-        T::ConfigMap => &["data", "binaryData", "immutable"],
-        T::Secret => &["data", "stringData", "type", "immutable"],
-        T::ServiceAccount => &["secrets", "imagePullSecrets", "automountServiceAccountToken"],
-        T::CoreEvent => &[
-            "involvedObject",
-            "reason",
-            "message",
-            "source",
-            "firstTimestamp",
-            "lastTimestamp",
-            "count",
-            "type",
-            "eventTime",
-            "series",
-            "action",
-            "related",
-            "reportingComponent",
-            "reportingInstance",
-        ],
-        T::Event => &[
-            "eventTime",
-            "series",
-            "reportingController",
-            "reportingInstance",
-            "action",
-            "reason",
-            "regarding",
-            "related",
-            "note",
-            "type",
-            "deprecatedSource",
-            "deprecatedFirstTimestamp",
-            "deprecatedLastTimestamp",
-            "deprecatedCount",
-        ],
-        T::Lease => &["spec"],
-        T::Role => &["rules"],
-        T::ClusterRole => &["rules", "aggregationRule"],
-        T::RoleBinding | T::ClusterRoleBinding => &["subjects", "roleRef"],
-    }
-}
-
 fn object_mut<'a>(obj: &'a mut Value, key: &str) -> Option<&'a mut Map<String, Value>> {
     let map = obj.as_object_mut()?;
     let entry = map.entry(key).or_insert_with(|| Value::Object(Map::new()));

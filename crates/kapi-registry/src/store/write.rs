@@ -507,18 +507,38 @@ fn quote(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
 }
 
-/// Removes the field at a dotted `path` (`spec`, `metadata.bogus`).
+/// Removes the field at `path` (`spec`, `metadata.bogus`, `rules[0].verb`).
 fn prune(obj: &mut Value, path: &str) {
-    let mut segments: Vec<&str> = path.split('.').collect();
-    let Some(last) = segments.pop() else { return };
+    let mut tokens: Vec<PathToken<'_>> = Vec::new();
+    for segment in path.split('.') {
+        let (name, indexes) = segment.split_once('[').map_or((segment, ""), |(n, rest)| (n, rest));
+        tokens.push(PathToken::Field(name));
+        for index in indexes.split('[') {
+            if let Ok(index) = index.trim_end_matches(']').parse::<usize>() {
+                tokens.push(PathToken::Index(index));
+            }
+        }
+    }
+    let Some((PathToken::Field(last), parents)) = tokens.split_last() else {
+        return;
+    };
     let mut node = obj;
-    for segment in segments {
-        match node.get_mut(segment) {
+    for token in parents {
+        let next = match token {
+            PathToken::Field(name) => node.get_mut(*name),
+            PathToken::Index(index) => node.get_mut(*index),
+        };
+        match next {
             Some(next) => node = next,
             None => return,
         }
     }
     if let Some(map) = node.as_object_mut() {
-        map.remove(last);
+        map.remove(*last);
     }
+}
+
+enum PathToken<'a> {
+    Field(&'a str),
+    Index(usize),
 }

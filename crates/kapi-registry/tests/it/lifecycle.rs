@@ -520,3 +520,35 @@ async fn undecodable_bodies_are_bad_requests() {
         "Lease in version \"v1\" cannot be handled as a Lease: parsing time \"yesterday\" as \"2006-01-02T15:04:05.000000Z07:00\": cannot parse \"yesterday\" as \"2006\""
     );
 }
+
+#[tokio::test]
+async fn nested_unknown_fields_are_reported_and_dropped() {
+    let registry = registry().await;
+    let roles = registry
+        .store("rbac.authorization.k8s.io", "v1", "roles")
+        .expect("roles");
+    let created = roles
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "r1"}, "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"], "verb": ["list"]}]}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("warn");
+    assert_eq!(created.warnings, vec!["unknown field \"rules[0].verb\"".to_owned()]);
+    assert!(created.value["rules"][0].get("verb").is_none());
+    let strict = roles
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "r2"}, "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"], "verb": ["list"]}]}),
+            &CreateOptions { field_validation: kapi_registry::FieldValidation::Strict, ..CreateOptions::default() },
+        )
+        .await
+        .expect_err("strict");
+    assert_eq!(
+        strict.message(),
+        "Role in version \"v1\" cannot be handled as a Role: strict decoding error: unknown field \"rules[0].verb\""
+    );
+}
