@@ -3,6 +3,7 @@
 
 mod definitions;
 mod documents;
+mod kubectl;
 mod patch_meta;
 mod proto;
 mod reference;
