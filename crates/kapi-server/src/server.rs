@@ -1,0 +1,420 @@
+//! [`Server::builder`] → [`ServerBuilder::start`] → [`ServerHandle`].
+
+use std::{
+    io,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use axum::{http::StatusCode, routing::get, Router};
+use kapi_storage::{memory::MemoryStorage, Storage};
+use kapi_storage_sqlite::{SqliteConfig, SqliteStorage};
+use tokio::{net::TcpListener, task::JoinHandle};
+use tokio_rustls::TlsAcceptor;
+
+use crate::{
+    health::{text, HealthCheck, HealthChecks, HealthEndpoint},
+    kubeconfig,
+    listener::Listener,
+    pki::{Pki, PkiError, PkiRequirements},
+    resources::ResourceSelection,
+    shutdown::{ShutdownSignal, ShutdownTrigger},
+    tls::{self, TlsError},
+    version::VersionInfo,
+};
+
+/// The address `kapi serve` listens on by default.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 6443);
+/// The SQLite file's name inside the data directory.
+pub const SQLITE_FILE: &str = "kapi.db";
+
+/// Where the server keeps its objects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StorageConfig {
+    /// In memory; gone when the server stops.
+    Memory,
+    /// SQLite at `path`, by default `DATA_DIR/kapi.db`.
+    Sqlite {
+        /// The database file; `None` for `DATA_DIR/kapi.db`.
+        path: Option<PathBuf>,
+    },
+}
+
+impl Default for StorageConfig {
+    /// SQLite in the data directory.
+    fn default() -> Self {
+        Self::Sqlite { path: None }
+    }
+}
+
+/// The entry point: `Server::builder()`.
+#[derive(Debug)]
+pub struct Server;
+
+impl Server {
+    /// A builder with the defaults of `kapi serve`: data in `./.kapi`, listening on 127.0.0.1:6443, SQLite
+    /// storage, the generic resource set.
+    pub fn builder() -> ServerBuilder {
+        ServerBuilder {
+            data_dir: PathBuf::from(".kapi"),
+            listen: DEFAULT_LISTEN,
+            router: None,
+            storage: StorageConfig::default(),
+            resources: ResourceSelection::default(),
+            shutdown_grace: Duration::from_secs(10),
+            version: VersionInfo::default(),
+            health_checks: Vec::new(),
+        }
+    }
+}
+
+/// Configures and starts a server; see [`Server::builder`].
+///
+/// Built-in routes (`/healthz`, `/livez`, `/readyz` and their `/{check}` forms, `/version`) take precedence;
+/// every other request goes to the router given with [`ServerBuilder::router`].
+#[derive(Debug)]
+#[must_use = "a builder does nothing until `start` is called"]
+pub struct ServerBuilder {
+    data_dir: PathBuf,
+    listen: SocketAddr,
+    router: Option<Router>,
+    storage: StorageConfig,
+    resources: ResourceSelection,
+    shutdown_grace: Duration,
+    version: VersionInfo,
+    health_checks: Vec<(HealthEndpoint, HealthCheck)>,
+}
+
+impl ServerBuilder {
+    /// The directory for certificates, the kubeconfig and the SQLite file (created if missing).
+    pub fn data_dir(mut self, data_dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = data_dir.into();
+        self
+    }
+
+    /// The address to listen on; port 0 picks a free port (see [`ServerHandle::local_addr`]).
+    pub fn listen(mut self, address: SocketAddr) -> Self {
+        self.listen = address;
+        self
+    }
+
+    /// The API router that answers every path the built-in routes do not. Without one, those paths get 404.
+    pub fn router(mut self, router: Router) -> Self {
+        self.router = Some(router);
+        self
+    }
+
+    /// The storage backend (opened by [`ServerBuilder::start`], closed by [`ServerHandle::shutdown`]).
+    pub fn storage(mut self, storage: StorageConfig) -> Self {
+        self.storage = storage;
+        self
+    }
+
+    /// The built-in resource types to serve. Pending: recorded for the API router, which does not exist yet;
+    /// see [`ServerHandle::resources`].
+    pub fn resources(mut self, resources: ResourceSelection) -> Self {
+        self.resources = resources;
+        self
+    }
+
+    /// How long shutdown waits for in-flight requests before closing their connections (default 10 s).
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
+
+    /// What `/version` reports.
+    pub fn version(mut self, version: VersionInfo) -> Self {
+        self.version = version;
+        self
+    }
+
+    /// Adds a health check to `/livez` + `/healthz`, `/readyz` or all three.
+    pub fn health_check(mut self, endpoint: HealthEndpoint, check: HealthCheck) -> Self {
+        self.health_checks.push((endpoint, check));
+        self
+    }
+
+    /// Bootstraps the data directory (certificates, kubeconfig), opens storage, binds the listener and starts
+    /// serving. When this returns, the server accepts connections and `/readyz` passes.
+    pub async fn start(self) -> Result<ServerHandle, StartError> {
+        let data_dir = absolute(&self.data_dir).map_err(|source| StartError::DataDir {
+            path: self.data_dir.clone(),
+            source,
+        })?;
+        std::fs::create_dir_all(&data_dir).map_err(|source| StartError::DataDir {
+            path: data_dir.clone(),
+            source,
+        })?;
+        let requirements = PkiRequirements {
+            extra_serving_ips: vec![self.listen.ip()],
+        };
+        let pki_dir = data_dir.clone();
+        let pki = tokio::task::spawn_blocking(move || Pki::load_or_create(&pki_dir, &requirements))
+            .await
+            .map_err(|_| StartError::Cancelled)??;
+        let tls_config = tls::server_config(&pki)?;
+        let storage = open_storage(&self.storage, &data_dir).await?;
+
+        let tcp = TcpListener::bind(self.listen)
+            .await
+            .map_err(|source| StartError::Bind {
+                address: self.listen,
+                source,
+            })?;
+        let local_addr = tcp.local_addr().map_err(|source| StartError::Bind {
+            address: self.listen,
+            source,
+        })?;
+        let kubeconfig_path =
+            kubeconfig::write(&data_dir, &pki, local_addr).map_err(|source| StartError::Kubeconfig {
+                path: data_dir.join(kubeconfig::KUBECONFIG_FILE),
+                source,
+            })?;
+
+        let (trigger, shutdown) = ShutdownSignal::new();
+        let router = self.built_in_routes(&storage, &shutdown);
+        let listener = Listener {
+            tcp,
+            tls: TlsAcceptor::from(tls_config),
+            service: router,
+            shutdown: shutdown.clone(),
+            grace: self.shutdown_grace,
+        };
+        let task = tokio::spawn(listener.run());
+        tracing::info!(address = %local_addr, kubeconfig = %kubeconfig_path.display(), "serving");
+        Ok(ServerHandle {
+            local_addr,
+            kubeconfig_path,
+            data_dir,
+            pki,
+            storage,
+            resources: self.resources,
+            trigger,
+            shutdown,
+            task,
+        })
+    }
+
+    fn built_in_routes(&self, storage: &OpenedStorage, shutdown: &ShutdownSignal) -> Router {
+        let mut checks = HealthChecks::default();
+        checks.add(HealthEndpoint::Both, HealthCheck::always_ok("ping"));
+        checks.add(HealthEndpoint::Both, HealthCheck::always_ok("log"));
+        let probe = storage.shared();
+        checks.add(
+            HealthEndpoint::Both,
+            HealthCheck::new("storage", move || {
+                let probe = Arc::clone(&probe);
+                async move {
+                    match tokio::time::timeout(Duration::from_secs(2), probe.get("/kapi/health-probe")).await {
+                        Ok(Ok(_)) => Ok(()),
+                        Ok(Err(err)) => Err(err.to_string()),
+                        Err(_) => Err("storage did not answer within 2s".to_owned()),
+                    }
+                }
+            }),
+        );
+        for (endpoint, check) in &self.health_checks {
+            checks.add(*endpoint, check.clone());
+        }
+        // Listed last, as kube-apiserver does: readiness fails as soon as shutdown begins, so load balancers
+        // and clients stop sending new work while in-flight requests finish.
+        let shutting_down = shutdown.clone();
+        checks.add(
+            HealthEndpoint::Readiness,
+            HealthCheck::new("shutdown", move || {
+                let shutting_down = shutting_down.is_shutting_down();
+                async move {
+                    if shutting_down {
+                        Err("process is shutting down".to_owned())
+                    } else {
+                        Ok(())
+                    }
+                }
+            }),
+        );
+        let version = self.version.clone();
+        let api = self.router.clone().unwrap_or_else(|| {
+            Router::new().fallback(|| async { text(StatusCode::NOT_FOUND, "404 page not found\n".to_owned()) })
+        });
+        checks
+            .router()
+            .route("/version", get(move || std::future::ready(version.response())))
+            .fallback_service(api)
+    }
+}
+
+/// Why a server did not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartError {
+    /// The data directory could not be created or resolved.
+    #[error("cannot use data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The certificates could not be loaded or created.
+    #[error(transparent)]
+    Pki(#[from] PkiError),
+    /// The certificates were rejected by rustls.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// The SQLite store could not be opened.
+    #[error(transparent)]
+    Storage(#[from] kapi_storage_sqlite::OpenError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        /// The address.
+        address: SocketAddr,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The kubeconfig could not be written.
+    #[error("cannot write {path}: {source}")]
+    Kubeconfig {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
+    /// The runtime cancelled a start-up task (it is shutting down).
+    #[error("start-up was cancelled")]
+    Cancelled,
+}
+
+/// The opened storage backend.
+#[derive(Clone)]
+enum OpenedStorage {
+    Memory(MemoryStorage),
+    Sqlite(SqliteStorage),
+}
+
+impl OpenedStorage {
+    fn shared(&self) -> Arc<dyn Storage> {
+        match self {
+            Self::Memory(storage) => Arc::new(storage.clone()),
+            Self::Sqlite(storage) => Arc::new(storage.clone()),
+        }
+    }
+}
+
+async fn open_storage(config: &StorageConfig, data_dir: &Path) -> Result<OpenedStorage, StartError> {
+    match config {
+        StorageConfig::Memory => Ok(OpenedStorage::Memory(MemoryStorage::new())),
+        StorageConfig::Sqlite { path } => {
+            let path = path.clone().unwrap_or_else(|| data_dir.join(SQLITE_FILE));
+            let storage = tokio::task::spawn_blocking(move || SqliteStorage::open(path, SqliteConfig::default()))
+                .await
+                .map_err(|_| StartError::Cancelled)??;
+            Ok(OpenedStorage::Sqlite(storage))
+        }
+    }
+}
+
+fn absolute(path: &Path) -> io::Result<PathBuf> {
+    if path.is_absolute() {
+        Ok(path.to_path_buf())
+    } else {
+        Ok(std::env::current_dir()?.join(path))
+    }
+}
+
+/// A running server. Dropping the handle does not stop the server; call [`ServerHandle::shutdown`].
+#[derive(Debug)]
+pub struct ServerHandle {
+    local_addr: SocketAddr,
+    kubeconfig_path: PathBuf,
+    data_dir: PathBuf,
+    pki: Pki,
+    storage: OpenedStorage,
+    resources: ResourceSelection,
+    trigger: ShutdownTrigger,
+    shutdown: ShutdownSignal,
+    task: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for OpenedStorage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Memory(_) => "Memory",
+            Self::Sqlite(_) => "Sqlite",
+        })
+    }
+}
+
+impl ServerHandle {
+    /// The bound address (with the real port when the server was asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `https://ADDRESS:PORT`.
+    pub fn url(&self) -> String {
+        kubeconfig::server_url(self.local_addr)
+    }
+
+    /// The admin kubeconfig, `DATA_DIR/kubeconfig` (an absolute path).
+    pub fn kubeconfig_path(&self) -> &Path {
+        &self.kubeconfig_path
+    }
+
+    /// The data directory (absolute).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The server's certificates.
+    pub fn pki(&self) -> &Pki {
+        &self.pki
+    }
+
+    /// The opened storage backend.
+    pub fn storage(&self) -> Arc<dyn Storage> {
+        self.storage.shared()
+    }
+
+    /// The built-in types the server was asked to serve.
+    pub fn resources(&self) -> &ResourceSelection {
+        &self.resources
+    }
+
+    /// A signal that fires when shutdown begins.
+    pub fn shutdown_signal(&self) -> ShutdownSignal {
+        self.shutdown.clone()
+    }
+
+    /// Shuts down gracefully: `/readyz` starts failing, no new connections are accepted, in-flight requests
+    /// finish (watches are told to end through [`ShutdownSignal`]) within the grace period, then storage is
+    /// flushed and closed.
+    pub async fn shutdown(self) -> Result<(), ShutdownError> {
+        self.trigger.trigger();
+        let listener = self.task.await;
+        let storage = match &self.storage {
+            OpenedStorage::Memory(_) => Ok(()),
+            OpenedStorage::Sqlite(storage) => storage.close().await,
+        };
+        if listener.is_err() {
+            return Err(ShutdownError::ListenerPanicked);
+        }
+        storage.map_err(ShutdownError::Storage)
+    }
+}
+
+/// Why a shutdown was not clean.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ShutdownError {
+    /// The accept loop panicked.
+    #[error("the listener task panicked")]
+    ListenerPanicked,
+    /// The storage backend failed to flush.
+    #[error("closing storage failed: {0}")]
+    Storage(kapi_storage::Error),
+}
