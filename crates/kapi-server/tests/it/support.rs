@@ -44,7 +44,6 @@ pub(crate) fn kubectl(version: &str) -> PathBuf {
 /// The output of a finished command.
 pub(crate) struct Finished {
     pub(crate) success: bool,
-    pub(crate) code: Option<i32>,
     pub(crate) stdout: String,
     pub(crate) stderr: String,
 }
@@ -58,7 +57,6 @@ pub(crate) async fn run(command: &mut Command) -> Finished {
         .expect("command runs");
     Finished {
         success: output.status.success(),
-        code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
