@@ -1,7 +1,56 @@
-//! kapi's HTTP layer: kube-apiserver's endpoints as an axum `Router` over a `kapi-registry` Registry.
+//! kapi's HTTP layer: kube-apiserver's endpoints as an axum [`Router`] over a `kapi-registry`
+//! [`Registry`].
 //!
-//! So far: content negotiation ([`negotiate`]), request bodies ([`body`]) and response writing ([`response`]).
+//! [`router`] serves every `/api/...` and `/apis/...` path: discovery ([`discovery`]), and the resource verbs
+//! get/list/watch/create/update/patch/delete/deletecollection resolved through kapi-core's
+//! [`RequestInfo`](kapi_core::RequestInfo). Around the registry it owns the HTTP concerns: query parameters
+//! ([`query`]), request bodies ([`body`]), content negotiation ([`negotiate`]), Table and PartialObjectMetadata
+//! ([`convert`]), watch streaming, and metav1.Status errors ([`response`]), each answering as kube-apiserver
+//! v1.36 does.
+//!
+//! Protobuf is not wired in yet: protobuf request bodies get 415 and protobuf `Accept` clauses are skipped (the
+//! seams are `body::BodyFormat::Protobuf` and `negotiate::encoding_of`).
 
 pub mod body;
+pub mod convert;
+pub mod discovery;
+mod handlers;
 pub mod negotiate;
+pub mod query;
 pub mod response;
+mod routes;
+mod watch;
+
+use std::{sync::Arc, time::Duration};
+
+use kapi_registry::Registry;
+
+pub use crate::routes::router;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct EndpointsConfig {
+    /// Request bodies larger than this get 413 (kube-apiserver: 3 MiB).
+    pub max_request_bytes: usize,
+    /// The address `/api` reports in `serverAddressByClientCIDRs`.
+    pub server_address: String,
+    /// How long a watch without `timeoutSeconds` runs (kube-apiserver: 30 to 60 minutes).
+    pub default_watch_timeout: Duration,
+}
+
+impl Default for EndpointsConfig {
+    fn default() -> Self {
+        Self {
+            max_request_bytes: body::DEFAULT_MAX_REQUEST_BYTES,
+            server_address: "127.0.0.1:6443".to_owned(),
+            default_watch_timeout: Duration::from_secs(1800),
+        }
+    }
+}
+
+/// The state every request sees.
+#[derive(Clone)]
+struct AppState {
+    registry: Arc<Registry>,
+    config: Arc<EndpointsConfig>,
+}

@@ -1,0 +1,309 @@
+//! The resource verbs: get, list, watch, create, update, patch, delete, deletecollection on one Store.
+
+use axum::{http::HeaderMap, response::Response};
+use bytes::Bytes;
+use kapi_core::{ApiError, RequestInfo};
+use kapi_registry::{DeleteOutcome, Patch, PatchType, RequestContext, Store};
+use serde_json::Value;
+
+use crate::{
+    body::{check_and_default_kind, object_body_format, parse_body, ExpectedKind},
+    convert::{
+        object_table_metadata, partial_metadata_list_of_object, partial_metadata_of_list, partial_object_metadata,
+        partial_object_metadata_list, table,
+    },
+    negotiate::{
+        check_route_accepts, negotiate_resource, parse_accept, Representation, Target, OBJECT_ROUTE_PRODUCES,
+        STREAMING_ROUTE_PRODUCES,
+    },
+    query::Query,
+    response::{add_warnings, encoded},
+    watch::{error_event, stream_watch},
+    EndpointsConfig,
+};
+
+/// Everything a verb handler needs about one request.
+pub(crate) struct ResourceRequest<'a> {
+    pub(crate) info: &'a RequestInfo,
+    pub(crate) store: &'a Store,
+    pub(crate) query: Query,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) config: &'a EndpointsConfig,
+    pub(crate) sibling_kinds: Vec<String>,
+}
+
+impl ResourceRequest<'_> {
+    fn namespace(&self) -> Option<&str> {
+        if self.store.info().namespaced && !self.info.namespace.is_empty() {
+            Some(&self.info.namespace)
+        } else {
+            None
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|value| value.to_str().ok())
+    }
+
+    fn representation(&self, produces: &[&str]) -> Result<Representation, ApiError> {
+        let ranges = parse_accept(self.header("accept"));
+        check_route_accepts(&ranges, produces)?;
+        negotiate_resource(&ranges)
+    }
+
+    fn context(&self) -> RequestContext {
+        RequestContext {
+            user: String::new(),
+            groups: Vec::new(),
+            user_agent: self.header("user-agent").map(str::to_owned),
+        }
+    }
+
+    fn decode_object(&self) -> Result<Value, ApiError> {
+        let format = object_body_format(self.header("content-type"))?;
+        let info = self.store.info();
+        let expected = ExpectedKind {
+            group: &info.group,
+            version: &info.version,
+            kind: &info.kind,
+            sibling_kinds: &self.sibling_kinds,
+        };
+        let mut object = parse_body(format, &self.body, &expected)?;
+        check_and_default_kind(&mut object, &expected)?;
+        Ok(object)
+    }
+
+    /// Encodes a single object in the negotiated representation.
+    fn object_response(
+        &self,
+        code: u16,
+        object: &Value,
+        representation: &Representation,
+    ) -> Result<Response, ApiError> {
+        let info = self.store.info();
+        let value = match &representation.target {
+            Target::Plain => object.clone(),
+            Target::PartialObjectMetadata => partial_object_metadata(object),
+            Target::PartialObjectMetadataList => return Err(partial_metadata_list_of_object(&info.kind, &info.group)),
+            Target::Table { version } => {
+                let include = self.query.include_object()?;
+                let row = |object: &Value| self.store.table_row(object);
+                table(
+                    version,
+                    &info.table_columns,
+                    object_table_metadata(object),
+                    std::slice::from_ref(object),
+                    &row,
+                    include,
+                    true,
+                )
+            }
+        };
+        Ok(encoded(code, &value, representation.encoding))
+    }
+
+    fn list_response(&self, list: &Value, representation: &Representation) -> Result<Response, ApiError> {
+        let info = self.store.info();
+        let value = match &representation.target {
+            Target::Plain => list.clone(),
+            Target::PartialObjectMetadataList => partial_object_metadata_list(list),
+            Target::PartialObjectMetadata => return Err(partial_metadata_of_list(&info.list_kind, &info.group)),
+            Target::Table { version } => {
+                let include = self.query.include_object()?;
+                let row = |object: &Value| self.store.table_row(object);
+                let items: &[Value] = list.get("items").and_then(Value::as_array).map_or(&[], Vec::as_slice);
+                table(
+                    version,
+                    &info.table_columns,
+                    list.get("metadata").cloned().unwrap_or_else(|| serde_json::json!({})),
+                    items,
+                    &row,
+                    include,
+                    true,
+                )
+            }
+        };
+        Ok(encoded(200, &value, representation.encoding))
+    }
+}
+
+/// Runs the verb `request.info.verb` against the store.
+pub(crate) async fn serve_verb(request: ResourceRequest<'_>) -> Result<Response, ApiError> {
+    let verb = request.info.verb.as_str();
+    if !request.store.info().verbs.iter().any(|served| served == verb) {
+        return Err(ApiError::method_not_allowed());
+    }
+    // POST to an object, PUT or PATCH of a collection: no route upstream serves them.
+    let named = !request.info.name.is_empty();
+    let shape_fits = match verb {
+        "create" => !named,
+        "update" | "patch" => named,
+        _ => true,
+    };
+    if !shape_fits {
+        return Err(ApiError::method_not_allowed());
+    }
+    match verb {
+        "get" => get(&request).await,
+        "list" => list(&request).await,
+        "watch" => watch(&request).await,
+        "create" => create(&request).await,
+        "update" => update(&request).await,
+        "patch" => patch(&request).await,
+        "delete" => delete(&request).await,
+        "deletecollection" => delete_collection(&request).await,
+        _ => Err(ApiError::method_not_allowed()),
+    }
+}
+
+async fn get(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
+    let representation = request.representation(&OBJECT_ROUTE_PRODUCES)?;
+    let options = request.query.get_options();
+    let object = request
+        .store
+        .get(request.namespace(), &request.info.name, &options)
+        .await?;
+    request.object_response(200, &object, &representation)
+}
+
+async fn list(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
+    let representation = request.representation(&STREAMING_ROUTE_PRODUCES)?;
+    let options = request.query.list_options(false)?;
+    if let Target::Table { .. } = representation.target {
+        request.query.include_object()?;
+    }
+    let list = request.store.list(request.namespace(), &options).await?;
+    request.list_response(&list, &representation)
+}
+
+async fn watch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
+    let representation = request.representation(&STREAMING_ROUTE_PRODUCES)?;
+    let options = request.query.list_options(true)?;
+    let include = match representation.target {
+        Target::Table { .. } => request.query.include_object()?,
+        _ => Default::default(),
+    };
+    let events = match request.store.watch(request.namespace(), &options).await {
+        Ok(events) => events,
+        // A watch that cannot start from its resourceVersion is a 200 stream with one ERROR event upstream.
+        Err(error) if error.code() == 410 => return Ok(error_event(&error)),
+        Err(error) => return Err(error),
+    };
+    let timeout = options
+        .timeout_seconds
+        .filter(|seconds| *seconds > 0)
+        .map(|seconds| std::time::Duration::from_secs(seconds.unsigned_abs()))
+        .unwrap_or(request.config.default_watch_timeout);
+    Ok(stream_watch(
+        events,
+        timeout,
+        representation,
+        include,
+        request.store.info().table_columns.clone(),
+        request.store.strategy().clone(),
+    ))
+}
+
+async fn create(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
+    let representation = request.representation(&OBJECT_ROUTE_PRODUCES)?;
+    let options = request.query.create_options("CreateOptions")?;
+    let object = request.decode_object()?;
+    let result = request
+        .store
+        .create(&request.context(), request.namespace(), object, &options)
+        .await?;
+    let mut response = request.object_response(201, &result.value, &representation)?;
+    add_warnings(&mut response, &result.warnings);
+    Ok(response)
+}
+
+async fn update(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
+    let representation = request.representation(&OBJECT_ROUTE_PRODUCES)?;
+    let options = request.query.create_options("UpdateOptions")?;
+    let object = request.decode_object()?;
+    let result = request
+        .store
+        .update(
+            &request.context(),
+            request.namespace(),
+            &request.info.name,
+            object,
+            &options,
+        )
+        .await?;
+    let (object, created) = &result.value;
+    let mut response = request.object_response(if *created { 201 } else { 200 }, object, &representation)?;
+    add_warnings(&mut response, &result.warnings);
+    Ok(response)
+}
+
+/// The patch type of a PATCH's Content-Type; anything else is the route's bare 415.
+fn patch_type(content_type: Option<&str>) -> Result<PatchType, ApiError> {
+    match content_type.map(crate::body::essence).as_deref() {
+        Some("application/json-patch+json") => Ok(PatchType::Json),
+        Some("application/merge-patch+json") => Ok(PatchType::Merge),
+        Some("application/strategic-merge-patch+json") => Ok(PatchType::StrategicMerge),
+        Some("application/apply-patch+yaml") => Ok(PatchType::Apply),
+        _ => Err(ApiError::unsupported_media_type_route()),
+    }
+}
+
+async fn patch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
+    let patch_type = patch_type(request.header("content-type"))?;
+    let representation = request.representation(&OBJECT_ROUTE_PRODUCES)?;
+    let options = request.query.patch_options(patch_type == PatchType::Apply)?;
+    let patch = Patch {
+        patch_type,
+        body: request.body.clone(),
+    };
+    let result = request
+        .store
+        .patch(
+            &request.context(),
+            request.namespace(),
+            &request.info.name,
+            &patch,
+            &options,
+        )
+        .await?;
+    let mut response = request.object_response(200, &result.value, &representation)?;
+    add_warnings(&mut response, &result.warnings);
+    Ok(response)
+}
+
+async fn delete(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
+    let representation = request.representation(&OBJECT_ROUTE_PRODUCES)?;
+    let options = request.query.delete_options(&request.body)?;
+    let outcome = request
+        .store
+        .delete(&request.context(), request.namespace(), &request.info.name, &options)
+        .await?;
+    let response = match &outcome {
+        DeleteOutcome::Deleted(object) if !request.store.returns_deleted_object() => {
+            let status = request.store.deleted_status(object);
+            encoded(200, &status, representation.encoding)
+        }
+        DeleteOutcome::Deleted(object) => request.object_response(200, object, &representation)?,
+        DeleteOutcome::Pending(object) => {
+            let code = if options.orphan_dependents == Some(false) {
+                202
+            } else {
+                200
+            };
+            request.object_response(code, object, &representation)?
+        }
+    };
+    Ok(response)
+}
+
+async fn delete_collection(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
+    let representation = request.representation(&STREAMING_ROUTE_PRODUCES)?;
+    let delete_options = request.query.delete_options(&request.body)?;
+    let list_options = request.query.list_options(false)?;
+    let list = request
+        .store
+        .delete_collection(&request.context(), request.namespace(), &delete_options, &list_options)
+        .await?;
+    request.list_response(&list, &representation)
+}

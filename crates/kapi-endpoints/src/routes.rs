@@ -1,0 +1,192 @@
+//! The router: every path goes through one fallback handler that resolves it with kapi-core's RequestInfo and
+//! answers discovery, a resource verb, or kube-apiserver's 404 in the right form.
+
+use std::sync::Arc;
+
+use axum::{
+    body::{to_bytes, Body},
+    extract::{Request, State},
+    http::{header, Method},
+    response::Response,
+    Router,
+};
+use bytes::Bytes;
+use kapi_core::{request_info::RequestInfoFactory, ApiError, RequestInfo};
+use kapi_registry::{Registry, ResourceInfo};
+
+use crate::{
+    discovery,
+    handlers::{serve_verb, ResourceRequest},
+    negotiate::{negotiate_discovery, parse_accept, DiscoveryRepresentation, AGGREGATED_DISCOVERY_V2},
+    query::Query,
+    response::{encoded, error, json_with_type, page_not_found},
+    AppState, EndpointsConfig,
+};
+
+/// Builds the router serving `registry`'s resources and discovery.
+pub fn router(registry: Arc<Registry>, config: EndpointsConfig) -> Router {
+    let state = AppState {
+        registry,
+        config: Arc::new(config),
+    };
+    Router::new().fallback(handle).with_state(state)
+}
+
+async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    match dispatch(&state, request).await {
+        Ok(response) => response,
+        Err(api_error) => error(&api_error),
+    }
+}
+
+/// A 404 either as kube-apiserver's mux text or as a metav1.Status.
+enum NotFound {
+    Text,
+    Status,
+}
+
+fn not_found(kind: NotFound) -> Result<Response, ApiError> {
+    match kind {
+        NotFound::Text => Ok(page_not_found()),
+        NotFound::Status => Err(ApiError::route_not_found()),
+    }
+}
+
+async fn read_body(body: Body, headers: &axum::http::HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(ApiError::request_body_over_limit(limit as u64));
+    }
+    to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::request_body_over_limit(limit as u64))
+}
+
+async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let query = Query::parse(parts.uri.query());
+    let resources: Vec<&ResourceInfo> = state.registry.resources().collect();
+    let trimmed = path.trim_end_matches('/');
+    let accept = parts.headers.get(header::ACCEPT).and_then(|value| value.to_str().ok());
+
+    if trimmed == "/api" || trimmed == "/apis" {
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            return Err(ApiError::method_not_allowed());
+        }
+        let core = trimmed == "/api";
+        return match negotiate_discovery(&parse_accept(accept), true)? {
+            DiscoveryRepresentation::AggregatedV2 => {
+                let document = if core {
+                    discovery::aggregated_api(&resources)
+                } else {
+                    discovery::aggregated_apis(&resources)
+                };
+                Ok(json_with_type(200, &document, AGGREGATED_DISCOVERY_V2))
+            }
+            DiscoveryRepresentation::Legacy(encoding) => {
+                let document = if core {
+                    discovery::api_versions(&resources, &state.config.server_address)
+                } else {
+                    discovery::api_group_list(&resources)
+                };
+                Ok(encoded(200, &document, encoding))
+            }
+        };
+    }
+
+    let info = RequestInfoFactory::default()
+        .resolve(parts.method.as_str(), &path, query.pairs())
+        .map_err(|resolve_error| ApiError::internal_error(resolve_error.to_string()))?;
+    if !info.is_resource_request {
+        return serve_group_discovery(&resources, &info, &path, accept);
+    }
+
+    let served_group_version = discovery::serves_group_version(&resources, &info.api_group, &info.api_version);
+    let missing = if info.api_prefix == "api" || served_group_version {
+        NotFound::Status
+    } else {
+        NotFound::Text
+    };
+    let Some(store) = state.registry.store(&info.api_group, &info.api_version, &info.resource) else {
+        return not_found(missing);
+    };
+    let resource_info = store.info();
+    // A namespaced resource addressed without a namespace serves only the all-namespaces list and watch; a
+    // cluster-scoped one never sits under /namespaces/<ns>/ (except the namespace itself).
+    let addresses_namespace_itself = info.resource == "namespaces" && !resource_info.namespaced;
+    let namespace_in_path = !info.namespace.is_empty() && !addresses_namespace_itself;
+    if resource_info.namespaced && info.namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch") {
+        return not_found(NotFound::Status);
+    }
+    if !resource_info.namespaced && namespace_in_path {
+        return not_found(NotFound::Status);
+    }
+    if !info.subresource.is_empty() {
+        // Subresources are listed in discovery; their handlers come with the registry's subresource API.
+        return not_found(NotFound::Status);
+    }
+    let body = read_body(body, &parts.headers, state.config.max_request_bytes).await?;
+    let sibling_kinds = resources
+        .iter()
+        .filter(|other| other.group == resource_info.group && other.version == resource_info.version)
+        .map(|other| other.kind.clone())
+        .collect();
+    serve_verb(ResourceRequest {
+        info: &info,
+        store,
+        query,
+        headers: &parts.headers,
+        body,
+        config: &state.config,
+        sibling_kinds,
+    })
+    .await
+}
+
+/// `/api/<v>`, `/apis/<g>`, `/apis/<g>/<v>` and everything else that is not a resource path.
+fn serve_group_discovery(
+    resources: &[&ResourceInfo],
+    info: &RequestInfo,
+    path: &str,
+    accept: Option<&str>,
+) -> Result<Response, ApiError> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let legacy = |document: serde_json::Value| -> Result<Response, ApiError> {
+        match negotiate_discovery(&parse_accept(accept), false)? {
+            DiscoveryRepresentation::Legacy(encoding) => Ok(encoded(200, &document, encoding)),
+            DiscoveryRepresentation::AggregatedV2 => Err(crate::negotiate::serializer_not_acceptable()),
+        }
+    };
+    let method_ok = info.verb == "get" || info.verb == "head";
+    match segments.as_slice() {
+        ["api", version] => {
+            if !discovery::serves_group_version(resources, "", version) {
+                return not_found(NotFound::Status);
+            }
+            if !method_ok {
+                return Err(ApiError::method_not_allowed());
+            }
+            legacy(discovery::api_resource_list(resources, "", version))
+        }
+        ["apis", group] => match discovery::api_group_document(resources, group) {
+            Some(document) if method_ok => legacy(document),
+            Some(_) => Err(ApiError::method_not_allowed()),
+            None => not_found(NotFound::Text),
+        },
+        ["apis", group, version] => {
+            if !discovery::serves_group_version(resources, group, version) {
+                return not_found(NotFound::Text);
+            }
+            if !method_ok {
+                return Err(ApiError::method_not_allowed());
+            }
+            legacy(discovery::api_resource_list(resources, group, version))
+        }
+        ["api", ..] => not_found(NotFound::Status),
+        _ => not_found(NotFound::Text),
+    }
+}

@@ -1,0 +1,207 @@
+//! The differential harness: replays a recorded kube-apiserver scenario against the router in-process and
+//! compares every step modulo placeholders.
+
+use std::{path::PathBuf, time::Duration};
+
+use axum::{
+    body::{to_bytes, Body},
+    http::{Request, Response},
+    Router,
+};
+use serde_json::Value;
+use tower::ServiceExt;
+
+use crate::matching::{match_value, Bindings};
+
+/// The recordings: `<repo>/../shared/reference/kube-apiserver-1.36/`.
+pub(crate) fn reference_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/kube-apiserver-1.36")
+}
+
+/// Loads one scenario's JSON.
+pub(crate) fn load(scenario: &str) -> Value {
+    let path = reference_dir().join(format!("{scenario}.json"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("read {}: {error}", path.display()));
+    serde_json::from_str(&text).expect("scenario files are JSON")
+}
+
+/// Whether the recordings are present (they live outside the repository).
+pub(crate) fn reference_available() -> bool {
+    reference_dir().join("crud_get_missing.json").exists()
+}
+
+fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn build_request(step: &Value, bindings: &Bindings) -> Request<Body> {
+    let request = &step["request"];
+    let method = request["method"].as_str().expect("method");
+    let mut uri = request["path"].as_str().expect("path").to_owned();
+    if let Some(query) = request["query"].as_object().filter(|query| !query.is_empty()) {
+        let pairs: Vec<String> = query
+            .iter()
+            .map(|(key, value)| {
+                let value = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+                format!(
+                    "{}={}",
+                    percent_encode(key),
+                    percent_encode(&bindings.substitute(&value))
+                )
+            })
+            .collect();
+        uri = format!("{uri}?{}", pairs.join("&"));
+    }
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("user-agent", "corpus-capture/1.0");
+    if let Some(headers) = request["headers"].as_object() {
+        for (name, value) in headers {
+            builder = builder.header(name.as_str(), value.as_str().unwrap_or_default());
+        }
+    }
+    let body = match request.get("body") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(text)) => bindings.substitute(text).into_bytes(),
+        Some(json) => serde_json::to_vec(&bindings.substitute_value(json)).expect("serialize"),
+    };
+    builder.body(Body::from(body)).expect("request")
+}
+
+fn content_type(response: &Response<Body>) -> String {
+    response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn same_media_type(expected: &str, actual: &str) -> bool {
+    let normal = |text: &str| text.replace(' ', "").to_ascii_lowercase();
+    normal(expected) == normal(actual)
+}
+
+fn parse_body(bytes: &[u8], recorded: &Value) -> Value {
+    if recorded.get("body_format").and_then(Value::as_str) == Some("watch-events") {
+        let events = bytes
+            .split(|byte| *byte == b'\n')
+            .filter(|line| !line.is_empty())
+            .map(|line| serde_json::from_slice(line).unwrap_or(Value::Null))
+            .collect();
+        return Value::Array(events);
+    }
+    match recorded.get("body") {
+        Some(Value::String(_)) => {
+            let text = String::from_utf8_lossy(bytes).into_owned();
+            Value::String(text)
+        }
+        _ => serde_json::from_slice(bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(bytes).into())),
+    }
+}
+
+/// YAML text bodies compare as data (key order and quoting differ between YAML writers).
+fn comparable(body: &Value, content_type: &str) -> Value {
+    match body {
+        Value::String(text) if content_type.contains("yaml") => {
+            serde_yaml::from_str(text).unwrap_or_else(|_| body.clone())
+        }
+        other => other.clone(),
+    }
+}
+
+async fn compare_step(
+    index: usize,
+    step: &Value,
+    response: Response<Body>,
+    bindings: &mut Bindings,
+) -> Result<(), String> {
+    let recorded = &step["response"];
+    let expected_status = recorded["status"].as_u64().unwrap_or(0);
+    let actual_status = u64::from(response.status().as_u16());
+    let actual_type = content_type(&response);
+    let bytes = tokio::time::timeout(Duration::from_secs(15), to_bytes(response.into_body(), usize::MAX))
+        .await
+        .map_err(|_| format!("step {index}: body did not end"))?
+        .map_err(|error| format!("step {index}: body: {error}"))?;
+    let actual_body = parse_body(&bytes, recorded);
+    let describe = || {
+        format!(
+            "step {index} {} {}",
+            step["request"]["method"].as_str().unwrap_or_default(),
+            step["request"]["path"].as_str().unwrap_or_default()
+        )
+    };
+    if expected_status != actual_status {
+        return Err(format!(
+            "{}: status {actual_status}, expected {expected_status}: {actual_body}",
+            describe()
+        ));
+    }
+    if let Some(expected_type) = recorded["headers"]["Content-Type"].as_str() {
+        if !same_media_type(expected_type, &actual_type) {
+            return Err(format!(
+                "{}: content type {actual_type:?}, expected {expected_type:?}",
+                describe()
+            ));
+        }
+    }
+    if let Some(expected_warning) = recorded["headers"]["Warning"].as_str() {
+        let _ = expected_warning; // Warnings are compared by the dedicated tests; the registry owns their text.
+    }
+    if recorded.get("body_truncated").is_some() || recorded.get("body_omitted").is_some() {
+        return Ok(());
+    }
+    let expected_body = comparable(&recorded["body"], &actual_type);
+    let actual_body = comparable(&actual_body, &actual_type);
+    match_value(&expected_body, &actual_body, bindings, "body").map_err(|why| format!("{}: {why}", describe()))
+}
+
+fn is_watch(step: &Value) -> bool {
+    step["response"].get("body_format").and_then(Value::as_str) == Some("watch-events")
+}
+
+/// Replays `scenario` on `router`; returns the differences (empty when it matches).
+pub(crate) async fn replay(router: &Router, scenario: &str) -> Vec<String> {
+    let recording = load(scenario);
+    let steps = recording["steps"].as_array().cloned().unwrap_or_default();
+    let mut bindings = Bindings::default();
+    let mut differences = Vec::new();
+    let mut open_watch: Option<(usize, Value, Response<Body>)> = None;
+    for (index, step) in steps.iter().enumerate() {
+        if is_watch(step) {
+            if let Some((watch_index, watch_step, response)) = open_watch.take() {
+                if let Err(difference) = compare_step(watch_index, &watch_step, response, &mut bindings).await {
+                    differences.push(difference);
+                }
+            }
+        }
+        let request = build_request(step, &bindings);
+        let response = match router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        if is_watch(step) {
+            open_watch = Some((index, step.clone(), response));
+            continue;
+        }
+        if let Err(difference) = compare_step(index, step, response, &mut bindings).await {
+            differences.push(difference);
+        }
+    }
+    if let Some((watch_index, watch_step, response)) = open_watch.take() {
+        if let Err(difference) = compare_step(watch_index, &watch_step, response, &mut bindings).await {
+            differences.push(difference);
+        }
+    }
+    differences
+}

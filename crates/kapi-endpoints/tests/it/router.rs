@@ -1,0 +1,307 @@
+//! The router driven in-process with `tower::ServiceExt::oneshot`.
+
+use std::time::Duration;
+
+use axum::{
+    body::{to_bytes, Body},
+    http::{Request, StatusCode},
+    Router,
+};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+use crate::test_router;
+
+/// A response as status, headers and parsed body (JSON, or a string for other content).
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) content_type: String,
+    pub(crate) warnings: Vec<String>,
+    pub(crate) body: Value,
+}
+
+/// Sends one request; `body` is sent as JSON unless it is a string.
+pub(crate) async fn send(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Answer {
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("user-agent", "kapi-test/1.0");
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let body = match body {
+        None => Body::empty(),
+        Some(Value::String(text)) => Body::from(text),
+        Some(value) => Body::from(serde_json::to_vec(&value).expect("json")),
+    };
+    let response = router
+        .clone()
+        .oneshot(builder.body(body).expect("request"))
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let warnings = response
+        .headers()
+        .get_all("warning")
+        .iter()
+        .filter_map(|value| value.to_str().ok().map(str::to_owned))
+        .collect();
+    let bytes = tokio::time::timeout(Duration::from_secs(20), to_bytes(response.into_body(), usize::MAX))
+        .await
+        .expect("body ends")
+        .expect("body");
+    let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
+    Answer {
+        status,
+        content_type,
+        warnings,
+        body,
+    }
+}
+
+/// Creates a namespace and checks it was created.
+pub(crate) async fn create_namespace(router: &Router, name: &str) {
+    let answer = send(
+        router,
+        "POST",
+        "/api/v1/namespaces",
+        &[("content-type", "application/json")],
+        Some(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+}
+
+fn configmap(name: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": {"app": "x"}}, "data": {"a": "1"}})
+}
+
+const CM: &str = "/api/v1/namespaces/ns-test/configmaps";
+const JSON: (&str, &str) = ("content-type", "application/json");
+
+#[tokio::test]
+async fn crud_round_trip() {
+    let router = test_router().await;
+    let created = send(&router, "POST", CM, &[JSON], Some(configmap("a"))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert_eq!(created.content_type, "application/json");
+    assert_eq!(created.body["metadata"]["namespace"], "ns-test");
+    let fetched = send(&router, "GET", &format!("{CM}/a"), &[], None).await;
+    assert_eq!(fetched.status, StatusCode::OK);
+    assert_eq!(fetched.body["data"]["a"], "1");
+    let mut changed = fetched.body.clone();
+    changed["data"]["a"] = json!("2");
+    let updated = send(&router, "PUT", &format!("{CM}/a"), &[JSON], Some(changed)).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert_eq!(updated.body["data"]["a"], "2");
+    let patched = send(
+        &router,
+        "PATCH",
+        &format!("{CM}/a"),
+        &[("content-type", "application/merge-patch+json")],
+        Some(json!({"data": {"b": "3"}})),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert_eq!(patched.body["data"], json!({"a": "2", "b": "3"}));
+    let deleted = send(&router, "DELETE", &format!("{CM}/a"), &[], None).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.body);
+    assert_eq!(deleted.body["status"], "Success");
+    let missing = send(&router, "GET", &format!("{CM}/a"), &[], None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.body["message"], "configmaps \"a\" not found");
+}
+
+#[tokio::test]
+async fn not_found_forms_and_method_not_allowed() {
+    let router = test_router().await;
+    let text = send(&router, "GET", "/nonexistent-path", &[], None).await;
+    assert_eq!(text.status, StatusCode::NOT_FOUND);
+    assert_eq!(text.body, json!("404 page not found\n"));
+    assert_eq!(text.content_type, "text/plain; charset=utf-8");
+    let group = send(&router, "GET", "/apis/nonexistent.example.com/v1", &[], None).await;
+    assert_eq!(group.body, json!("404 page not found\n"));
+    let status = send(&router, "GET", "/api/v1/namespaces/default/nonexistents", &[], None).await;
+    assert_eq!(status.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        status.body["message"],
+        "the server could not find the requested resource"
+    );
+    assert_eq!(status.body["details"], json!({}));
+    let post_object = send(&router, "POST", &format!("{CM}/a"), &[JSON], Some(configmap("a"))).await;
+    assert_eq!(post_object.status, StatusCode::METHOD_NOT_ALLOWED);
+    let put_collection = send(&router, "PUT", CM, &[JSON], Some(configmap("a"))).await;
+    assert_eq!(put_collection.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(put_collection.body["reason"], "MethodNotAllowed");
+}
+
+#[tokio::test]
+async fn table_and_partial_metadata() {
+    let router = test_router().await;
+    send(&router, "POST", CM, &[JSON], Some(configmap("t1"))).await;
+    let table = send(
+        &router,
+        "GET",
+        CM,
+        &[("accept", "application/json;as=Table;v=v1;g=meta.k8s.io")],
+        None,
+    )
+    .await;
+    assert_eq!(table.status, StatusCode::OK, "{}", table.body);
+    assert_eq!(table.body["kind"], "Table");
+    assert_eq!(table.body["columnDefinitions"][0]["name"], "Name");
+    assert_eq!(table.body["rows"][0]["cells"][0], "t1");
+    assert_eq!(table.body["rows"][0]["object"]["kind"], "PartialObjectMetadata");
+    let partial = send(
+        &router,
+        "GET",
+        CM,
+        &[(
+            "accept",
+            "application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io",
+        )],
+        None,
+    )
+    .await;
+    assert_eq!(partial.body["kind"], "PartialObjectMetadataList");
+    assert!(partial.body["items"][0].get("data").is_none());
+    let refused = send(&router, "GET", CM, &[("accept", "application/*")], None).await;
+    assert_eq!(refused.status, StatusCode::NOT_ACCEPTABLE);
+}
+
+#[tokio::test]
+async fn body_limits_and_content_types() {
+    let router = test_router().await;
+    let huge = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "huge"},
+                      "data": {"big": "x".repeat(4 * 1024 * 1024)}});
+    let too_large = send(&router, "POST", CM, &[JSON], Some(huge)).await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(too_large.body["message"], "Request entity too large: limit is 3145728");
+    let text = send(
+        &router,
+        "POST",
+        CM,
+        &[("content-type", "text/plain")],
+        Some(json!("name=x")),
+    )
+    .await;
+    assert_eq!(text.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\ndata:\n  a: '1'\n";
+    let created = send(
+        &router,
+        "POST",
+        CM,
+        &[("content-type", "application/yaml")],
+        Some(json!(yaml)),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let as_yaml = send(
+        &router,
+        "GET",
+        &format!("{CM}/from-yaml"),
+        &[("accept", "application/yaml")],
+        None,
+    )
+    .await;
+    assert_eq!(as_yaml.content_type, "application/yaml");
+    let text = as_yaml.body.as_str().expect("yaml text");
+    assert!(text.starts_with("apiVersion: v1\ndata:\n"), "{text}");
+}
+
+#[tokio::test]
+async fn watch_streams_events_until_timeout() {
+    let router = test_router().await;
+    let list = send(&router, "GET", CM, &[], None).await;
+    let version = list.body["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_owned();
+    let watch_uri = format!("{CM}?watch=1&resourceVersion={version}&timeoutSeconds=1");
+    let request = Request::builder().uri(watch_uri).body(Body::empty()).expect("request");
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::OK);
+    send(&router, "POST", CM, &[JSON], Some(configmap("w1"))).await;
+    send(&router, "DELETE", &format!("{CM}/w1"), &[], None).await;
+    let bytes = tokio::time::timeout(Duration::from_secs(20), to_bytes(response.into_body(), usize::MAX))
+        .await
+        .expect("the watch ends by timeoutSeconds")
+        .expect("body");
+    let types: Vec<String> = String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).expect("json line")["type"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(types, ["ADDED", "DELETED"]);
+}
+
+#[tokio::test]
+async fn aggregated_discovery_lists_served_resources() {
+    let router = test_router().await;
+    let accept = (
+        "accept",
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+    );
+    let core = send(&router, "GET", "/api", &[accept], None).await;
+    assert_eq!(core.status, StatusCode::OK);
+    assert_eq!(core.content_type, accept.1);
+    let resources = core.body["items"][0]["versions"][0]["resources"]
+        .as_array()
+        .expect("resources");
+    assert!(resources.iter().any(|resource| resource["resource"] == "configmaps"));
+    let legacy = send(&router, "GET", "/api/v1", &[], None).await;
+    assert_eq!(legacy.body["kind"], "APIResourceList");
+    assert!(legacy.body.get("apiVersion").is_none());
+}
+
+#[tokio::test]
+async fn field_validation_warnings_become_headers() {
+    let router = test_router().await;
+    let mut body = configmap("fv1");
+    body["spec"] = json!({"nope": 1});
+    let warned = send(
+        &router,
+        "POST",
+        &format!("{CM}?fieldValidation=Warn"),
+        &[JSON],
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(warned.status, StatusCode::CREATED, "{}", warned.body);
+    assert_eq!(warned.warnings, [r#"299 - "unknown field \"spec\"""#]);
+    body["metadata"]["name"] = json!("fv2");
+    let strict = send(
+        &router,
+        "POST",
+        &format!("{CM}?fieldValidation=Strict"),
+        &[JSON],
+        Some(body),
+    )
+    .await;
+    assert_eq!(strict.status, StatusCode::BAD_REQUEST, "{}", strict.body);
+    let dry = send(
+        &router,
+        "POST",
+        &format!("{CM}?dryRun=Bogus"),
+        &[JSON],
+        Some(configmap("d")),
+    )
+    .await;
+    assert_eq!(dry.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
