@@ -23,7 +23,7 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     if let Value::Object(target) = target {
         for (key, value) in patch {
             if value.is_null() {
-                target.remove(key);
+                target.shift_remove(key);
             } else {
                 merge_patch(target.entry(key.clone()).or_insert(Value::Null), value);
             }

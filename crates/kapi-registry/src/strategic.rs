@@ -87,7 +87,7 @@ fn merge_map(target: &mut Value, patch: &Value, path: &str, shape: &FieldsShape)
         }
         let field_path = child_path(path, &key);
         if value.is_null() {
-            map.remove(&key);
+            map.shift_remove(&key);
             continue;
         }
         // `$patch: replace` on a map the object does not have is a no-op, as upstream.
@@ -100,7 +100,7 @@ fn merge_map(target: &mut Value, patch: &Value, path: &str, shape: &FieldsShape)
             Value::Object(_) => {
                 merge_map(slot, &value, &field_path, shape)?;
                 if slot.is_null() {
-                    map.remove(&key);
+                    map.shift_remove(&key);
                 }
             }
             Value::Array(items) => merge_list(slot, items, &field_path, shape)?,

@@ -390,6 +390,14 @@ pub struct WatchEvent {
 impl WatchEvent {
     /// `{"type": ..., "object": ...}`.
     pub fn to_value(&self) -> Value {
-        json!({"type": self.kind.as_str(), "object": self.object})
+        self.clone().into_value()
+    }
+
+    /// `{"type": ..., "object": ...}`, without copying the object.
+    pub fn into_value(self) -> Value {
+        let mut map = serde_json::Map::with_capacity(2);
+        map.insert("type".to_owned(), Value::from(self.kind.as_str()));
+        map.insert("object".to_owned(), self.object);
+        Value::Object(map)
     }
 }

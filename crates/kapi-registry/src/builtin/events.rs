@@ -42,7 +42,7 @@ fn drop_empty(map: &mut Map<String, Value>, keys: &[&str]) {
             _ => false,
         };
         if empty {
-            map.remove(*key);
+            map.shift_remove(*key);
         }
     }
 }

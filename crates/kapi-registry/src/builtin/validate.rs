@@ -116,7 +116,7 @@ pub(crate) fn default(kind: BuiltinType, obj: &mut Value) {
         }
         BuiltinType::Secret => {
             // stringData is write-only: it is merged into data on the way in.
-            let string_data = obj.as_object_mut().and_then(|map| map.remove("stringData"));
+            let string_data = obj.as_object_mut().and_then(|map| map.shift_remove("stringData"));
             if let Some(Value::Object(entries)) = string_data {
                 if let Some(data) = object_mut(obj, "data") {
                     for (key, value) in entries {

@@ -139,8 +139,8 @@ impl Store {
             {
                 Ok(DeleteOutcome::Deleted(mut object) | DeleteOutcome::Pending(mut object)) => {
                     if let Some(map) = object.as_object_mut() {
-                        map.remove("kind");
-                        map.remove("apiVersion");
+                        map.shift_remove("kind");
+                        map.shift_remove("apiVersion");
                     }
                     results.push(object);
                 }

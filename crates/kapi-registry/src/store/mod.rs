@@ -189,17 +189,15 @@ impl Store {
     /// `value` in API form (as read back from storage) with `metadata.resourceVersion` = `revision`.
     fn with_revision(&self, value: Value, revision: u64) -> Value {
         let mut value = self.strategy.read_stored(self.strategy.prepare_stored(value));
-        if let Ok(metadata) = meta::metadata_mut(&mut value) {
-            metadata.insert("resourceVersion".to_owned(), Value::String(revision.to_string()));
-        }
-        canonical(value)
+        set_resource_version(&mut value, revision);
+        value
     }
 
     /// The bytes stored for `value`: JSON without `resourceVersion`.
     fn encode(&self, value: &Value) -> Result<Bytes, ApiError> {
         let mut value = self.strategy.prepare_stored(value.clone());
         if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-            metadata.remove("resourceVersion");
+            metadata.shift_remove("resourceVersion");
         }
         serde_json::to_vec(&value)
             .map(Bytes::from)
@@ -244,6 +242,24 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Sets `metadata.resourceVersion` where kube-apiserver writes it (objects are stored in canonical order, so
+/// after the identity keys that precede it), without reordering anything else.
+pub(crate) fn set_resource_version(value: &mut Value, revision: u64) {
+    let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let text = Value::String(revision.to_string());
+    if let Some(existing) = metadata.get_mut("resourceVersion") {
+        *existing = text;
+        return;
+    }
+    let position = metadata
+        .keys()
+        .take_while(|key| matches!(key.as_str(), "name" | "generateName" | "namespace" | "selfLink" | "uid"))
+        .count();
+    metadata.shift_insert(position, "resourceVersion".to_owned(), text);
 }
 
 /// Metadata keys in the order kube-apiserver writes them (Go struct order); others follow.

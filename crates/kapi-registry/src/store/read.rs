@@ -150,8 +150,8 @@ impl Store {
         for cached in &page.items {
             let mut value = self.cached_value(cached)?;
             if let Some(map) = value.as_object_mut() {
-                map.remove("kind");
-                map.remove("apiVersion");
+                map.shift_remove("kind");
+                map.shift_remove("apiVersion");
             }
             items.push(value);
         }
@@ -164,12 +164,13 @@ impl Store {
             metadata.insert("remainingItemCount".to_owned(), Value::from(remaining));
         }
         let info = self.info();
-        Ok(json!({
-            "kind": info.list_kind,
-            "apiVersion": info.api_version(),
-            "metadata": Value::Object(metadata),
-            "items": items,
-        }))
+        // Built by hand: `json!` would serialize (deep-copy) every item once more.
+        let mut list = Map::with_capacity(4);
+        list.insert("kind".to_owned(), Value::String(info.list_kind.clone()));
+        list.insert("apiVersion".to_owned(), Value::String(info.api_version()));
+        list.insert("metadata".to_owned(), Value::Object(metadata));
+        list.insert("items".to_owned(), Value::Array(items));
+        Ok(Value::Object(list))
     }
 
     /// WATCH: a stream of wire events. A start revision the cache no longer has is reported like
@@ -284,19 +285,14 @@ impl WatchState {
                 WatchItem::Event { kind, object } => {
                     let Ok(value) = &object.object.value else { continue };
                     let mut value = value.clone();
-                    if let Ok(metadata) = kapi_core::meta::metadata_mut(&mut value) {
-                        metadata.insert(
-                            "resourceVersion".to_owned(),
-                            Value::String(object.revision().to_string()),
-                        );
-                    }
+                    super::set_resource_version(&mut value, object.revision());
                     WatchEvent {
                         kind: match kind {
                             EventKind::Added => WatchEventType::Added,
                             EventKind::Modified => WatchEventType::Modified,
                             EventKind::Deleted => WatchEventType::Deleted,
                         },
-                        object: super::canonical(value),
+                        object: value,
                     }
                 }
                 WatchItem::Bookmark { revision } => WatchEvent {

@@ -26,7 +26,7 @@ fn set_meta(object: &mut Value, key: &str, value: Option<Value>) {
     if let Ok(metadata) = meta::metadata_mut(object) {
         match value {
             Some(value) => metadata.insert(key.to_owned(), value),
-            None => metadata.remove(key),
+            None => metadata.shift_remove(key),
         };
     }
 }
@@ -35,8 +35,8 @@ fn set_meta(object: &mut Value, key: &str, value: Option<Value>) {
 fn spec_part(object: &Value) -> Value {
     let mut object = object.clone();
     if let Some(map) = object.as_object_mut() {
-        map.remove("metadata");
-        map.remove("status");
+        map.shift_remove("metadata");
+        map.shift_remove("status");
     }
     object
 }
@@ -46,7 +46,7 @@ fn spec_part(object: &Value) -> Value {
 fn comparable(value: &Value) -> Value {
     let mut value = value.clone();
     if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-        metadata.remove("resourceVersion");
+        metadata.shift_remove("resourceVersion");
         if let Some(entries) = metadata.get_mut("managedFields").and_then(Value::as_array_mut) {
             for entry in entries {
                 if let Some(entry) = entry.as_object_mut() {
@@ -367,7 +367,7 @@ impl Store {
             if let Some(map) = merged.as_object_mut() {
                 match obj.get("status") {
                     Some(status) => map.insert("status".to_owned(), status.clone()),
-                    None => map.remove("status"),
+                    None => map.shift_remove("status"),
                 };
             }
             set_meta(&mut merged, "resourceVersion", Some(Value::from(requested_rv)));
@@ -534,7 +534,7 @@ fn prune(obj: &mut Value, path: &str) {
         }
     }
     if let Some(map) = node.as_object_mut() {
-        map.remove(*last);
+        map.shift_remove(*last);
     }
 }
 

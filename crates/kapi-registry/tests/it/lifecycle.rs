@@ -147,6 +147,32 @@ async fn lists_paginate_and_select() {
     assert_eq!(first["metadata"]["remainingItemCount"], json!(3));
     assert_eq!(first["items"][0]["metadata"]["name"], json!("cm-a"));
     assert!(first["items"][0].get("kind").is_none());
+    // Key order as kube-apiserver writes it.
+    let keys: Vec<&str> = first["items"][0]
+        .as_object()
+        .expect("item")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["metadata", "data"]);
+    let meta_keys: Vec<&str> = first["items"][0]["metadata"]
+        .as_object()
+        .expect("meta")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        meta_keys,
+        [
+            "name",
+            "namespace",
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "labels",
+            "managedFields"
+        ]
+    );
     let token = first["metadata"]["continue"].as_str().expect("continue").to_owned();
     let second = store
         .list(
