@@ -578,3 +578,106 @@ async fn nested_unknown_fields_are_reported_and_dropped() {
         "Role in version \"v1\" cannot be handled as a Role: strict decoding error: unknown field \"rules[0].verb\""
     );
 }
+
+#[tokio::test]
+async fn selector_watches_see_transitions_and_exact_lists_old_snapshots() {
+    let registry = registry().await;
+    let store = configmaps(&registry);
+    let created = store
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "t1", "labels": {"app": "a"}}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create")
+        .value;
+    let old_rv = created["metadata"]["resourceVersion"].as_str().expect("rv").to_owned();
+    let mut watch = store
+        .watch(
+            Some("ns-test"),
+            &ListOptions {
+                label_selector: Some("app=b".to_owned()),
+                resource_version: Some(old_rv.clone()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("watch");
+    let mut relabelled = created.clone();
+    relabelled["metadata"]["labels"]["app"] = json!("b");
+    let updated = store
+        .update(&ctx(), Some("ns-test"), "t1", relabelled, &UpdateOptions::default())
+        .await
+        .expect("relabel");
+    let entered = next(&mut watch).await;
+    assert_eq!(entered.kind, WatchEventType::Added);
+    let mut back = updated.value.0.clone();
+    back["metadata"]["labels"]["app"] = json!("a");
+    store
+        .update(&ctx(), Some("ns-test"), "t1", back, &UpdateOptions::default())
+        .await
+        .expect("relabel back");
+    let left = next(&mut watch).await;
+    assert_eq!(left.kind, WatchEventType::Deleted);
+    assert_eq!(left.object["metadata"]["labels"]["app"], json!("b"));
+    // The state at the first version, from the watch cache's history.
+    let exact = store
+        .list(
+            Some("ns-test"),
+            &ListOptions {
+                resource_version: Some(old_rv.clone()),
+                resource_version_match: Some("Exact".to_owned()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("exact");
+    assert_eq!(exact["metadata"]["resourceVersion"], json!(old_rv));
+    assert_eq!(exact["items"][0]["metadata"]["labels"]["app"], json!("a"));
+    assert_eq!(exact["items"][0]["metadata"]["resourceVersion"], json!(old_rv));
+}
+
+#[tokio::test]
+async fn the_controller_task_removes_deleted_namespaces() {
+    let registry = registry().await;
+    let controller = namespace::spawn_controller(std::sync::Arc::clone(&registry), Duration::from_millis(20));
+    let namespaces = registry.store("", "v1", "namespaces").expect("namespaces");
+    namespaces
+        .create(
+            &ctx(),
+            None,
+            json!({"metadata": {"name": "ns-test-gone"}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create");
+    configmaps(&registry)
+        .create(
+            &ctx(),
+            Some("ns-test-gone"),
+            json!({"metadata": {"name": "inside"}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("cm");
+    namespaces
+        .delete(&ctx(), None, "ns-test-gone", &DeleteOptions::default())
+        .await
+        .expect("delete");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while namespaces
+        .get(None, "ns-test-gone", &GetOptions::default())
+        .await
+        .is_ok()
+    {
+        assert!(tokio::time::Instant::now() < deadline, "namespace still there");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(configmaps(&registry)
+        .get(Some("ns-test-gone"), "inside", &GetOptions::default())
+        .await
+        .is_err());
+    controller.abort();
+}
