@@ -188,11 +188,11 @@ impl Store {
         let start = match (query.send_initial_events, query.watch_start()?) {
             (Some(true), kapi_core::resource_version::WatchStart::After(revision)) => WatchStart::InitialState {
                 freshness: Freshness::NotOlderThan(revision),
-                end_bookmark: true,
+                end_bookmark: opts.allow_watch_bookmarks,
             },
             (Some(true), _) => WatchStart::InitialState {
                 freshness,
-                end_bookmark: true,
+                end_bookmark: opts.allow_watch_bookmarks,
             },
             (Some(false), kapi_core::resource_version::WatchStart::After(revision))
             | (None, kapi_core::resource_version::WatchStart::After(revision)) => WatchStart::After(revision),

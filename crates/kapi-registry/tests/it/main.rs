@@ -2,6 +2,7 @@
 //! recorded answers (status reason and message, and object bodies modulo uid, timestamps and versions).
 
 mod crud;
+mod custom;
 mod lifecycle;
 
 use std::sync::Arc;

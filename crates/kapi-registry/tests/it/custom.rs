@@ -1,0 +1,87 @@
+//! A type defined outside the crate: the Strategy defaults give the generic behaviour.
+
+use std::sync::Arc;
+
+use kapi_registry::{CreateOptions, Registry, ResourceInfo, Strategy, TableColumn, UpdateOptions};
+use kapi_storage::memory::MemoryStorage;
+use serde_json::json;
+
+use crate::ctx;
+
+struct Widgets(ResourceInfo);
+
+impl Strategy for Widgets {
+    fn info(&self) -> &ResourceInfo {
+        &self.0
+    }
+
+    fn has_generation(&self) -> bool {
+        true
+    }
+
+    fn has_status_subresource(&self) -> bool {
+        true
+    }
+}
+
+fn widgets() -> Arc<dyn Strategy> {
+    Arc::new(Widgets(ResourceInfo {
+        group: "example.com".to_owned(),
+        version: "v1".to_owned(),
+        resource: "widgets".to_owned(),
+        kind: "Widget".to_owned(),
+        list_kind: "WidgetList".to_owned(),
+        singular: "widget".to_owned(),
+        short_names: vec![],
+        categories: vec![],
+        namespaced: false,
+        verbs: ResourceInfo::standard_verbs(),
+        subresources: vec!["status".to_owned()],
+        table_columns: vec![TableColumn::name_column(), TableColumn::age_column("Age")],
+        openapi_definition: None,
+        storage_prefix: "/registry/example.com/widgets/".to_owned(),
+    }))
+}
+
+#[tokio::test]
+async fn generation_counts_spec_changes_and_status_is_kept() {
+    let registry = Registry::builder(Arc::new(MemoryStorage::new()))
+        .resource(widgets())
+        .build();
+    let store = registry.store("example.com", "v1", "widgets").expect("widgets");
+    let created = store
+        .create(
+            &ctx(),
+            None,
+            json!({"metadata": {"name": "w", "namespace": "ignored"}, "spec": {"size": 1}, "status": {"ok": true}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create")
+        .value;
+    assert_eq!(created["apiVersion"], json!("example.com/v1"));
+    assert_eq!(created["metadata"]["generation"], json!(1));
+    assert!(created["metadata"].get("namespace").is_none());
+    let mut labelled = created.clone();
+    labelled["metadata"]["labels"] = json!({"a": "b"});
+    let labelled = store
+        .update(&ctx(), None, "w", labelled, &UpdateOptions::default())
+        .await
+        .expect("labels")
+        .value
+        .0;
+    assert_eq!(labelled["metadata"]["generation"], json!(1));
+    let mut resized = labelled.clone();
+    resized["spec"]["size"] = json!(2);
+    resized["status"] = json!({"ok": false});
+    let resized = store
+        .update(&ctx(), None, "w", resized, &UpdateOptions::default())
+        .await
+        .expect("spec")
+        .value
+        .0;
+    assert_eq!(resized["metadata"]["generation"], json!(2));
+    // Status is the subresource's: the main resource keeps what is stored (the create's status is kept too).
+    assert_eq!(resized["status"], json!({"ok": true}));
+    assert_eq!(store.table_row(&resized)[0], json!("w"));
+}
