@@ -109,7 +109,12 @@ pub async fn sync_once(registry: &Registry) -> Result<usize, ApiError> {
     let Some(namespaces) = registry.store("", "v1", "namespaces") else {
         return Ok(0);
     };
-    let listed = namespaces.list(None, &ListOptions::default()).await?;
+    // Any recent state will do: a namespace missed now is handled by the next pass.
+    let any_state = ListOptions {
+        resource_version: Some("0".to_owned()),
+        ..ListOptions::default()
+    };
+    let listed = namespaces.list(None, &any_state).await?;
     let ctx = system_context();
     let mut terminating = 0;
     for namespace in listed.get("items").and_then(Value::as_array).into_iter().flatten() {
@@ -119,13 +124,12 @@ pub async fn sync_once(registry: &Registry) -> Result<usize, ApiError> {
         let name = meta::name(namespace).unwrap_or_default().to_owned();
         let mut remaining = 0;
         for store in registry.stores().filter(|store| store.info().namespaced) {
-            let deleted = store
+            store
                 .delete_collection(&ctx, Some(&name), &DeleteOptions::default(), &ListOptions::default())
                 .await?;
             // Objects held by finalizers are still there after the deletion.
-            remaining += deleted.get("items").and_then(Value::as_array).map_or(0, |items| {
-                items.iter().filter(|item| meta::is_being_deleted(item)).count()
-            });
+            let left = store.list(Some(&name), &ListOptions::default()).await?;
+            remaining += left.get("items").and_then(Value::as_array).map_or(0, Vec::len);
         }
         let finalizers: Vec<Value> = namespace
             .pointer("/spec/finalizers")

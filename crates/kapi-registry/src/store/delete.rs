@@ -113,8 +113,8 @@ impl Store {
         Ok(())
     }
 
-    /// DELETE of a collection: deletes every object the list options select, and answers with the list of
-    /// deleted (or now deleting) objects.
+    /// DELETE of a collection: deletes every object the list options select and answers, like kube-apiserver,
+    /// with the list as it was read before the deletions.
     pub async fn delete_collection(
         &self,
         ctx: &RequestContext,
@@ -123,34 +123,15 @@ impl Store {
         list: &ListOptions,
     ) -> Result<Value, ApiError> {
         delete.validate()?;
-        let mut listed = self.list(namespace, list).await?;
-        let items = listed
-            .get_mut("items")
-            .and_then(Value::as_array_mut)
-            .map(std::mem::take)
-            .unwrap_or_default();
-        let mut results = Vec::with_capacity(items.len());
-        for item in items {
-            let name = meta::name(&item).unwrap_or_default().to_owned();
-            let item_namespace = meta::namespace(&item).map(str::to_owned);
-            match self
-                .delete(ctx, item_namespace.as_deref().or(namespace), &name, delete)
-                .await
-            {
-                Ok(DeleteOutcome::Deleted(mut object) | DeleteOutcome::Pending(mut object)) => {
-                    if let Some(map) = object.as_object_mut() {
-                        map.shift_remove("kind");
-                        map.shift_remove("apiVersion");
-                    }
-                    results.push(object);
-                }
+        let listed = self.list(namespace, list).await?;
+        for item in listed.get("items").and_then(Value::as_array).into_iter().flatten() {
+            let name = meta::name(item).unwrap_or_default();
+            let item_namespace = meta::namespace(item);
+            match self.delete(ctx, item_namespace.or(namespace), name, delete).await {
                 // Deleted concurrently: nothing left to do.
-                Err(ApiError::NotFound { .. }) => {}
+                Ok(_) | Err(ApiError::NotFound { .. }) => {}
                 Err(error) => return Err(error),
             }
-        }
-        if let Some(map) = listed.as_object_mut() {
-            map.insert("items".to_owned(), Value::Array(results));
         }
         Ok(listed)
     }

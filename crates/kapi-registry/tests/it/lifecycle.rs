@@ -681,3 +681,72 @@ async fn the_controller_task_removes_deleted_namespaces() {
         .is_err());
     controller.abort();
 }
+
+#[tokio::test]
+async fn namespaces_wait_for_finalized_content_and_deletecollection_answers_the_listed_state() {
+    let registry = registry().await;
+    let namespaces = registry.store("", "v1", "namespaces").expect("namespaces");
+    namespaces
+        .create(
+            &ctx(),
+            None,
+            json!({"metadata": {"name": "ns-test-held"}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create");
+    let cms = configmaps(&registry);
+    let held = cms
+        .create(
+            &ctx(),
+            Some("ns-test-held"),
+            json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("cm")
+        .value;
+    let listed = cms
+        .delete_collection(
+            &ctx(),
+            Some("ns-test-held"),
+            &DeleteOptions::default(),
+            &ListOptions::default(),
+        )
+        .await
+        .expect("deletecollection");
+    assert_eq!(
+        listed["items"][0]["metadata"]["resourceVersion"],
+        held["metadata"]["resourceVersion"]
+    );
+    namespaces
+        .delete(&ctx(), None, "ns-test-held", &DeleteOptions::default())
+        .await
+        .expect("delete");
+    assert_eq!(namespace::sync_once(&registry).await.expect("sync"), 1);
+    assert!(namespaces
+        .get(None, "ns-test-held", &GetOptions::default())
+        .await
+        .is_ok());
+    let current = cms
+        .get(Some("ns-test-held"), "held", &GetOptions::default())
+        .await
+        .expect("still there");
+    assert!(current["metadata"]["deletionTimestamp"].is_string());
+    let mut released = current.clone();
+    released["metadata"]["finalizers"] = json!([]);
+    cms.update(
+        &ctx(),
+        Some("ns-test-held"),
+        "held",
+        released,
+        &UpdateOptions::default(),
+    )
+    .await
+    .expect("release");
+    assert_eq!(namespace::sync_once(&registry).await.expect("sync"), 0);
+    assert!(namespaces
+        .get(None, "ns-test-held", &GetOptions::default())
+        .await
+        .is_err());
+}
