@@ -22,6 +22,10 @@ use serde_json::{Map, Value};
 
 use crate::{strategy::Strategy, types::ResourceInfo};
 
+/// How often an idle resource's watch cache learns storage's revision: the longest a consistent list or get
+/// waits after writes to other resources.
+const CONSISTENT_READ_PROGRESS: std::time::Duration = std::time::Duration::from_millis(25);
+
 /// The prefix under which namespaces are stored (the namespace lifecycle checks read it).
 pub(crate) const NAMESPACE_PREFIX: &str = "/registry/namespaces/";
 
@@ -92,6 +96,10 @@ impl Store {
         let config = CacherConfig::new(strategy.info().storage_prefix.clone(), move |kv: &KeyValue| {
             decode(decoder.as_ref(), kv)
         });
+        let mut config = config;
+        // Consistent reads (resourceVersion unset) wait until the cache has seen storage's current revision; a
+        // resource nobody writes only learns it from progress notifications, so they come often.
+        config.progress_interval = CONSISTENT_READ_PROGRESS;
         let cacher = Cacher::spawn(Arc::clone(&storage), config);
         Self {
             strategy,
