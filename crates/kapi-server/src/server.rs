@@ -240,9 +240,12 @@ impl ServerBuilder {
         let api = self.router.clone().unwrap_or_else(|| {
             Router::new().fallback(|| async { text(StatusCode::NOT_FOUND, "404 page not found\n".to_owned()) })
         });
+        let version_handler = get(move || std::future::ready(version.response()));
+        // The Python client asks for `/version/`; kube-apiserver answers both spellings.
         checks
             .router()
-            .route("/version", get(move || std::future::ready(version.response())))
+            .route("/version", version_handler.clone())
+            .route("/version/", version_handler)
             .fallback_service(api)
     }
 }
