@@ -11,6 +11,57 @@
 //!   and the namespace controller that empties deleted namespaces.
 //!
 //! Objects are `serde_json::Value`s; errors are [`kapi_core::ApiError`]s carrying kube-apiserver's messages.
+//!
+//! # Serving a type
+//!
+//! A type is a [`ResourceInfo`] plus a [`Strategy`]; the defaults give the generic behaviour (metadata
+//! validation, Name/Age table, no field selectors beyond metadata):
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use kapi_registry::{builtin, CreateOptions, Registry, RequestContext, ResourceInfo, Strategy, TableColumn};
+//! use serde_json::json;
+//!
+//! struct Widgets(ResourceInfo);
+//!
+//! impl Strategy for Widgets {
+//!     fn info(&self) -> &ResourceInfo {
+//!         &self.0
+//!     }
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), kapi_core::ApiError> {
+//! let widgets = Widgets(ResourceInfo {
+//!     group: "example.com".into(),
+//!     version: "v1".into(),
+//!     resource: "widgets".into(),
+//!     kind: "Widget".into(),
+//!     list_kind: "WidgetList".into(),
+//!     singular: "widget".into(),
+//!     short_names: vec![],
+//!     categories: vec![],
+//!     namespaced: true,
+//!     verbs: ResourceInfo::standard_verbs(),
+//!     subresources: vec![],
+//!     table_columns: vec![TableColumn::name_column(), TableColumn::age_column("Age")],
+//!     openapi_definition: None,
+//!     storage_prefix: "/registry/example.com/widgets/".into(),
+//! });
+//! let storage = Arc::new(kapi_storage::memory::MemoryStorage::new());
+//! let registry = Registry::builder(storage)
+//!     .resources(builtin::by_name("namespaces"))
+//!     .resource(Arc::new(widgets))
+//!     .build();
+//! kapi_registry::namespace::bootstrap(&registry).await?;
+//! let store = registry.store("example.com", "v1", "widgets").expect("served");
+//! let body = json!({"metadata": {"name": "w1"}, "spec": {"size": 3}});
+//! let created = store.create(&RequestContext::default(), Some("default"), body, &CreateOptions::default()).await?;
+//! assert_eq!(created.value["metadata"]["namespace"], "default");
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod builtin;
 mod managed;

@@ -268,6 +268,15 @@ pub(crate) fn validate(kind: BuiltinType, obj: &Value) -> FieldErrors {
 fn validate_secret(obj: &Value, errors: &mut FieldErrors) {
     data_keys(obj, "data", errors);
     let data = obj.get("data").and_then(Value::as_object);
+    // The limit counts decoded bytes.
+    let size: usize = data
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| key.len() + value.as_str().map_or(0, |text| text.len() / 4 * 3))
+        .sum();
+    if size > MAX_DATA_BYTES {
+        errors.push(FieldError::too_long(&FieldPath::new("data"), Some(MAX_DATA_BYTES)));
+    }
     let has = |key: &str| data.is_some_and(|data| data.contains_key(key));
     let required = |errors: &mut FieldErrors, key: &str| {
         if !has(key) {

@@ -352,6 +352,20 @@ async fn other_builtin_types_validate_like_kube() {
         tls.message(),
         "Secret \"tls1\" is invalid: [data[tls.crt]: Required value, data[tls.key]: Required value]"
     );
+    let big = "QUFB".repeat(350_000);
+    let too_big = secrets
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "big"}, "data": {"k": big}}),
+            &opts,
+        )
+        .await
+        .expect_err("too big");
+    assert_eq!(
+        too_big.message(),
+        "Secret \"big\" is invalid: data: Too long: may not be more than 1048576 bytes"
+    );
     let leases = registry.store("coordination.k8s.io", "v1", "leases").expect("leases");
     let lease = leases
         .create(
