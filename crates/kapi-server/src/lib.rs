@@ -24,8 +24,11 @@
 //! # }
 //! ```
 //!
+//! Tower layers added with [`ServerBuilder::layer`] wrap every request, built-in endpoints included.
+//!
 //! Pending (other crates, not yet written): the API router built from the storage and the
-//! [`ResourceSelection`], authentication reading [`PeerIdentity`], and user-supplied tower layers.
+//! [`ResourceSelection`] (today the caller passes a finished router, or none), and the authentication layer
+//! that turns [`PeerIdentity`] into a user.
 
 mod der;
 pub mod health;

@@ -67,6 +67,7 @@ impl Server {
             shutdown_grace: Duration::from_secs(10),
             version: VersionInfo::default(),
             health_checks: Vec::new(),
+            layers: Vec::new(),
         }
     }
 }
@@ -75,7 +76,6 @@ impl Server {
 ///
 /// Built-in routes (`/healthz`, `/livez`, `/readyz` and their `/{check}` forms, `/version`) take precedence;
 /// every other request goes to the router given with [`ServerBuilder::router`].
-#[derive(Debug)]
 #[must_use = "a builder does nothing until `start` is called"]
 pub struct ServerBuilder {
     data_dir: PathBuf,
@@ -86,6 +86,26 @@ pub struct ServerBuilder {
     shutdown_grace: Duration,
     version: VersionInfo,
     health_checks: Vec<(HealthEndpoint, HealthCheck)>,
+    layers: Vec<RouterLayer>,
+}
+
+/// A tower layer applied to the whole router, kept type-erased until start.
+type RouterLayer = Box<dyn FnOnce(Router) -> Router + Send>;
+
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("router", &self.router.is_some())
+            .field("storage", &self.storage)
+            .field("resources", &self.resources)
+            .field("shutdown_grace", &self.shutdown_grace)
+            .field("version", &self.version)
+            .field("health_checks", &self.health_checks)
+            .field("layers", &self.layers.len())
+            .finish()
+    }
 }
 
 impl ServerBuilder {
@@ -138,6 +158,20 @@ impl ServerBuilder {
         self
     }
 
+    /// Wraps every request, the built-in endpoints included, in a tower layer (authentication, audit,
+    /// limits, ...). Layers added later run first (outermost), as with [`Router::layer`].
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: tower::Layer<axum::routing::Route> + Clone + Send + Sync + 'static,
+        L::Service: tower::Service<axum::extract::Request> + Clone + Send + Sync + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Response: axum::response::IntoResponse + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Error: Into<std::convert::Infallible> + 'static,
+        <L::Service as tower::Service<axum::extract::Request>>::Future: Send + 'static,
+    {
+        self.layers.push(Box::new(move |router: Router| router.layer(layer)));
+        self
+    }
+
     /// Bootstraps the data directory (certificates, kubeconfig), opens storage, binds the listener and starts
     /// serving. When this returns, the server accepts connections and `/readyz` passes.
     pub async fn start(self) -> Result<ServerHandle, StartError> {
@@ -176,7 +210,10 @@ impl ServerBuilder {
             })?;
 
         let (trigger, shutdown) = ShutdownSignal::new();
-        let router = self.built_in_routes(&storage, &shutdown);
+        let mut router = self.built_in_routes(&storage, &shutdown);
+        for layer in self.layers {
+            router = layer(router);
+        }
         let listener = Listener {
             tcp,
             tls: TlsAcceptor::from(tls_config),

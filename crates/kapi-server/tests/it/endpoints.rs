@@ -202,3 +202,33 @@ async fn health_endpoints_answer_like_kube_apiserver() {
     assert_eq!((unknown.status, unknown.body.as_str()), (404, "404 page not found\n"));
     server.shutdown().await.expect("clean shutdown");
 }
+
+#[tokio::test]
+async fn layers_wrap_the_built_in_endpoints_and_the_router() {
+    use std::sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    };
+
+    let data = tempfile::tempdir().expect("temp dir");
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&seen);
+    let counting = axum::middleware::from_fn(move |request: axum::extract::Request, next: axum::middleware::Next| {
+        let counter = Arc::clone(&counter);
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            next.run(request).await
+        }
+    });
+    let server = test_server(data.path())
+        .router(Router::new().route("/whoami", get(who_am_i)))
+        .layer(counting)
+        .start()
+        .await
+        .expect("server starts");
+    for path in ["/healthz", "/version", "/whoami", "/missing"] {
+        curl_answer(&mut curl(&server, path, ClientCert::Admin, true)).await;
+    }
+    assert_eq!(seen.load(Ordering::SeqCst), 4);
+    server.shutdown().await.expect("clean shutdown");
+}
