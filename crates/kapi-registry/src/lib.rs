@@ -63,6 +63,7 @@
 //! # }
 //! ```
 
+mod apply;
 pub mod builtin;
 mod managed;
 pub mod namespace;

@@ -56,7 +56,7 @@ impl FieldsShape {
 }
 
 /// Path → the leaf value it stands for (`Null` for `.` markers and containers).
-type PathValues = BTreeMap<Vec<String>, Value>;
+pub(crate) type PathValues = BTreeMap<Vec<String>, Value>;
 
 /// Metadata fields the field manager never tracks.
 const UNTRACKED_METADATA: [&str; 9] = [
@@ -73,7 +73,7 @@ const UNTRACKED_METADATA: [&str; 9] = [
 
 /// The tracked fields of `object`, with their values. `ignore_status` drops `status` (types with a status
 /// subresource).
-fn collect(object: &Value, shape: &FieldsShape, ignore_status: bool) -> PathValues {
+pub(crate) fn collect(object: &Value, shape: &FieldsShape, ignore_status: bool) -> PathValues {
     let mut out = PathValues::new();
     let Some(map) = object.as_object() else {
         return out;
@@ -157,7 +157,7 @@ fn walk(value: &Value, name: &str, path: Vec<String>, shape: &FieldsShape, out: 
 }
 
 /// Renders a set of paths as a FieldsV1 object (keys sorted, `.` first).
-fn render(paths: &BTreeSet<Vec<String>>) -> Value {
+pub(crate) fn render(paths: &BTreeSet<Vec<String>>) -> Value {
     let mut root = Map::new();
     for path in paths {
         let mut node = &mut root;
@@ -186,7 +186,7 @@ fn sort_value(value: Value) -> Value {
 }
 
 /// Parses a FieldsV1 object into its paths.
-fn parse(fields: &Value) -> BTreeSet<Vec<String>> {
+pub(crate) fn parse(fields: &Value) -> BTreeSet<Vec<String>> {
     fn go(value: &Value, prefix: &mut Vec<String>, out: &mut BTreeSet<Vec<String>>) {
         let Some(map) = value.as_object() else { return };
         for (key, child) in map {

@@ -78,7 +78,14 @@ pub async fn finalize(
             return Err(ApiError::not_found(&store.info().group_resource(), name));
         };
         let old = store.object_from(&current)?;
-        let mut new = store.prepare_update(&obj, &old, &current, &requested_rv, &manager, false)?;
+        let mut new = store.prepare_update(
+            &obj,
+            &old,
+            &current,
+            &requested_rv,
+            &manager,
+            crate::store::UpdateKind::Replace,
+        )?;
         if let Some(map) = new.as_object_mut() {
             let spec = map.entry("spec").or_insert_with(|| json!({}));
             if let Some(spec) = spec.as_object_mut() {

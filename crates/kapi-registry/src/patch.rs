@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     managed::FieldsShape,
-    store::Store,
+    store::{Store, UpdateKind},
     strategic::strategic_merge_patch,
     types::{validate_field_manager, Patch, PatchOptions, PatchType, RequestContext, Response},
 };
@@ -237,7 +237,7 @@ pub fn apply_patch(current: &Value, patch: &Patch, shape: &FieldsShape) -> Resul
             Ok((patched, Vec::new()))
         }
         PatchType::Apply => Err(ApiError::UnsupportedMediaType {
-            message: "server-side apply is not supported yet".to_owned(),
+            message: "server-side apply goes through Store::apply".to_owned(),
             details: None,
         }),
     }
@@ -293,6 +293,35 @@ impl Store {
         opts: &PatchOptions,
         status_only: bool,
     ) -> Result<Response<Value>, ApiError> {
+        if patch.patch_type == PatchType::Apply {
+            if status_only {
+                return Err(ApiError::UnsupportedMediaType {
+                    message: "server-side apply of the status subresource is not supported yet".to_owned(),
+                    details: None,
+                });
+            }
+            let applied = self.apply(ctx, namespace, name, &patch.body, opts).await?;
+            return Ok(Response {
+                value: applied.value.0,
+                warnings: applied.warnings,
+            });
+        }
+        if opts.force.is_some() {
+            let error = kapi_core::FieldError::forbidden(
+                &kapi_core::FieldPath::new("force"),
+                "may not be specified for non-apply patch",
+            );
+            return Err(ApiError::invalid(
+                &kapi_core::GroupKind::new("meta.k8s.io", "PatchOptions"),
+                "",
+                &error.into(),
+            ));
+        }
+        let kind = if status_only {
+            UpdateKind::Status
+        } else {
+            UpdateKind::Replace
+        };
         let manager = opts
             .field_manager
             .clone()
@@ -314,7 +343,7 @@ impl Store {
             }
             warnings.extend(self.checked_fields(&mut patched, &[], opts.field_validation)?);
             let requested_rv = meta::resource_version(&patched).unwrap_or_default().to_owned();
-            let new = self.prepare_update(&patched, &old, &current, &requested_rv, &manager, status_only)?;
+            let new = self.prepare_update(&patched, &old, &current, &requested_rv, &manager, kind)?;
             if let Some(value) = self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
                 warnings.extend(self.strategy().warnings(&value));
                 return Ok(Response { value, warnings });

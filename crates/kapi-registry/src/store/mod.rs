@@ -29,6 +29,17 @@ const CONSISTENT_READ_PROGRESS: std::time::Duration = std::time::Duration::from_
 /// The prefix under which namespaces are stored (the namespace lifecycle checks read it).
 pub(crate) const NAMESPACE_PREFIX: &str = "/registry/namespaces/";
 
+/// Which kind of write an update is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UpdateKind {
+    /// PUT or PATCH of the main resource.
+    Replace,
+    /// PUT or PATCH of the `status` subresource.
+    Status,
+    /// Server-side apply (managedFields already computed).
+    Apply,
+}
+
 /// An object as the watch cache keeps it: decoded once, with the labels and fields selectors look at.
 #[derive(Debug)]
 pub struct Decoded {

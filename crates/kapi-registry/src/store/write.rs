@@ -3,7 +3,7 @@
 use kapi_core::{meta, validation::generate_name, ApiError, FieldError, FieldErrors, FieldPath};
 use serde_json::Value;
 
-use super::Store;
+use super::{Store, UpdateKind};
 use crate::{
     managed::{self, Writer},
     strategy::validate_metadata_update,
@@ -153,16 +153,19 @@ impl Store {
         obj: Value,
         opts: &CreateOptions,
     ) -> Result<Response<Value>, ApiError> {
-        self.create_as(ctx, namespace, obj, opts, "CreateOptions").await
+        self.create_inner(ctx, namespace, obj, opts, "CreateOptions", None)
+            .await
     }
 
-    pub(crate) async fn create_as(
+    /// create; `managed_fields` replaces the computed `Update` entry (server-side apply's `Apply` entry).
+    pub(crate) async fn create_inner(
         &self,
         ctx: &RequestContext,
         namespace: Option<&str>,
         mut obj: Value,
         opts: &CreateOptions,
         options_kind: &str,
+        managed_fields: Option<Vec<Value>>,
     ) -> Result<Response<Value>, ApiError> {
         if !obj.is_object() {
             return Err(ApiError::bad_request("the request body must be an object"));
@@ -204,7 +207,10 @@ impl Store {
             set_meta(&mut obj, "generation", None);
         }
         let shape = self.strategy.fields_shape();
-        let entries = managed::on_create(&obj, self.writer(&manager, &api_version, &now, &shape));
+        let entries = match managed_fields {
+            Some(entries) => entries,
+            None => managed::on_create(&obj, self.writer(&manager, &api_version, &now, &shape)),
+        };
         self.strategy.prepare_for_create(&mut obj);
         if !entries.is_empty() {
             set_meta(&mut obj, "managedFields", Some(Value::Array(entries)));
@@ -321,7 +327,9 @@ impl Store {
                 if self.strategy.allow_create_on_update() && !status_only {
                     let mut fresh = obj.clone();
                     set_meta(&mut fresh, "resourceVersion", None);
-                    let created = self.create_as(ctx, namespace, fresh, opts, "UpdateOptions").await?;
+                    let created = self
+                        .create_inner(ctx, namespace, fresh, opts, "UpdateOptions", None)
+                        .await?;
                     return Ok(Response {
                         value: (created.value, true),
                         warnings: [warnings, created.warnings].concat(),
@@ -330,7 +338,12 @@ impl Store {
                 return Err(ApiError::not_found(&self.group_resource(), name));
             };
             let old = self.object_from(&current)?;
-            let new = self.prepare_update(&obj, &old, &current, &requested_rv, &manager, status_only)?;
+            let kind = if status_only {
+                UpdateKind::Status
+            } else {
+                UpdateKind::Replace
+            };
+            let new = self.prepare_update(&obj, &old, &current, &requested_rv, &manager, kind)?;
             match self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
                 Some(value) => {
                     let mut warnings = warnings;
@@ -356,8 +369,9 @@ impl Store {
         current: &kapi_storage::KeyValue,
         requested_rv: &str,
         manager: &str,
-        status_only: bool,
+        kind: UpdateKind,
     ) -> Result<Value, ApiError> {
+        let status_only = kind == UpdateKind::Status;
         let info = self.info();
         let name = meta_text(old, "name");
         let status_body;
@@ -443,7 +457,11 @@ impl Store {
         let shape = self.strategy.fields_shape();
         let mut writer = self.writer(manager, &api_version, &now, &shape);
         writer.ignore_status &= !status_only;
-        let mut entries = managed::on_update(&new, old, &base, writer);
+        let mut entries = if kind == UpdateKind::Apply {
+            base
+        } else {
+            managed::on_update(&new, old, &base, writer)
+        };
         if comparable(&Value::Array(entries.clone())) == comparable(&Value::Array(meta::managed_fields(old).to_vec())) {
             entries = meta::managed_fields(old).to_vec();
         }

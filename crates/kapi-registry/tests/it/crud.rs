@@ -658,3 +658,142 @@ async fn strategic_merge_patches_match_the_recordings() {
         "unknown patch type: frobnicate in map: map[$patch:frobnicate]"
     );
 }
+
+#[tokio::test]
+async fn server_side_apply_matches_the_recordings() {
+    let registry = registry().await;
+    let store = configmaps(&registry);
+    let by = |manager: &str| PatchOptions {
+        field_manager: Some(manager.to_owned()),
+        ..PatchOptions::default()
+    };
+    let yaml =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  labels:\n    owner: a\ndata:\n  a: '1'\n  b: '2'\n";
+    let created = store
+        .apply(&ctx(), Some("ns-test"), "ssa", yaml.as_bytes(), &by("mgr-a"))
+        .await
+        .expect("create");
+    assert!(created.value.1);
+    assert_eq!(
+        normalise(&created.value.0["metadata"]["managedFields"]),
+        json!([{"manager": "mgr-a", "operation": "Apply", "apiVersion": "v1", "time": "<time>", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:data": {"f:a": {}, "f:b": {}}, "f:metadata": {"f:labels": {"f:owner": {}}}}}])
+    );
+    let again = store
+        .apply(&ctx(), Some("ns-test"), "ssa", yaml.as_bytes(), &by("mgr-a"))
+        .await
+        .expect("no-op");
+    assert!(!again.value.1);
+    assert_eq!(again.value.0, created.value.0);
+    let other = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  labels:\n    owner: b\ndata:\n  a: 'changed'\n  b: 'changed'\n";
+    let conflict = store
+        .apply(&ctx(), Some("ns-test"), "ssa", other.as_bytes(), &by("mgr-b"))
+        .await
+        .expect_err("conflict");
+    assert_eq!(conflict.code(), 409);
+    assert_eq!(
+        conflict.message(),
+        "Apply failed with 3 conflicts: conflicts with \"mgr-a\":\n- .data.a\n- .data.b\n- .metadata.labels.owner"
+    );
+    let forced = store
+        .apply(
+            &ctx(),
+            Some("ns-test"),
+            "ssa",
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: 'forced'\n",
+            &PatchOptions {
+                force: Some(true),
+                ..by("mgr-b")
+            },
+        )
+        .await
+        .expect("force");
+    assert_eq!(forced.value.0["data"], json!({"a": "forced", "b": "2"}));
+    let entries = forced.value.0["metadata"]["managedFields"]
+        .as_array()
+        .expect("entries")
+        .clone();
+    assert_eq!(
+        entries[0]["fieldsV1"],
+        json!({"f:data": {"f:b": {}}, "f:metadata": {"f:labels": {"f:owner": {}}}})
+    );
+    assert_eq!(entries[1]["fieldsV1"], json!({"f:data": {"f:a": {}}}));
+    // mgr-a stops applying the label and b: both go (it owned them alone).
+    let smaller = store
+        .apply(
+            &ctx(),
+            Some("ns-test"),
+            "ssa",
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: 'forced'\n",
+            &by("mgr-a"),
+        )
+        .await
+        .expect("shared value, no conflict");
+    assert_eq!(smaller.value.0["data"], json!({"a": "forced"}));
+    assert!(smaller.value.0["metadata"].get("labels").is_none());
+    let unmanaged = store
+        .apply(
+            &ctx(),
+            Some("ns-test"),
+            "ssa",
+            yaml.as_bytes(),
+            &PatchOptions::default(),
+        )
+        .await
+        .expect_err("no manager");
+    assert_eq!(
+        unmanaged.message(),
+        "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
+    );
+    let typeless = store
+        .apply(&ctx(), Some("ns-test"), "ssa", b"metadata:\n  name: ssa\n", &by("m"))
+        .await
+        .expect_err("no kind");
+    assert_eq!(typeless.message(), "invalid object type: , Kind=");
+    let renamed = store
+        .apply(
+            &ctx(),
+            Some("ns-test"),
+            "ssa",
+            b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
+            &by("m"),
+        )
+        .await
+        .expect_err("name");
+    assert_eq!(
+        renamed.message(),
+        "the name of the object (other) does not match the name on the URL (ssa)"
+    );
+    let merge = Patch {
+        patch_type: PatchType::Merge,
+        body: b"{}".to_vec().into(),
+    };
+    let forced_merge = store
+        .patch(
+            &ctx(),
+            Some("ns-test"),
+            "ssa",
+            &merge,
+            &PatchOptions {
+                force: Some(true),
+                ..by("m")
+            },
+        )
+        .await
+        .expect_err("force on merge");
+    assert_eq!(
+        forced_merge.message(),
+        "PatchOptions.meta.k8s.io \"\" is invalid: force: Forbidden: may not be specified for non-apply patch"
+    );
+    let via_patch = Patch {
+        patch_type: PatchType::Apply,
+        body: b"{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"ssa2\"},\"data\":{\"j\":\"1\"}}"
+            .to_vec()
+            .into(),
+    };
+    let json_body = store
+        .patch(&ctx(), Some("ns-test"), "ssa2", &via_patch, &by("m"))
+        .await
+        .expect("json apply");
+    assert_eq!(json_body.value["data"], json!({"j": "1"}));
+}
