@@ -62,39 +62,72 @@ pub fn internal_package(group: &str) -> &str {
         .unwrap_or("core")
 }
 
+/// What a Table is built from besides the objects.
+pub struct TableSpec<'a> {
+    /// `v1` or `v1beta1` (of `meta.k8s.io`), also the version of embedded PartialObjectMetadata.
+    pub version: &'a str,
+    /// The column definitions.
+    pub columns: &'a [TableColumn],
+    /// What each row embeds.
+    pub include: IncludeObject,
+    /// The objects' `apiVersion`, for `includeObject=Object` (list items come without it).
+    pub api_version: &'a str,
+    /// The objects' `kind`.
+    pub kind: &'a str,
+    /// The cells of one object.
+    pub row: &'a dyn Fn(&Value) -> Vec<Value>,
+}
+
 /// Builds a `meta.k8s.io` Table of `objects`. `list_metadata` is the list's metadata (or, for one object, a
-/// metadata holding only its resourceVersion); `with_columns` false leaves `columnDefinitions` out (watch events
-/// after the first, as upstream).
-pub fn table(
-    version: &str,
-    columns: &[TableColumn],
-    list_metadata: Value,
-    objects: &[Value],
-    row: &dyn Fn(&Value) -> Vec<Value>,
-    include: IncludeObject,
-    with_columns: bool,
-) -> Value {
+/// metadata holding only its resourceVersion); `with_columns` false writes `columnDefinitions: null` (watch
+/// events after the first, as upstream).
+pub fn table(spec: &TableSpec<'_>, list_metadata: Value, objects: &[Value], with_columns: bool) -> Value {
     let rows: Vec<Value> = objects
         .iter()
         .map(|object| {
-            let embedded = match include {
+            let embedded = match spec.include {
                 IncludeObject::None => Value::Null,
-                IncludeObject::Metadata => partial_object_metadata(object),
-                IncludeObject::Object => object.clone(),
+                IncludeObject::Metadata => {
+                    let mut partial = partial_object_metadata(object);
+                    partial["apiVersion"] = json!(format!("meta.k8s.io/{}", spec.version));
+                    partial
+                }
+                IncludeObject::Object => with_type(object, spec.api_version, spec.kind),
             };
-            json!({"cells": row(object), "object": embedded})
+            json!({"cells": (spec.row)(object), "object": embedded})
         })
         .collect();
     let mut table = Map::new();
     table.insert("kind".to_owned(), json!("Table"));
-    table.insert("apiVersion".to_owned(), json!(format!("meta.k8s.io/{version}")));
+    table.insert("apiVersion".to_owned(), json!(format!("meta.k8s.io/{}", spec.version)));
     table.insert("metadata".to_owned(), list_metadata);
-    if with_columns {
-        let definitions = columns.iter().map(TableColumn::to_value).collect();
-        table.insert("columnDefinitions".to_owned(), Value::Array(definitions));
-    }
+    let definitions = if with_columns {
+        Value::Array(spec.columns.iter().map(TableColumn::to_value).collect())
+    } else {
+        Value::Null
+    };
+    table.insert("columnDefinitions".to_owned(), definitions);
     table.insert("rows".to_owned(), Value::Array(rows));
     Value::Object(table)
+}
+
+/// The object with `kind` and `apiVersion` leading (list items are stored without them).
+pub fn with_type(object: &Value, api_version: &str, kind: &str) -> Value {
+    let Some(map) = object.as_object() else {
+        return object.clone();
+    };
+    if map.contains_key("kind") && map.contains_key("apiVersion") {
+        return object.clone();
+    }
+    let mut typed = Map::new();
+    typed.insert("kind".to_owned(), json!(kind));
+    typed.insert("apiVersion".to_owned(), json!(api_version));
+    for (key, value) in map {
+        if key != "kind" && key != "apiVersion" {
+            typed.insert(key.clone(), value.clone());
+        }
+    }
+    Value::Object(typed)
 }
 
 /// The list metadata a Table of one object carries: its resourceVersion.
@@ -118,20 +151,24 @@ mod tests {
     fn table_rows_carry_partial_metadata_by_default() {
         let columns = vec![TableColumn::name_column()];
         let row = |object: &Value| vec![object["metadata"]["name"].clone()];
-        let table = table(
-            "v1",
-            &columns,
-            json!({"resourceVersion": "5"}),
-            &[configmap("a")],
-            &row,
-            IncludeObject::Metadata,
-            true,
-        );
+        let spec = TableSpec {
+            version: "v1",
+            columns: &columns,
+            include: IncludeObject::Metadata,
+            api_version: "v1",
+            kind: "ConfigMap",
+            row: &row,
+        };
+        let table = table(&spec, json!({"resourceVersion": "5"}), &[configmap("a")], true);
         assert_eq!(table["kind"], "Table");
         assert_eq!(table["columnDefinitions"][0]["name"], "Name");
         assert_eq!(table["rows"][0]["cells"], json!(["a"]));
         assert_eq!(table["rows"][0]["object"]["kind"], "PartialObjectMetadata");
         assert_eq!(table["rows"][0]["object"]["metadata"]["name"], "a");
+        let later = super::table(&spec, json!({}), &[configmap("a")], false);
+        assert_eq!(later["columnDefinitions"], Value::Null);
+        let bare = json!({"metadata": {"name": "x"}});
+        assert_eq!(with_type(&bare, "v1", "ConfigMap")["kind"], "ConfigMap");
     }
 
     #[test]

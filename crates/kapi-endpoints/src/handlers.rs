@@ -10,7 +10,7 @@ use crate::{
     body::{check_and_default_kind, object_body_format, parse_body, ExpectedKind},
     convert::{
         object_table_metadata, partial_metadata_list_of_object, partial_metadata_of_list, partial_object_metadata,
-        partial_object_metadata_list, table,
+        partial_object_metadata_list, table, TableSpec,
     },
     negotiate::{
         check_route_accepts, negotiate_resource, parse_accept, Representation, Target, OBJECT_ROUTE_PRODUCES,
@@ -49,7 +49,9 @@ impl ResourceRequest<'_> {
     fn representation(&self, produces: &[&str]) -> Result<Representation, ApiError> {
         let ranges = parse_accept(self.header("accept"));
         check_route_accepts(&ranges, produces)?;
-        negotiate_resource(&ranges)
+        let info = self.store.info();
+        let kind = kapi_core::GroupVersionKind::new(&info.group, &info.version, &info.kind);
+        negotiate_resource(&ranges, kapi_protobuf::supports(&kind))
     }
 
     fn context(&self) -> RequestContext {
@@ -74,6 +76,22 @@ impl ResourceRequest<'_> {
         Ok(object)
     }
 
+    /// A Table of `objects` with the resource's columns and rows.
+    fn table(&self, version: &str, metadata: Value, objects: &[Value]) -> Result<Value, ApiError> {
+        let info = self.store.info();
+        let row = |object: &Value| self.store.table_row(object);
+        let api_version = info.api_version();
+        let spec = TableSpec {
+            version,
+            columns: &info.table_columns,
+            include: self.query.include_object()?,
+            api_version: &api_version,
+            kind: &info.kind,
+            row: &row,
+        };
+        Ok(table(&spec, metadata, objects, true))
+    }
+
     /// Encodes a single object in the negotiated representation.
     fn object_response(
         &self,
@@ -87,17 +105,7 @@ impl ResourceRequest<'_> {
             Target::PartialObjectMetadata => partial_object_metadata(object),
             Target::PartialObjectMetadataList => return Err(partial_metadata_list_of_object(&info.kind, &info.group)),
             Target::Table { version } => {
-                let include = self.query.include_object()?;
-                let row = |object: &Value| self.store.table_row(object);
-                table(
-                    version,
-                    &info.table_columns,
-                    object_table_metadata(object),
-                    std::slice::from_ref(object),
-                    &row,
-                    include,
-                    true,
-                )
+                self.table(version, object_table_metadata(object), std::slice::from_ref(object))?
             }
         };
         Ok(encoded(code, &value, representation.encoding))
@@ -110,18 +118,9 @@ impl ResourceRequest<'_> {
             Target::PartialObjectMetadataList => partial_object_metadata_list(list),
             Target::PartialObjectMetadata => return Err(partial_metadata_of_list(&info.list_kind, &info.group)),
             Target::Table { version } => {
-                let include = self.query.include_object()?;
-                let row = |object: &Value| self.store.table_row(object);
                 let items: &[Value] = list.get("items").and_then(Value::as_array).map_or(&[], Vec::as_slice);
-                table(
-                    version,
-                    &info.table_columns,
-                    list.get("metadata").cloned().unwrap_or_else(|| serde_json::json!({})),
-                    items,
-                    &row,
-                    include,
-                    true,
-                )
+                let metadata = list.get("metadata").cloned().unwrap_or_else(|| serde_json::json!({}));
+                self.table(version, metadata, items)?
             }
         };
         Ok(encoded(200, &value, representation.encoding))
@@ -130,6 +129,9 @@ impl ResourceRequest<'_> {
 
 /// Runs the verb `request.info.verb` against the store.
 pub(crate) async fn serve_verb(request: ResourceRequest<'_>) -> Result<Response, ApiError> {
+    if !request.info.subresource.is_empty() {
+        return serve_subresource(&request).await;
+    }
     let verb = request.info.verb.as_str();
     if !request.store.info().verbs.iter().any(|served| served == verb) {
         return Err(ApiError::method_not_allowed());
@@ -187,7 +189,7 @@ async fn watch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
     let events = match request.store.watch(request.namespace(), &options).await {
         Ok(events) => events,
         // A watch that cannot start from its resourceVersion is a 200 stream with one ERROR event upstream.
-        Err(error) if error.code() == 410 => return Ok(error_event(&error)),
+        Err(error) if error.code() == 410 => return Ok(error_event(&error, representation.encoding)),
         Err(error) => return Err(error),
     };
     let timeout = options
@@ -200,8 +202,9 @@ async fn watch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
         timeout,
         representation,
         include,
-        request.store.info().table_columns.clone(),
+        request.store.info().clone(),
         request.store.strategy().clone(),
+        options.allow_watch_bookmarks,
     ))
 }
 
@@ -306,4 +309,45 @@ async fn delete_collection(request: &ResourceRequest<'_>) -> Result<Response, Ap
         .delete_collection(&request.context(), request.namespace(), &delete_options, &list_options)
         .await?;
     request.list_response(&list, &representation)
+}
+
+/// The subresources the registry implements: `status` (get and update) and the namespace's `finalize` (update).
+async fn serve_subresource(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
+    let info = request.store.info();
+    let representation = request.representation(&OBJECT_ROUTE_PRODUCES)?;
+    match (request.info.subresource.as_str(), request.info.verb.as_str()) {
+        ("status", "get") => get(request).await,
+        ("status", "update") => {
+            let options = request.query.create_options("UpdateOptions")?;
+            let object = request.decode_object()?;
+            let result = request
+                .store
+                .update_status(
+                    &request.context(),
+                    request.namespace(),
+                    &request.info.name,
+                    object,
+                    &options,
+                )
+                .await?;
+            let mut response = request.object_response(200, &result.value, &representation)?;
+            add_warnings(&mut response, &result.warnings);
+            Ok(response)
+        }
+        ("finalize", "update") if info.group.is_empty() && info.resource == "namespaces" => {
+            let options = request.query.create_options("UpdateOptions")?;
+            let object = request.decode_object()?;
+            let object = kapi_registry::namespace::finalize(
+                request.store,
+                &request.context(),
+                &request.info.name,
+                object,
+                &options,
+            )
+            .await?;
+            request.object_response(200, &object, &representation)
+        }
+        ("status" | "finalize", _) => Err(ApiError::method_not_allowed()),
+        _ => Err(ApiError::route_not_found()),
+    }
 }

@@ -8,8 +8,9 @@
 //! ([`convert`]), watch streaming, and metav1.Status errors ([`response`]), each answering as kube-apiserver
 //! v1.36 does.
 //!
-//! Protobuf is not wired in yet: protobuf request bodies get 415 and protobuf `Accept` clauses are skipped (the
-//! seams are `body::BodyFormat::Protobuf` and `negotiate::encoding_of`).
+//! Protobuf (`application/vnd.kubernetes.protobuf`) goes through kapi-protobuf for the kinds it knows: request
+//! bodies, responses, error Statuses and watch frames; other kinds fall back to JSON as upstream's custom
+//! resources do.
 
 pub mod body;
 pub mod convert;

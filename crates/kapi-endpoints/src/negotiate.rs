@@ -107,6 +107,8 @@ pub enum Encoding {
     Json,
     /// YAML (keys sorted, as sigs.k8s.io/yaml writes them).
     Yaml,
+    /// Kubernetes protobuf (`k8s\0` envelope), for the built-in kinds kapi-protobuf knows.
+    Protobuf,
 }
 
 impl Encoding {
@@ -115,6 +117,7 @@ impl Encoding {
         match self {
             Self::Json => JSON,
             Self::Yaml => YAML,
+            Self::Protobuf => PROTOBUF,
         }
     }
 }
@@ -178,20 +181,31 @@ pub fn check_route_accepts(ranges: &[MediaRange], produces: &[&str]) -> Result<(
     }
 }
 
-fn encoding_of(range: &MediaRange) -> Option<Encoding> {
+/// The encoding a clause asks for; protobuf only where the kind has a protobuf form (`protobuf`).
+fn encoding_of(range: &MediaRange, protobuf: bool) -> Option<Encoding> {
     match range.essence.as_str() {
         "*/*" | JSON => Some(Encoding::Json),
         YAML => Some(Encoding::Yaml),
-        // The protobuf encoder is not wired in yet (crate kapi-protobuf): clients that list protobuf first also
-        // list JSON, so skipping the clause falls back to JSON as for an unsupported type.
+        PROTOBUF if protobuf => Some(Encoding::Protobuf),
         _ => None,
     }
 }
 
-/// Negotiates the representation of a resource response (objects, lists, watch events).
-pub fn negotiate_resource(ranges: &[MediaRange]) -> Result<Representation, ApiError> {
+/// The encoding of error responses: the first clause kapi can write (JSON when none), as kube-apiserver encodes
+/// a Status in the negotiated serializer.
+pub fn error_encoding(ranges: &[MediaRange], protobuf: bool) -> Encoding {
+    ranges
+        .iter()
+        .filter(|range| range.param("as").is_none())
+        .find_map(|range| encoding_of(range, protobuf))
+        .unwrap_or(Encoding::Json)
+}
+
+/// Negotiates the representation of a resource response (objects, lists, watch events). `protobuf` tells
+/// whether the resource's kind has a protobuf form (built-ins do, custom resources do not).
+pub fn negotiate_resource(ranges: &[MediaRange], protobuf: bool) -> Result<Representation, ApiError> {
     for range in ranges {
-        let Some(encoding) = encoding_of(range) else {
+        let Some(encoding) = encoding_of(range, protobuf) else {
             continue;
         };
         let target = match (range.param("as"), range.param("g"), range.param("v")) {
@@ -207,6 +221,10 @@ pub fn negotiate_resource(ranges: &[MediaRange]) -> Result<Representation, ApiEr
             }
             _ => continue,
         };
+        // Tables have no protobuf form here; the next clause decides.
+        if encoding == Encoding::Protobuf && matches!(target, Target::Table { .. }) {
+            continue;
+        }
         return Ok(Representation { encoding, target });
     }
     Err(serializer_not_acceptable())
@@ -225,7 +243,7 @@ pub enum DiscoveryRepresentation {
 /// `/apis`).
 pub fn negotiate_discovery(ranges: &[MediaRange], aggregated: bool) -> Result<DiscoveryRepresentation, ApiError> {
     for range in ranges {
-        let Some(encoding) = encoding_of(range) else {
+        let Some(encoding) = encoding_of(range, false) else {
             continue;
         };
         match (range.param("as"), range.param("g"), range.param("v")) {
@@ -246,7 +264,7 @@ mod tests {
     use super::*;
 
     fn resource(accept: &str) -> Result<Representation, ApiError> {
-        negotiate_resource(&parse_accept(Some(accept)))
+        negotiate_resource(&parse_accept(Some(accept)), true)
     }
 
     #[test]
@@ -275,6 +293,24 @@ mod tests {
             "only the following media types are accepted: application/json, application/yaml, \
              application/vnd.kubernetes.protobuf"
         );
+    }
+
+    #[test]
+    fn protobuf_only_for_builtin_kinds() {
+        let ranges = parse_accept(Some("application/vnd.kubernetes.protobuf, application/json"));
+        assert_eq!(
+            negotiate_resource(&ranges, true).map(|r| r.encoding),
+            Ok(Encoding::Protobuf)
+        );
+        assert_eq!(
+            negotiate_resource(&ranges, false).map(|r| r.encoding),
+            Ok(Encoding::Json)
+        );
+        assert_eq!(error_encoding(&ranges, true), Encoding::Protobuf);
+        let table = parse_accept(Some(
+            "application/vnd.kubernetes.protobuf;as=Table;v=v1;g=meta.k8s.io, application/json;as=Table;v=v1;g=meta.k8s.io",
+        ));
+        assert_eq!(negotiate_resource(&table, true).map(|r| r.encoding), Ok(Encoding::Json));
     }
 
     #[test]

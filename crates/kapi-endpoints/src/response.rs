@@ -6,7 +6,7 @@ use axum::{
     http::{header, HeaderValue, StatusCode},
     response::Response,
 };
-use kapi_core::ApiError;
+use kapi_core::{ApiError, GroupVersionKind};
 use serde_json::{Map, Value};
 
 use crate::negotiate::Encoding;
@@ -30,21 +30,37 @@ pub fn json_with_type(code: u16, value: &Value, content_type: &str) -> Response 
     with_content_type(response, content_type)
 }
 
-/// A body in `encoding` with its Content-Type.
+/// A body in `encoding` with its Content-Type. Protobuf takes the kind from the value's `kind`/`apiVersion`
+/// (every top-level value carries them); a value without a protobuf form falls back to JSON.
 pub fn encoded(code: u16, value: &Value, encoding: Encoding) -> Response {
-    match encoding {
-        Encoding::Json => json_with_type(code, value, encoding.content_type()),
-        Encoding::Yaml => {
-            let mut response = Response::new(Body::from(to_yaml(value)));
-            *response.status_mut() = status_code(code);
-            with_content_type(response, encoding.content_type())
-        }
-    }
+    let bytes = match encoding {
+        Encoding::Json => serde_json::to_vec(value).unwrap_or_default(),
+        Encoding::Yaml => to_yaml(value),
+        Encoding::Protobuf => match protobuf(value) {
+            Some(bytes) => bytes,
+            None => return encoded(code, value, Encoding::Json),
+        },
+    };
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status_code(code);
+    with_content_type(response, encoding.content_type())
 }
 
-/// A metav1.Status error response (JSON), with `Retry-After` when the error carries one.
-pub fn error(error: &ApiError) -> Response {
-    let mut response = json_with_type(error.code(), &error.to_status(), "application/json");
+/// The GroupVersionKind a top-level value names.
+pub fn value_kind(value: &Value) -> Option<GroupVersionKind> {
+    let api_version = value.get("apiVersion")?.as_str()?;
+    let kind = value.get("kind")?.as_str()?;
+    GroupVersionKind::from_api_version_and_kind(api_version, kind).ok()
+}
+
+fn protobuf(value: &Value) -> Option<Vec<u8>> {
+    let gvk = value_kind(value)?;
+    kapi_protobuf::encode(&gvk, value).ok()
+}
+
+/// A metav1.Status error response in `encoding`, with `Retry-After` when the error carries one.
+pub fn error(error: &ApiError, encoding: Encoding) -> Response {
+    let mut response = encoded(error.code(), &error.to_status(), encoding);
     if let Some(seconds) = error.retry_after_seconds() {
         if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -119,7 +135,7 @@ mod tests {
 
     #[test]
     fn errors_carry_status_and_retry_after() {
-        let response = error(&ApiError::resource_version_too_large(10, 5, 1));
+        let response = error(&ApiError::resource_version_too_large(10, 5, 1), Encoding::Json);
         assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
         assert_eq!(
             response.headers().get(header::RETRY_AFTER).map(HeaderValue::as_bytes),

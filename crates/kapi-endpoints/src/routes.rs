@@ -17,7 +17,7 @@ use kapi_registry::{Registry, ResourceInfo};
 use crate::{
     discovery,
     handlers::{serve_verb, ResourceRequest},
-    negotiate::{negotiate_discovery, parse_accept, DiscoveryRepresentation, AGGREGATED_DISCOVERY_V2},
+    negotiate::{error_encoding, negotiate_discovery, parse_accept, DiscoveryRepresentation, AGGREGATED_DISCOVERY_V2},
     query::Query,
     response::{encoded, error, json_with_type, page_not_found},
     AppState, EndpointsConfig,
@@ -33,9 +33,14 @@ pub fn router(registry: Arc<Registry>, config: EndpointsConfig) -> Router {
 }
 
 async fn handle(State(state): State<AppState>, request: Request) -> Response {
+    let accept = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
     match dispatch(&state, request).await {
         Ok(response) => response,
-        Err(api_error) => error(&api_error),
+        Err(api_error) => error(&api_error, error_encoding(&parse_accept(accept.as_deref()), true)),
     }
 }
 
@@ -117,7 +122,9 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let resource_info = store.info();
     // A namespaced resource addressed without a namespace serves only the all-namespaces list and watch; a
     // cluster-scoped one never sits under /namespaces/<ns>/ (except the namespace itself).
-    let addresses_namespace_itself = info.resource == "namespaces" && !resource_info.namespaced;
+    // `/api/v1/namespaces/<ns>` (and its subresources) is the namespace itself, not something inside it.
+    let addresses_namespace_itself =
+        info.resource == "namespaces" && !resource_info.namespaced && info.name == info.namespace;
     let namespace_in_path = !info.namespace.is_empty() && !addresses_namespace_itself;
     if resource_info.namespaced && info.namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch") {
         return not_found(NotFound::Status);
@@ -125,8 +132,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     if !resource_info.namespaced && namespace_in_path {
         return not_found(NotFound::Status);
     }
-    if !info.subresource.is_empty() {
-        // Subresources are listed in discovery; their handlers come with the registry's subresource API.
+    if !info.subresource.is_empty() && !resource_info.subresources.contains(&info.subresource) {
         return not_found(NotFound::Status);
     }
     let body = read_body(body, &parts.headers, state.config.max_request_bytes).await?;

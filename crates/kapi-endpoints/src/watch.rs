@@ -11,25 +11,30 @@ use axum::{
 };
 use bytes::Bytes;
 use kapi_core::ApiError;
-use kapi_registry::{Strategy, TableColumn, WatchEvent, WatchEventType, WatchEvents};
+use kapi_registry::{ResourceInfo, Strategy, WatchEvent, WatchEventType, WatchEvents};
 use serde_json::{json, Value};
 
 use crate::{
-    convert::{object_table_metadata, partial_object_metadata, table},
+    convert::{object_table_metadata, partial_object_metadata, table, TableSpec},
     negotiate::{Encoding, IncludeObject, Representation, Target},
+    response::value_kind,
 };
 
 /// How events are shaped before they are written.
 struct EventShaper {
     representation: Representation,
     include: IncludeObject,
-    columns: Vec<TableColumn>,
+    info: ResourceInfo,
     strategy: Arc<dyn Strategy>,
     columns_sent: bool,
+    allow_bookmarks: bool,
 }
 
 impl EventShaper {
     fn shape(&mut self, event: &WatchEvent) -> Value {
+        if !self.allow_bookmarks && event.kind == WatchEventType::Bookmark {
+            return Value::Null;
+        }
         let passthrough = matches!(event.kind, WatchEventType::Bookmark | WatchEventType::Error);
         let object = match &self.representation.target {
             _ if passthrough => event.object.clone(),
@@ -40,35 +45,48 @@ impl EventShaper {
                 let row = move |object: &Value| strategy.table_row(object);
                 let with_columns = !self.columns_sent;
                 self.columns_sent = true;
-                table(
+                let api_version = self.info.api_version();
+                let spec = TableSpec {
                     version,
-                    &self.columns,
-                    object_table_metadata(&event.object),
-                    std::slice::from_ref(&event.object),
-                    &row,
-                    self.include,
-                    with_columns,
-                )
+                    columns: &self.info.table_columns,
+                    include: self.include,
+                    api_version: &api_version,
+                    kind: &self.info.kind,
+                    row: &row,
+                };
+                let metadata = object_table_metadata(&event.object);
+                table(&spec, metadata, std::slice::from_ref(&event.object), with_columns)
             }
         };
-        json!({"type": event.kind.as_str(), "object": object})
+        object
     }
 }
 
-fn line(value: &Value, encoding: Encoding) -> Bytes {
-    // Watch events are JSON lines; YAML has no streaming framing upstream either, so YAML clients get JSON.
-    let _ = encoding;
-    let mut bytes = serde_json::to_vec(value).unwrap_or_default();
+/// One event on the wire: a JSON line, or a length-prefixed protobuf frame. YAML has no streaming framing
+/// upstream either, so YAML watchers get JSON lines.
+fn frame(event_type: &str, object: &Value, encoding: Encoding) -> Bytes {
+    if encoding == Encoding::Protobuf {
+        if let Some(frame) =
+            value_kind(object).and_then(|gvk| kapi_protobuf::watch::encode_frame(event_type, &gvk, object).ok())
+        {
+            return Bytes::from(frame);
+        }
+    }
+    let mut bytes = serde_json::to_vec(&json!({"type": event_type, "object": object})).unwrap_or_default();
     bytes.push(b'\n');
     Bytes::from(bytes)
 }
 
-fn streaming_response(body: Body) -> Response {
+fn streaming_response(body: Body, encoding: Encoding) -> Response {
+    let content_type = match encoding {
+        Encoding::Protobuf => "application/vnd.kubernetes.protobuf;stream=watch",
+        Encoding::Json | Encoding::Yaml => "application/json",
+    };
     let mut response = Response::new(body);
     *response.status_mut() = StatusCode::OK;
     response
         .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
@@ -78,31 +96,39 @@ pub(crate) fn stream_watch(
     timeout: Duration,
     representation: Representation,
     include: IncludeObject,
-    columns: Vec<TableColumn>,
+    info: ResourceInfo,
     strategy: Arc<dyn Strategy>,
+    allow_bookmarks: bool,
 ) -> Response {
     let encoding = representation.encoding;
     let shaper = EventShaper {
         representation,
         include,
-        columns,
+        info,
         strategy,
         columns_sent: false,
+        allow_bookmarks,
     };
     let deadline = tokio::time::Instant::now() + timeout;
     let stream = futures_util::stream::unfold((events, shaper), move |(mut events, mut shaper)| async move {
-        let event = tokio::select! {
-            event = events.next() => event?,
-            _ = tokio::time::sleep_until(deadline) => return None,
-        };
-        let bytes = line(&shaper.shape(&event), encoding);
-        Some((Ok::<Bytes, std::convert::Infallible>(bytes), (events, shaper)))
+        loop {
+            let event = tokio::select! {
+                event = events.next() => event?,
+                _ = tokio::time::sleep_until(deadline) => return None,
+            };
+            let object = shaper.shape(&event);
+            if object.is_null() {
+                continue;
+            }
+            let bytes = frame(event.kind.as_str(), &object, encoding);
+            return Some((Ok::<Bytes, std::convert::Infallible>(bytes), (events, shaper)));
+        }
     });
-    streaming_response(Body::from_stream(stream))
+    streaming_response(Body::from_stream(stream), encoding)
 }
 
 /// The 200 response carrying one ERROR event, as kube-apiserver answers a watch that cannot start (410 Expired).
-pub(crate) fn error_event(error: &ApiError) -> Response {
-    let event = json!({"type": "ERROR", "object": error.to_status()});
-    streaming_response(Body::from(line(&event, Encoding::Json)))
+pub(crate) fn error_event(error: &ApiError, encoding: Encoding) -> Response {
+    let body = Body::from(frame("ERROR", &error.to_status(), encoding));
+    streaming_response(body, encoding)
 }

@@ -14,6 +14,10 @@ pub(crate) struct Bindings {
     pub(crate) continues: HashMap<String, String>,
     /// The last object uid seen in a response, which a later request's `<uid>` stands for.
     pub(crate) last_uid: Option<String>,
+    /// Object name to its uid, from responses, for requests that send `metadata.uid: <uid>` back.
+    pub(crate) uids: HashMap<String, String>,
+    /// The last server-set time seen, which a later request's `<time>` stands for.
+    pub(crate) last_time: Option<String>,
 }
 
 fn is_rv_placeholder(text: &str) -> bool {
@@ -38,20 +42,85 @@ impl Bindings {
         if let Some(uid) = &self.last_uid {
             out = out.replace("<uid>", uid);
         }
+        if let Some(time) = &self.last_time {
+            out = out.replace("<time>", time);
+        }
         for (placeholder, value) in &self.rvs {
             out = out.replace(placeholder.as_str(), value);
         }
+        out = self.unbound_rvs(&out);
         expand_repeats(&out)
     }
 
-    /// Substitutes placeholders in every string of a JSON request body.
+    /// A request may name an RV no response showed yet (one in the future, or before the scenario): count on
+    /// from the newest bound one, as the recording's numbering is in increasing order.
+    fn unbound_rvs(&self, text: &str) -> String {
+        let Some(start) = text.find("<rv:") else {
+            return text.to_owned();
+        };
+        let Some(end) = text[start..].find('>') else {
+            return text.to_owned();
+        };
+        let wanted: u64 = text[start + 4..start + end].parse().unwrap_or(0);
+        let newest = self
+            .rvs
+            .iter()
+            .filter_map(|(placeholder, value)| {
+                let number: u64 = placeholder
+                    .trim_start_matches("<rv:")
+                    .trim_end_matches('>')
+                    .parse()
+                    .ok()?;
+                Some((number, value.parse::<u64>().ok()?))
+            })
+            .max();
+        let value = match newest {
+            Some((number, value)) => value + wanted.saturating_sub(number),
+            None => wanted,
+        };
+        let replaced = format!("{}{value}{}", &text[..start], &text[start + end + 1..]);
+        self.unbound_rvs(&replaced)
+    }
+
+    /// Remembers the uid of every named object in a response.
+    pub(crate) fn record_uids(&mut self, value: &Value) {
+        match value {
+            Value::Object(map) => {
+                let name = value.pointer("/metadata/name").and_then(Value::as_str);
+                let uid = value.pointer("/metadata/uid").and_then(Value::as_str);
+                if let (Some(name), Some(uid)) = (name, uid) {
+                    self.uids.insert(name.to_owned(), uid.to_owned());
+                }
+                map.values().for_each(|item| self.record_uids(item));
+            }
+            Value::Array(items) => items.iter().for_each(|item| self.record_uids(item)),
+            _ => {}
+        }
+    }
+
+    /// Substitutes placeholders in every string of a JSON request body; `metadata.uid` takes the uid of the
+    /// object of that name.
     pub(crate) fn substitute_value(&self, value: &Value) -> Value {
+        let mut substituted = self.substitute_strings(value);
+        let name = value.pointer("/metadata/name").and_then(Value::as_str);
+        if let (Some(uid), Some(Value::String(text))) = (
+            name.and_then(|name| self.uids.get(name)),
+            value.pointer("/metadata/uid"),
+        ) {
+            if text == "<uid>" {
+                substituted["metadata"]["uid"] = Value::String(uid.clone());
+            }
+        }
+        substituted
+    }
+
+    fn substitute_strings(&self, value: &Value) -> Value {
         match value {
             Value::String(text) => Value::String(self.substitute(text)),
-            Value::Array(items) => Value::Array(items.iter().map(|item| self.substitute_value(item)).collect()),
+            Value::Array(items) => Value::Array(items.iter().map(|item| self.substitute_strings(item)).collect()),
             Value::Object(map) => Value::Object(
                 map.iter()
-                    .map(|(key, item)| (key.clone(), self.substitute_value(item)))
+                    .map(|(key, item)| (key.clone(), self.substitute_strings(item)))
                     .collect(),
             ),
             other => other.clone(),
@@ -167,6 +236,7 @@ pub(crate) fn match_value(expected: &Value, actual: &Value, bindings: &mut Bindi
         }
         (Value::String(want), Value::String(got)) if want == "<time>" => {
             if looks_like_time(got) {
+                bindings.last_time = Some(got.clone());
                 Ok(())
             } else {
                 Err(format!("{path}: expected a time, got {got:?}"))
@@ -180,14 +250,26 @@ pub(crate) fn match_value(expected: &Value, actual: &Value, bindings: &mut Bindi
             }
         }
         (Value::Object(want), Value::Object(got)) => {
+            // Keys can hold placeholders too (managedFields `k:{"uid":"<uid>"}`).
+            let mut matched_keys = Vec::new();
             for (key, want_value) in want {
                 let child = format!("{path}.{key}");
-                match got.get(key) {
-                    Some(got_value) => match_value(want_value, got_value, bindings, &child)?,
+                let got_key = if got.contains_key(key) {
+                    Some(key.as_str())
+                } else {
+                    got.keys()
+                        .map(String::as_str)
+                        .find(|candidate| !want.contains_key(*candidate) && glob_match(key, candidate))
+                };
+                match got_key {
+                    Some(got_key) => {
+                        match_value(want_value, &got[got_key], bindings, &child)?;
+                        matched_keys.push(got_key.to_owned());
+                    }
                     None => return Err(format!("{child}: missing (expected {want_value})")),
                 }
             }
-            if let Some(extra) = got.keys().find(|key| !want.contains_key(*key)) {
+            if let Some(extra) = got.keys().find(|key| !matched_keys.contains(key)) {
                 return Err(format!("{path}.{extra}: unexpected (got {})", got[extra]));
             }
             Ok(())
@@ -207,6 +289,29 @@ pub(crate) fn match_value(expected: &Value, actual: &Value, bindings: &mut Bindi
         }
         _ if expected == actual => Ok(()),
         _ => Err(format!("{path}: expected {expected}, got {actual}")),
+    }
+}
+
+/// Binds the `<rv:N>` placeholders of `expected` to the values at the same places in `actual`, ignoring every
+/// difference (for recorded bodies known not to be what the server sent).
+pub(crate) fn bind_only(expected: &Value, actual: &Value, bindings: &mut Bindings) {
+    match (expected, actual) {
+        (Value::String(want), Value::String(got)) if is_rv_placeholder(want) => {
+            bindings.rvs.entry(want.clone()).or_insert_with(|| got.clone());
+        }
+        (Value::Object(want), Value::Object(got)) => {
+            for (key, want_value) in want {
+                if let Some(got_value) = got.get(key) {
+                    bind_only(want_value, got_value, bindings);
+                }
+            }
+        }
+        (Value::Array(want), Value::Array(got)) => {
+            for (want_item, got_item) in want.iter().zip(got) {
+                bind_only(want_item, got_item, bindings);
+            }
+        }
+        _ => {}
     }
 }
 
