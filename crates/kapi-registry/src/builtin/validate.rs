@@ -57,8 +57,20 @@ pub(crate) fn check_decodable(kind: BuiltinType, obj: &Value) -> Result<(), Stri
     };
     for (field, is_bytes) in [(bytes_field, true), (text_field, false)] {
         let Some(field) = field else { continue };
-        let Some(map) = obj.get(field).and_then(Value::as_object) else {
-            continue;
+        let map = match obj.get(field) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Object(map)) => map,
+            Some(other) => {
+                let go_type = if is_bytes {
+                    "map[string][]uint8"
+                } else {
+                    "map[string]string"
+                };
+                return Err(format!(
+                    "json: cannot unmarshal {} into Go struct field {type_name}.{field} of type {go_type}",
+                    json_kind(other)
+                ));
+            }
         };
         for value in map.values() {
             match value {
@@ -76,6 +88,14 @@ pub(crate) fn check_decodable(kind: BuiltinType, obj: &Value) -> Result<(), Stri
                     ));
                 }
             }
+        }
+    }
+    if matches!(kind, BuiltinType::Secret | BuiltinType::ConfigMap) {
+        if let Some(other) = obj.get("immutable").filter(|v| !v.is_boolean() && !v.is_null()) {
+            return Err(format!(
+                "json: cannot unmarshal {} into Go struct field {type_name}.immutable of type bool",
+                json_kind(other)
+            ));
         }
     }
     if kind == BuiltinType::Lease {

@@ -764,3 +764,21 @@ async fn namespaces_wait_for_finalized_content_and_deletecollection_answers_the_
         .await
         .is_err());
 }
+
+#[tokio::test]
+async fn wrongly_typed_fields_are_bad_requests() {
+    let registry = registry().await;
+    let error = configmaps(&registry)
+        .create(
+            &ctx(),
+            Some("ns-test"),
+            json!({"metadata": {"name": "x"}, "data": [1, 2]}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect_err("array data");
+    assert_eq!(
+        error.message(),
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: json: cannot unmarshal array into Go struct field ConfigMap.data of type map[string]string"
+    );
+}
