@@ -33,7 +33,7 @@ fn subjects(obj: &Value, kind: &str) -> String {
         .map(|s| {
             let name = text(s, "/name");
             if kind == "ServiceAccount" {
-                format!("{}:{name}", text(s, "/namespace"))
+                format!("{}/{name}", text(s, "/namespace"))
             } else {
                 name
             }

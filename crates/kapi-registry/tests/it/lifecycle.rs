@@ -411,6 +411,13 @@ async fn other_builtin_types_validate_like_kube() {
     );
     assert_eq!(row[0], json!("t1"));
     assert_eq!(row[1], json!(2));
+    let crb_row = registry
+        .store("rbac.authorization.k8s.io", "v1", "clusterrolebindings")
+        .expect("clusterrolebindings")
+        .table_row(&json!({"metadata": {"name": "b"}, "roleRef": {"kind": "ClusterRole", "name": "view"},
+            "subjects": [{"kind": "Group", "name": "g"}, {"kind": "ServiceAccount", "namespace": "kube-system", "name": "sa"}]}));
+    assert_eq!(crb_row[1], json!("ClusterRole/view"));
+    assert_eq!(crb_row[3..], [json!(""), json!("g"), json!("kube-system/sa")]);
     assert_eq!(builtin::by_name("cm").len(), 1);
     assert_eq!(builtin::by_name("events").len(), 2);
     assert_eq!(builtin::all().len(), 11);
