@@ -121,7 +121,9 @@ impl Store {
                 false
             }
             ListSemantics::Any => {
+                // kube-apiserver serves resourceVersion=0 from the watch cache whole: the limit is ignored.
                 cache_opts.revision = ListRevision::Any;
+                cache_opts.limit = None;
                 false
             }
             ListSemantics::NotOlderThan(revision) => {

@@ -186,6 +186,19 @@ async fn lists_paginate_and_select() {
         .await
         .expect("page 2");
     assert_eq!(second["items"][0]["metadata"]["name"], json!("cm-c"));
+    let whole = store
+        .list(
+            Some("ns-test"),
+            &ListOptions {
+                resource_version: Some("0".to_owned()),
+                limit: Some(2),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("rv=0 ignores the limit");
+    assert_eq!(whole["items"].as_array().map(Vec::len), Some(5));
+    assert!(whole["metadata"].get("continue").is_none());
     let selected = store
         .list(
             Some("ns-test"),
