@@ -260,18 +260,23 @@ async fn patch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
         patch_type,
         body: request.body.clone(),
     };
-    let result = request
-        .store
-        .patch(
-            &request.context(),
-            request.namespace(),
-            &request.info.name,
-            &patch,
-            &options,
-        )
-        .await?;
-    let mut response = request.object_response(200, &result.value, &representation)?;
-    add_warnings(&mut response, &result.warnings);
+    let context = request.context();
+    let (namespace, name) = (request.namespace(), request.info.name.as_str());
+    let (object, created, warnings) = if patch_type == PatchType::Apply {
+        // Server-side apply may create the object (201).
+        let result = request
+            .store
+            .apply(&context, namespace, name, &request.body, &options)
+            .await?;
+        let (object, created) = result.value;
+        (object, created, result.warnings)
+    } else {
+        let result = request.store.patch(&context, namespace, name, &patch, &options).await?;
+        (result.value, false, result.warnings)
+    };
+    let code = if created { 201 } else { 200 };
+    let mut response = request.object_response(code, &object, &representation)?;
+    add_warnings(&mut response, &warnings);
     Ok(response)
 }
 
@@ -311,7 +316,8 @@ async fn delete_collection(request: &ResourceRequest<'_>) -> Result<Response, Ap
     request.list_response(&list, &representation)
 }
 
-/// The subresources the registry implements: `status` (get and update) and the namespace's `finalize` (update).
+/// The subresources the registry implements: `status` (get, update, patch) and the namespace's `finalize`
+/// (update).
 async fn serve_subresource(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
     let info = request.store.info();
     let representation = request.representation(&OBJECT_ROUTE_PRODUCES)?;
@@ -327,6 +333,27 @@ async fn serve_subresource(request: &ResourceRequest<'_>) -> Result<Response, Ap
                     request.namespace(),
                     &request.info.name,
                     object,
+                    &options,
+                )
+                .await?;
+            let mut response = request.object_response(200, &result.value, &representation)?;
+            add_warnings(&mut response, &result.warnings);
+            Ok(response)
+        }
+        ("status", "patch") => {
+            let patch_type = patch_type(request.header("content-type"))?;
+            let options = request.query.patch_options(patch_type == PatchType::Apply)?;
+            let patch = Patch {
+                patch_type,
+                body: request.body.clone(),
+            };
+            let result = request
+                .store
+                .patch_status(
+                    &request.context(),
+                    request.namespace(),
+                    &request.info.name,
+                    &patch,
                     &options,
                 )
                 .await?;

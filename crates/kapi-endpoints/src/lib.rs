@@ -6,7 +6,7 @@
 //! [`RequestInfo`](kapi_core::RequestInfo). Around the registry it owns the HTTP concerns: query parameters
 //! ([`query`]), request bodies ([`body`]), content negotiation ([`negotiate`]), Table and PartialObjectMetadata
 //! ([`convert`]), watch streaming, and metav1.Status errors ([`response`]), each answering as kube-apiserver
-//! v1.36 does.
+//! v1.36 does. `/openapi/v2` and `/openapi/v3` serve kapi-openapi's documents for the served resources.
 //!
 //! Protobuf (`application/vnd.kubernetes.protobuf`) goes through kapi-protobuf for the kinds it knows: request
 //! bodies, responses, error Statuses and watch frames; other kinds fall back to JSON as upstream's custom
@@ -17,6 +17,7 @@ pub mod convert;
 pub mod discovery;
 mod handlers;
 pub mod negotiate;
+mod openapi;
 pub mod query;
 pub mod response;
 mod routes;
@@ -54,4 +55,5 @@ impl Default for EndpointsConfig {
 struct AppState {
     registry: Arc<Registry>,
     config: Arc<EndpointsConfig>,
+    openapi: Arc<openapi::OpenApiCache>,
 }

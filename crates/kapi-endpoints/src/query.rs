@@ -113,7 +113,12 @@ impl Query {
     pub fn patch_options(&self, apply: bool) -> Result<PatchOptions, ApiError> {
         const KIND: &str = "PatchOptions";
         let field_manager = self.field_manager(KIND)?;
-        let force = self.get("force").map(|_| self.flag("force"));
+        // An unparsable `force` is ignored, as upstream does.
+        let force = match self.get("force").map(str::to_ascii_lowercase).as_deref() {
+            Some("true" | "1") => Some(true),
+            Some("false" | "0") => Some(false),
+            _ => None,
+        };
         let mut errors = FieldErrors::new();
         if apply && field_manager.is_none() {
             errors.push(FieldError::required(

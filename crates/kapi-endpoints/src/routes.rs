@@ -28,6 +28,7 @@ pub fn router(registry: Arc<Registry>, config: EndpointsConfig) -> Router {
     let state = AppState {
         registry,
         config: Arc::new(config),
+        openapi: Arc::default(),
     };
     Router::new().fallback(handle).with_state(state)
 }
@@ -77,6 +78,10 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let resources: Vec<&ResourceInfo> = state.registry.resources().collect();
     let trimmed = path.trim_end_matches('/');
     let accept = parts.headers.get(header::ACCEPT).and_then(|value| value.to_str().ok());
+
+    if let Some(answer) = crate::openapi::serve(&state.openapi, &resources, &path, &query, accept) {
+        return answer;
+    }
 
     if trimmed == "/api" || trimmed == "/apis" {
         if parts.method != Method::GET && parts.method != Method::HEAD {

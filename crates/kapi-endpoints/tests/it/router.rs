@@ -71,6 +71,37 @@ pub(crate) async fn send(
     }
 }
 
+/// Sends one request with a raw body; answers status, content type and the raw body.
+pub(crate) async fn send_raw(
+    router: &Router,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (StatusCode, String, Vec<u8>) {
+    let mut builder = Request::builder().method(method).uri(uri);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let response = router
+        .clone()
+        .oneshot(builder.body(Body::from(body)).expect("request"))
+        .await
+        .expect("infallible");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let bytes = tokio::time::timeout(Duration::from_secs(20), to_bytes(response.into_body(), usize::MAX))
+        .await
+        .expect("body ends")
+        .expect("body");
+    (status, content_type, bytes.to_vec())
+}
+
 /// Creates a namespace and checks it was created.
 pub(crate) async fn create_namespace(router: &Router, name: &str) {
     let answer = send(
@@ -304,4 +335,97 @@ async fn field_validation_warnings_become_headers() {
     )
     .await;
     assert_eq!(dry.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn protobuf_requests_and_responses() {
+    const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
+    let router = test_router().await;
+    let gvk = kapi_core::GroupVersionKind::new("", "v1", "ConfigMap");
+    let body = kapi_protobuf::encode(&gvk, &configmap("pb")).expect("encode");
+    let (status, content_type, bytes) = send_raw(
+        &router,
+        "POST",
+        CM,
+        &[("content-type", PROTOBUF), ("accept", PROTOBUF)],
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&bytes));
+    assert_eq!(content_type, PROTOBUF);
+    let (kind, created) = kapi_protobuf::decode(&bytes).expect("protobuf answer");
+    assert_eq!(kind, gvk);
+    assert_eq!(created["metadata"]["namespace"], "ns-test");
+    assert_eq!(created["data"]["a"], "1");
+
+    let accept = [("accept", "application/vnd.kubernetes.protobuf, application/json")];
+    let (status, content_type, bytes) = send_raw(&router, "GET", CM, &accept, Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, PROTOBUF);
+    let (kind, list) = kapi_protobuf::decode(&bytes).expect("protobuf list");
+    assert_eq!(kind.kind, "ConfigMapList");
+    assert_eq!(list["items"][0]["metadata"]["name"], "pb");
+
+    let (status, content_type, bytes) = send_raw(&router, "GET", &format!("{CM}/missing"), &accept, Vec::new()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(content_type, PROTOBUF);
+    let (kind, not_found) = kapi_protobuf::decode(&bytes).expect("protobuf status");
+    assert_eq!(kind.kind, "Status");
+    assert_eq!(not_found["reason"], "NotFound");
+
+    let watch = format!("{CM}?watch=1&timeoutSeconds=1");
+    let (status, content_type, bytes) = send_raw(&router, "GET", &watch, &accept, Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/vnd.kubernetes.protobuf;stream=watch");
+    let (payload, _) = kapi_protobuf::watch::split_frame(&bytes)
+        .expect("frame")
+        .expect("one whole frame");
+    let event = kapi_protobuf::watch::decode_frame(payload).expect("event");
+    assert_eq!(event.event_type, "ADDED");
+    assert_eq!(event.object["metadata"]["name"], "pb");
+}
+
+#[tokio::test]
+async fn status_subresource_and_scope_errors() {
+    let router = test_router().await;
+    let status = send(&router, "GET", "/api/v1/namespaces/ns-test/status", &[], None).await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.body);
+    assert_eq!(status.body["status"]["phase"], "Active");
+    let unknown = send(&router, "GET", &format!("{CM}/x/status"), &[], None).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    let nested = send(&router, "GET", "/api/v1/namespaces/ns-test/namespaces", &[], None).await;
+    assert_eq!(nested.status, StatusCode::NOT_FOUND);
+    let all = send(&router, "GET", "/api/v1/configmaps", &[], None).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(all.body["kind"], "ConfigMapList");
+}
+
+#[tokio::test]
+async fn openapi_documents() {
+    let router = test_router().await;
+    let v2 = send(&router, "GET", "/openapi/v2", &[("accept", "application/json")], None).await;
+    assert_eq!(v2.status, StatusCode::OK);
+    assert_eq!(v2.body["swagger"], "2.0");
+    assert!(v2.body["paths"]
+        .get("/api/v1/namespaces/{namespace}/configmaps")
+        .is_some());
+    let accept = [("accept", kapi_openapi::V2_PROTOBUF_MEDIA_TYPE)];
+    let (status, content_type, bytes) = send_raw(&router, "GET", "/openapi/v2", &accept, Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, kapi_openapi::V2_PROTOBUF_CONTENT_TYPE);
+    assert!(!bytes.is_empty());
+
+    let index = send(&router, "GET", "/openapi/v3", &[], None).await;
+    assert_eq!(index.content_type, "text/plain; charset=utf-8");
+    let url = index.body["paths"]["api/v1"]["serverRelativeURL"]
+        .as_str()
+        .expect("api/v1 listed")
+        .to_owned();
+    let document = send(&router, "GET", &url, &[], None).await;
+    assert_eq!(document.status, StatusCode::OK);
+    assert_eq!(document.body["openapi"], "3.0.0");
+    let (status, _, _) = send_raw(&router, "GET", "/openapi/v3/api/v1?hash=00", &[], Vec::new()).await;
+    assert_eq!(status, StatusCode::MOVED_PERMANENTLY);
+    let missing = send(&router, "GET", "/openapi/v3/apis/nonexistent.example.com/v1", &[], None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }

@@ -64,6 +64,12 @@ const REPLAYED: &[&str] = &[
     "list_table_secrets",
     "list_table_serviceaccounts",
     "list_table_unsupported_versions",
+    "patch_apply_conflict",
+    "patch_apply_create",
+    "patch_apply_dryrun_and_subresource",
+    "patch_apply_field_removal",
+    "patch_apply_force",
+    "patch_apply_without_field_manager",
     "patch_field_validation_warn",
     "patch_json_invalid",
     "patch_json_ops",
@@ -273,4 +279,32 @@ async fn discovery_negotiation_and_not_found_match() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn openapi_v3_core_configmap_paths_match() {
+    if !reference_available() {
+        return;
+    }
+    let recording = load("discovery_openapi_v3_core_v1");
+    let recorded = &recording["steps"][0]["response"]["body"];
+    let router = test_router().await;
+    let ours = send(
+        &router,
+        "GET",
+        "/openapi/v3/api/v1",
+        &[("accept", "application/json")],
+        None,
+    )
+    .await;
+    let mut compared = 0;
+    for (path, operations) in recorded["paths"].as_object().into_iter().flatten() {
+        if !path.contains("configmaps") {
+            continue;
+        }
+        assert_eq!(&ours.body["paths"][path], operations, "{path}");
+        compared += 1;
+    }
+    assert!(compared >= 4, "compared {compared} configmap paths");
+    assert_eq!(ours.body["info"], recorded["info"]);
 }
