@@ -5,7 +5,8 @@
 //! - the listener: HTTPS with HTTP/1.1 and HTTP/2 (ALPN), optional client certificates verified against the
 //!   CA, the client's [`PeerIdentity`] and the [`ShutdownSignal`] attached to every request, graceful shutdown;
 //! - built-in endpoints readable without credentials: `/healthz`, `/livez`, `/readyz` (see [`health`]) and
-//!   `/version` (see [`VersionInfo`]).
+//!   `/version` (see [`VersionInfo`]);
+//! - `/metrics` (Prometheus text format; authenticated users only).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -26,14 +27,24 @@
 //!
 //! Tower layers added with [`ServerBuilder::layer`] wrap every request, built-in endpoints included.
 //!
-//! Pending (other crates, not yet written): the API router built from the storage and the
-//! [`ResourceSelection`] (today the caller passes a finished router, or none), and the authentication layer
-//! that turns [`PeerIdentity`] into a user.
+//! The layers, outermost first:
+//!
+//! ```text
+//! user layers (.layer) → metrics (count, latency, open watches; watch bodies end at shutdown)
+//!   → authentication + authorization (see [`auth`]) → built-in routes | .router() routes | Kubernetes API
+//! ```
+//!
+//! The Kubernetes API is `kapi_endpoints::router` over a `kapi_registry::Registry` of the selected
+//! built-in types ([`ServerBuilder::resources`]) plus the user's ([`ServerBuilder::resource`]). When namespaces
+//! are served, `default`, `kube-system` and `kube-public` are created at start and the namespace controller
+//! runs (unless [`ServerBuilder::namespace_controller`] turns it off). The storage compactor always runs.
 
+pub mod auth;
 mod der;
 pub mod health;
 pub mod kubeconfig;
 mod listener;
+mod metrics;
 pub mod pki;
 mod resources;
 mod server;
@@ -47,7 +58,8 @@ pub use crate::{
     pki::{Pki, PkiError},
     resources::{BuiltinResource, ResourceSelection, UnknownResource, GENERIC_RESOURCES},
     server::{
-        Server, ServerBuilder, ServerHandle, ShutdownError, StartError, StorageConfig, DEFAULT_LISTEN, SQLITE_FILE,
+        Server, ServerBuilder, ServerHandle, ShutdownError, StartError, StorageConfig, DEFAULT_LISTEN,
+        DEFAULT_NAMESPACE_SYNC, SQLITE_FILE,
     },
     shutdown::ShutdownSignal,
     tls::{PeerIdentity, TlsError},

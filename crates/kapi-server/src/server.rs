@@ -8,16 +8,24 @@ use std::{
     time::Duration,
 };
 
-use axum::{http::StatusCode, routing::get, Router};
-use kapi_storage::{memory::MemoryStorage, Storage};
+use axum::{routing::get, Router};
+use kapi_endpoints::EndpointsConfig;
+use kapi_registry::{builtin, namespace, Registry, Strategy};
+use kapi_storage::{
+    compactor::{spawn_compactor, CompactionPolicy},
+    memory::MemoryStorage,
+    Storage,
+};
 use kapi_storage_sqlite::{SqliteConfig, SqliteStorage};
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_rustls::TlsAcceptor;
 
 use crate::{
-    health::{text, HealthCheck, HealthChecks, HealthEndpoint},
+    auth,
+    health::{HealthCheck, HealthChecks, HealthEndpoint},
     kubeconfig,
     listener::Listener,
+    metrics::{self, Metrics},
     pki::{Pki, PkiError, PkiRequirements},
     resources::ResourceSelection,
     shutdown::{ShutdownSignal, ShutdownTrigger},
@@ -29,6 +37,8 @@ use crate::{
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 6443);
 /// The SQLite file's name inside the data directory.
 pub const SQLITE_FILE: &str = "kapi.db";
+/// How often the namespace controller looks for terminating namespaces by default.
+pub const DEFAULT_NAMESPACE_SYNC: Duration = Duration::from_millis(500);
 
 /// Where the server keeps its objects.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,6 +74,8 @@ impl Server {
             router: None,
             storage: StorageConfig::default(),
             resources: ResourceSelection::default(),
+            extra_resources: Vec::new(),
+            namespace_controller: Some(DEFAULT_NAMESPACE_SYNC),
             shutdown_grace: Duration::from_secs(10),
             version: VersionInfo::default(),
             health_checks: Vec::new(),
@@ -74,8 +86,9 @@ impl Server {
 
 /// Configures and starts a server; see [`Server::builder`].
 ///
-/// Built-in routes (`/healthz`, `/livez`, `/readyz` and their `/{check}` forms, `/version`) take precedence;
-/// every other request goes to the router given with [`ServerBuilder::router`].
+/// Built-in routes (`/healthz`, `/livez`, `/readyz` and their `/{check}` forms, `/version`, `/metrics`) take
+/// precedence, then the routes of [`ServerBuilder::router`]; every other request goes to the Kubernetes API
+/// (kapi-endpoints over a kapi-registry [`Registry`] of the selected resources).
 #[must_use = "a builder does nothing until `start` is called"]
 pub struct ServerBuilder {
     data_dir: PathBuf,
@@ -83,6 +96,8 @@ pub struct ServerBuilder {
     router: Option<Router>,
     storage: StorageConfig,
     resources: ResourceSelection,
+    extra_resources: Vec<Arc<dyn Strategy>>,
+    namespace_controller: Option<Duration>,
     shutdown_grace: Duration,
     version: VersionInfo,
     health_checks: Vec<(HealthEndpoint, HealthCheck)>,
@@ -100,6 +115,8 @@ impl std::fmt::Debug for ServerBuilder {
             .field("router", &self.router.is_some())
             .field("storage", &self.storage)
             .field("resources", &self.resources)
+            .field("extra_resources", &self.extra_resources.len())
+            .field("namespace_controller", &self.namespace_controller)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("version", &self.version)
             .field("health_checks", &self.health_checks)
@@ -121,7 +138,8 @@ impl ServerBuilder {
         self
     }
 
-    /// The API router that answers every path the built-in routes do not. Without one, those paths get 404.
+    /// Extra routes, consulted after the built-in endpoints and before the Kubernetes API (which answers every
+    /// path neither claims). They sit behind authentication like the API.
     pub fn router(mut self, router: Router) -> Self {
         self.router = Some(router);
         self
@@ -133,10 +151,24 @@ impl ServerBuilder {
         self
     }
 
-    /// The built-in resource types to serve. Pending: recorded for the API router, which does not exist yet;
-    /// see [`ServerHandle::resources`].
+    /// The built-in resource types to serve (default: [`GENERIC_RESOURCES`](crate::GENERIC_RESOURCES);
+    /// [`ResourceSelection::none`] serves none).
     pub fn resources(mut self, resources: ResourceSelection) -> Self {
         self.resources = resources;
+        self
+    }
+
+    /// Serves one more resource type, described by its strategy (see `kapi_registry::Strategy`). A type with
+    /// the group, version and resource of a selected built-in is ignored: the built-in wins.
+    pub fn resource(mut self, strategy: Arc<dyn Strategy>) -> Self {
+        self.extra_resources.push(strategy);
+        self
+    }
+
+    /// Whether to run the namespace controller, which deletes the contents of terminating namespaces and then
+    /// the namespaces (default: on). Without it, deleted namespaces stay `Terminating`.
+    pub fn namespace_controller(mut self, enabled: bool) -> Self {
+        self.namespace_controller = enabled.then_some(DEFAULT_NAMESPACE_SYNC);
         self
     }
 
@@ -209,8 +241,42 @@ impl ServerBuilder {
                 source,
             })?;
 
+        let shared = storage.shared();
+        let registry = Arc::new(
+            Registry::builder(Arc::clone(&shared))
+                .resources(self.strategies())
+                .build(),
+        );
+        if !registry.wait_ready(Duration::from_secs(10)).await {
+            tracing::warn!("watch caches not ready after 10 s; serving anyway");
+        }
+        let serves_namespaces = registry.store("", "v1", "namespaces").is_some();
+        if serves_namespaces {
+            namespace::bootstrap(&registry).await.map_err(StartError::Bootstrap)?;
+        }
+        let mut tasks = vec![spawn_compactor(Arc::clone(&shared), CompactionPolicy::default())];
+        if let (true, Some(interval)) = (serves_namespaces, self.namespace_controller) {
+            tasks.push(namespace::spawn_controller(Arc::clone(&registry), interval));
+        }
+        let metrics = Metrics::default();
+        let sqlite = match &storage {
+            OpenedStorage::Sqlite(sqlite) => Some(sqlite.clone()),
+            OpenedStorage::Memory(_) => None,
+        };
+        metrics.set_sources(Arc::clone(&registry), shared, sqlite);
+        let api = kapi_endpoints::router(
+            Arc::clone(&registry),
+            EndpointsConfig {
+                server_address: local_addr.to_string(),
+                ..EndpointsConfig::default()
+            },
+        );
+
         let (trigger, shutdown) = ShutdownSignal::new();
-        let mut router = self.built_in_routes(&storage, &shutdown);
+        let mut router = self
+            .built_in_routes(&storage, &shutdown, api, &metrics)
+            .layer(axum::middleware::from_fn(auth::authenticate))
+            .layer(axum::middleware::from_fn_with_state(metrics, metrics::track));
         for layer in self.layers {
             router = layer(router);
         }
@@ -230,13 +296,34 @@ impl ServerBuilder {
             pki,
             storage,
             resources: self.resources,
+            registry,
+            tasks,
             trigger,
             shutdown,
             task,
         })
     }
 
-    fn built_in_routes(&self, storage: &OpenedStorage, shutdown: &ShutdownSignal) -> Router {
+    /// The selected built-ins, then the user's types.
+    fn strategies(&self) -> Vec<Arc<dyn Strategy>> {
+        let mut strategies: Vec<Arc<dyn Strategy>> = builtin::all()
+            .into_iter()
+            .filter(|strategy| {
+                let info = strategy.info();
+                self.resources.contains(&info.resource, &info.group)
+            })
+            .collect();
+        strategies.extend(self.extra_resources.iter().cloned());
+        strategies
+    }
+
+    fn built_in_routes(
+        &self,
+        storage: &OpenedStorage,
+        shutdown: &ShutdownSignal,
+        api: Router,
+        metrics: &Metrics,
+    ) -> Router {
         let mut checks = HealthChecks::default();
         checks.add(HealthEndpoint::Both, HealthCheck::always_ok("ping"));
         checks.add(HealthEndpoint::Both, HealthCheck::always_ok("log"));
@@ -274,15 +361,18 @@ impl ServerBuilder {
             }),
         );
         let version = self.version.clone();
-        let api = self.router.clone().unwrap_or_else(|| {
-            Router::new().fallback(|| async { text(StatusCode::NOT_FOUND, "404 page not found\n".to_owned()) })
-        });
+        let api = match self.router.clone() {
+            Some(extra) => extra.fallback_service(api),
+            None => api,
+        };
+        let metrics_route = get(metrics::serve).with_state(metrics.clone());
         let version_handler = get(move || std::future::ready(version.response()));
         // The Python client asks for `/version/`; kube-apiserver answers both spellings.
         checks
             .router()
             .route("/version", version_handler.clone())
             .route("/version/", version_handler)
+            .route("/metrics", metrics_route)
             .fallback_service(api)
     }
 }
@@ -324,6 +414,9 @@ pub enum StartError {
         /// The I/O error.
         source: io::Error,
     },
+    /// The initial namespaces could not be created.
+    #[error("cannot create the initial namespaces: {0}")]
+    Bootstrap(kapi_core::ApiError),
     /// The runtime cancelled a start-up task (it is shutting down).
     #[error("start-up was cancelled")]
     Cancelled,
@@ -375,6 +468,8 @@ pub struct ServerHandle {
     pki: Pki,
     storage: OpenedStorage,
     resources: ResourceSelection,
+    registry: Arc<Registry>,
+    tasks: Vec<JoinHandle<()>>,
     trigger: ShutdownTrigger,
     shutdown: ShutdownSignal,
     task: JoinHandle<()>,
@@ -425,6 +520,11 @@ impl ServerHandle {
         &self.resources
     }
 
+    /// The served resources and their stores (for in-process reads and writes that skip HTTP).
+    pub fn registry(&self) -> &Arc<Registry> {
+        &self.registry
+    }
+
     /// A signal that fires when shutdown begins.
     pub fn shutdown_signal(&self) -> ShutdownSignal {
         self.shutdown.clone()
@@ -436,6 +536,9 @@ impl ServerHandle {
     pub async fn shutdown(self) -> Result<(), ShutdownError> {
         self.trigger.trigger();
         let listener = self.task.await;
+        for task in &self.tasks {
+            task.abort();
+        }
         let storage = match &self.storage {
             OpenedStorage::Memory(_) => Ok(()),
             OpenedStorage::Sqlite(storage) => storage.close().await,

@@ -90,12 +90,22 @@ async fn handlers_see_the_verified_client_identity() {
     for http2 in [true, false] {
         let admin = curl_answer(&mut curl(&server, "/whoami", ClientCert::Admin, http2)).await;
         assert_eq!((admin.status, admin.body.as_str()), (200, "kapi-admin system:masters"));
+        // Extra routes sit behind authentication like the API.
         let anonymous = curl_answer(&mut curl(&server, "/whoami", ClientCert::Anonymous, http2)).await;
-        assert_eq!((anonymous.status, anonymous.body.as_str()), (200, "anonymous"));
+        assert_eq!(anonymous.status, 403, "{}", anonymous.body);
     }
-    // The router gets every path the built-in routes do not claim; axum's own 404 for the rest.
+    // The Kubernetes API answers every path the built-in and extra routes do not claim.
     let missing = curl_answer(&mut curl(&server, "/api/v1/nothing", ClientCert::Admin, true)).await;
     assert_eq!(missing.status, 404);
+    let namespaces = curl_answer(&mut curl(&server, "/api/v1/namespaces", ClientCert::Admin, true)).await;
+    assert_eq!(namespaces.status, 200);
+    for name in ["default", "kube-system", "kube-public"] {
+        assert!(
+            namespaces.body.contains(&format!(r#""name":"{name}""#)),
+            "{}",
+            namespaces.body
+        );
+    }
     server.shutdown().await.expect("clean shutdown");
 }
 
@@ -197,9 +207,15 @@ async fn health_endpoints_answer_like_kube_apiserver() {
     assert_eq!(get("/readyz/shutdown").await.body, "ok");
     let unknown = get("/readyz/nonexistent-check").await;
     assert_eq!((unknown.status, unknown.body.as_str()), (404, "404 page not found\n"));
-    // Without an API router, unknown paths get Go's plain 404 too.
-    let unknown = get("/apis").await;
-    assert_eq!((unknown.status, unknown.body.as_str()), (404, "404 page not found\n"));
+    // Anything else needs credentials (kube-apiserver's answer to system:anonymous under RBAC).
+    let api = get("/apis").await;
+    assert_eq!(api.status, 403, "{}", api.body);
+    assert!(
+        api.body
+            .contains(r#"forbidden: User \"system:anonymous\" cannot get path \"/apis\""#),
+        "{}",
+        api.body
+    );
     server.shutdown().await.expect("clean shutdown");
 }
 
