@@ -3,7 +3,7 @@
 use axum::{http::HeaderMap, response::Response};
 use bytes::Bytes;
 use kapi_core::{ApiError, RequestInfo};
-use kapi_registry::{DeleteOutcome, Patch, PatchType, RequestContext, Store};
+use kapi_registry::{CreateOptions, DeleteOutcome, Patch, PatchType, RequestContext, Store};
 use serde_json::Value;
 
 use crate::{
@@ -60,6 +60,18 @@ impl ResourceRequest<'_> {
             groups: Vec::new(),
             user_agent: self.header("user-agent").map(str::to_owned),
         }
+    }
+
+    /// Adds the duplicated keys of a JSON body, which the registry reports per fieldValidation.
+    fn with_duplicates(&self, mut options: CreateOptions) -> CreateOptions {
+        let json = matches!(
+            object_body_format(self.header("content-type")),
+            Ok(crate::body::BodyFormat::Json)
+        );
+        if json {
+            options.duplicate_fields = crate::duplicates::duplicate_fields(&self.body);
+        }
+        options
     }
 
     fn decode_object(&self) -> Result<Value, ApiError> {
@@ -210,7 +222,7 @@ async fn watch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
 
 async fn create(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
     let representation = request.representation(&OBJECT_ROUTE_PRODUCES)?;
-    let options = request.query.create_options("CreateOptions")?;
+    let options = request.with_duplicates(request.query.create_options("CreateOptions")?);
     let object = request.decode_object()?;
     let result = request
         .store
@@ -223,7 +235,7 @@ async fn create(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
 
 async fn update(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
     let representation = request.representation(&OBJECT_ROUTE_PRODUCES)?;
-    let options = request.query.create_options("UpdateOptions")?;
+    let options = request.with_duplicates(request.query.create_options("UpdateOptions")?);
     let object = request.decode_object()?;
     let result = request
         .store
@@ -324,7 +336,7 @@ async fn serve_subresource(request: &ResourceRequest<'_>) -> Result<Response, Ap
     match (request.info.subresource.as_str(), request.info.verb.as_str()) {
         ("status", "get") => get(request).await,
         ("status", "update") => {
-            let options = request.query.create_options("UpdateOptions")?;
+            let options = request.with_duplicates(request.query.create_options("UpdateOptions")?);
             let object = request.decode_object()?;
             let result = request
                 .store
@@ -362,7 +374,7 @@ async fn serve_subresource(request: &ResourceRequest<'_>) -> Result<Response, Ap
             Ok(response)
         }
         ("finalize", "update") if info.group.is_empty() && info.resource == "namespaces" => {
-            let options = request.query.create_options("UpdateOptions")?;
+            let options = request.with_duplicates(request.query.create_options("UpdateOptions")?);
             let object = request.decode_object()?;
             let object = kapi_registry::namespace::finalize(
                 request.store,

@@ -15,6 +15,7 @@
 pub mod body;
 pub mod convert;
 pub mod discovery;
+mod duplicates;
 mod handlers;
 pub mod negotiate;
 mod openapi;

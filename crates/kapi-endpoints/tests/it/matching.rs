@@ -154,7 +154,7 @@ fn expand_repeats(text: &str) -> String {
 }
 
 /// Splits an expected string with embedded placeholders into literal pieces; placeholders match anything.
-fn glob_match(expected: &str, actual: &str) -> bool {
+pub(crate) fn glob_match(expected: &str, actual: &str) -> bool {
     let mut pieces: Vec<String> = Vec::new();
     let mut current = String::new();
     let mut rest = expected;

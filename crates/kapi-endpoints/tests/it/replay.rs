@@ -11,7 +11,7 @@ use axum::{
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::matching::{bind_only, match_value, Bindings};
+use crate::matching::{bind_only, glob_match, match_value, Bindings};
 
 /// The recordings: `<repo>/../shared/reference/kube-apiserver-1.36/`.
 pub(crate) fn reference_dir() -> PathBuf {
@@ -130,6 +130,13 @@ async fn compare_step(
     let expected_status = recorded["status"].as_u64().unwrap_or(0);
     let actual_status = u64::from(response.status().as_u16());
     let actual_type = content_type(&response);
+    let actual_warning: Vec<&str> = response
+        .headers()
+        .get_all("warning")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    let actual_warning = actual_warning.join(", ");
     let bytes = tokio::time::timeout(Duration::from_secs(15), to_bytes(response.into_body(), usize::MAX))
         .await
         .map_err(|_| format!("step {index}: body did not end"))?
@@ -157,8 +164,12 @@ async fn compare_step(
             ));
         }
     }
-    if let Some(expected_warning) = recorded["headers"]["Warning"].as_str() {
-        let _ = expected_warning; // Warnings are compared by the dedicated tests; the registry owns their text.
+    let expected_warning = recorded["headers"]["Warning"].as_str().unwrap_or_default();
+    if !glob_match(expected_warning, &actual_warning) {
+        return Err(format!(
+            "{}: Warning {actual_warning:?}, expected {expected_warning:?}",
+            describe()
+        ));
     }
     let binary = recorded.get("body_encoding").and_then(Value::as_str) == Some("base64");
     if binary || recorded.get("body_truncated").is_some() || recorded.get("body_omitted").is_some() {
