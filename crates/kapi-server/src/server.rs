@@ -539,6 +539,12 @@ impl ServerHandle {
         for task in &self.tasks {
             task.abort();
         }
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        // The last reference to the registry: dropping it stops the watch caches, so none of them sees
+        // storage close under it.
+        drop(self.registry);
         let storage = match &self.storage {
             OpenedStorage::Memory(_) => Ok(()),
             OpenedStorage::Sqlite(storage) => storage.close().await,

@@ -83,8 +83,6 @@ async fn serve(args: ServeArgs) -> ExitCode {
         StorageKind::Sqlite => StorageConfig::Sqlite { path: None },
         StorageKind::Memory => StorageConfig::Memory,
     };
-    // Pending: the API router (kapi-endpoints/kapi-registry) that will serve `resources` from `storage`;
-    // until it lands, the server answers the health and version endpoints only.
     let started = Server::builder()
         .data_dir(args.data_dir)
         .listen(args.listen)

@@ -1,5 +1,7 @@
 //! End-to-end tests of the `kapi` binary: start it, drive it with kubectl, stop it with SIGTERM.
 
+mod api;
+
 use std::{
     io::{BufRead, BufReader},
     path::{Path, PathBuf},
