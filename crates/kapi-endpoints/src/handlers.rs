@@ -193,7 +193,15 @@ async fn list(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
 
 async fn watch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
     let representation = request.representation(&STREAMING_ROUTE_PRODUCES)?;
-    let options = request.query.list_options(true)?;
+    let mut options = request.query.list_options(true)?;
+    // `/watch/.../<name>` watches one object: upstream turns the name into a field selector.
+    if request.info.parts.len() >= 2 {
+        let by_name = format!("metadata.name={}", request.info.name);
+        options.field_selector = Some(match options.field_selector.take().filter(|s| !s.is_empty()) {
+            Some(selector) => format!("{selector},{by_name}"),
+            None => by_name,
+        });
+    }
     let include = match representation.target {
         Target::Table { .. } => request.query.include_object()?,
         _ => Default::default(),

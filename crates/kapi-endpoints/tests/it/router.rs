@@ -283,6 +283,28 @@ async fn watch_streams_events_until_timeout() {
 }
 
 #[tokio::test]
+async fn legacy_watch_of_one_object() {
+    let router = test_router().await;
+    send(&router, "POST", CM, &[JSON], Some(configmap("one"))).await;
+    send(&router, "POST", CM, &[JSON], Some(configmap("other"))).await;
+    let uri = "/api/v1/watch/namespaces/ns-test/configmaps/one?timeoutSeconds=1";
+    let (status, content_type, bytes) = send_raw(&router, "GET", uri, &[], Vec::new()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(content_type, "application/json");
+    let names: Vec<String> = String::from_utf8_lossy(&bytes)
+        .lines()
+        .map(|line| {
+            let event: Value = serde_json::from_str(line).expect("json line");
+            event["object"]["metadata"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(names, ["one"]);
+}
+
+#[tokio::test]
 async fn aggregated_discovery_lists_served_resources() {
     let router = test_router().await;
     let accept = (

@@ -98,29 +98,44 @@ async fn run(scenario: &str) -> Vec<String> {
     replay(&router, scenario).await
 }
 
-#[tokio::test]
+/// The differences of one scenario that are not [`KNOWN_DIFFERENCES`].
+async fn unexpected_differences(scenario: &'static str) -> Vec<String> {
+    run(scenario)
+        .await
+        .into_iter()
+        .filter(|difference| {
+            !KNOWN_DIFFERENCES
+                .iter()
+                .any(|(known, step, _)| *known == scenario && difference.starts_with(&format!("step {step} ")))
+        })
+        .collect()
+}
+
+/// Scenarios replayed at once: their watches wait on timeouts, so a few at a time shortens the run without
+/// starving the steps that must happen while a watch is open.
+const CONCURRENT_SCENARIOS: usize = 4;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replayed_scenarios_match_kube_apiserver() {
     if !reference_available() {
         eprintln!("reference recordings not found; skipping the replay");
         return;
     }
     let mut failures = Vec::new();
-    for scenario in REPLAYED {
-        let differences: Vec<String> = run(scenario)
-            .await
-            .into_iter()
-            .filter(|difference| {
-                !KNOWN_DIFFERENCES
-                    .iter()
-                    .any(|(known, step, _)| known == scenario && difference.starts_with(&format!("step {step} ")))
-            })
+    for batch in REPLAYED.chunks(CONCURRENT_SCENARIOS) {
+        let runs: Vec<_> = batch
+            .iter()
+            .map(|scenario| (*scenario, tokio::spawn(unexpected_differences(scenario))))
             .collect();
-        eprintln!("{scenario}: {}", if differences.is_empty() { "pass" } else { "FAIL" });
-        for difference in &differences {
-            eprintln!("    {difference}");
-        }
-        if !differences.is_empty() {
-            failures.push(*scenario);
+        for (scenario, handle) in runs {
+            let differences = handle.await.expect("the replay does not panic");
+            eprintln!("{scenario}: {}", if differences.is_empty() { "pass" } else { "FAIL" });
+            for difference in &differences {
+                eprintln!("    {difference}");
+            }
+            if !differences.is_empty() {
+                failures.push(scenario);
+            }
         }
     }
     assert!(failures.is_empty(), "scenarios that differ: {failures:?}");
