@@ -141,7 +141,16 @@ fn legacy_resource(info: &ResourceInfo) -> Value {
     if !info.categories.is_empty() {
         map.insert("categories".to_owned(), strings(&info.categories));
     }
+    map.insert("storageVersionHash".to_owned(), json!(storage_version_hash(info)));
     Value::Object(map)
+}
+
+/// kube-apiserver's `storageVersionHash`: base64 of the first 8 bytes of SHA-256 over `<group>/<version>/<kind>`
+/// of the version objects are stored in (here the served version).
+pub fn storage_version_hash(info: &ResourceInfo) -> String {
+    use base64::Engine;
+    let digest = crate::sha256::sha256(format!("{}/{}/{}", info.group, info.version, info.kind).as_bytes());
+    base64::engine::general_purpose::STANDARD.encode(&digest[..8])
 }
 
 fn legacy_subresource(info: &ResourceInfo, subresource: &str) -> Value {

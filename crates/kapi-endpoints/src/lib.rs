@@ -22,6 +22,7 @@ mod openapi;
 pub mod query;
 pub mod response;
 mod routes;
+mod sha256;
 mod watch;
 
 use std::{sync::Arc, time::Duration};

@@ -156,14 +156,13 @@ fn without(value: &Value, keys: &[&str]) -> Value {
     value
 }
 
-/// Every entry of ours matches the recorded entry of the same name (ignoring the optional storageVersionHash).
+/// Every entry of ours matches the recorded entry of the same name.
 fn compare_entries(recorded: &Value, ours: &Value, key: &str, differences: &mut Vec<String>) {
     for entry in ours.as_array().into_iter().flatten() {
         let name = &entry[key];
         match find_by(recorded, key, name) {
             Some(expected) => {
-                let expected = without(expected, &["storageVersionHash"]);
-                if let Err(why) = match_value(&expected, entry, &mut Bindings::default(), &format!("{name}")) {
+                if let Err(why) = match_value(expected, entry, &mut Bindings::default(), &format!("{name}")) {
                     differences.push(why);
                 }
             }
