@@ -1,0 +1,140 @@
+//! kubectl error paths: the exit codes and `Error from server (...)` lines users see.
+
+use std::sync::OnceLock;
+
+use kapi_e2e::KapiServer;
+
+use crate::common::{for_each_kubectl, namespace, shared};
+
+static SERVER: OnceLock<KapiServer> = OnceLock::new();
+
+#[test]
+fn get_and_delete_missing_objects() {
+    for_each_kubectl(shared(&SERVER), |kubectl, v| {
+        let ns = namespace(kubectl, &format!("err-missing-{v}"));
+        let out = kubectl.run(&["get", "configmap", "x", "-n", &ns]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(out.stdout, "");
+        assert_eq!(
+            out.stderr.trim(),
+            r#"Error from server (NotFound): configmaps "x" not found"#
+        );
+        let out = kubectl.run(&["delete", "secret", "ghost", "-n", &ns]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            r#"Error from server (NotFound): secrets "ghost" not found"#
+        );
+        let out = kubectl.run(&["get", "clusterrole", &format!("missing-{v}")]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            format!(r#"Error from server (NotFound): clusterroles.rbac.authorization.k8s.io "missing-{v}" not found"#)
+        );
+        let out = kubectl.run(&["get", "widgets"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr
+                .contains(r#"the server doesn't have a resource type "widgets""#),
+            "{}",
+            out.stderr
+        );
+    });
+}
+
+#[test]
+fn create_existing_is_already_exists() {
+    for_each_kubectl(shared(&SERVER), |kubectl, v| {
+        let ns = namespace(kubectl, &format!("err-exists-{v}"));
+        kubectl.ok(&["create", "configmap", "dup", "-n", &ns]);
+        let out = kubectl.run(&["create", "configmap", "dup", "-n", &ns]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            r#"error: failed to create configmap: configmaps "dup" already exists"#
+        );
+        let manifest = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\n  namespace: {ns}\n");
+        let out = kubectl.run_with_input(&["create", "-f", "-"], &manifest);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            r#"Error from server (AlreadyExists): error when creating "STDIN": configmaps "dup" already exists"#
+        );
+        let out = kubectl.run(&["create", "namespace", &ns]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            format!(r#"Error from server (AlreadyExists): namespaces "{ns}" already exists"#)
+        );
+    });
+}
+
+const SUBDOMAIN_RULE: &str = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or \
+                              '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex \
+                              used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+#[test]
+fn invalid_names_are_invalid() {
+    for_each_kubectl(shared(&SERVER), |kubectl, v| {
+        let ns = namespace(kubectl, &format!("err-invalid-{v}"));
+        let out = kubectl.run(&["create", "configmap", "Bad_Name", "-n", &ns]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            format!(
+                r#"error: failed to create configmap: ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": {SUBDOMAIN_RULE}"#
+            )
+        );
+        let manifest = format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n  namespace: {ns}\n");
+        let out = kubectl.run_with_input(&["create", "-f", "-"], &manifest);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            format!(
+                r#"The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": {SUBDOMAIN_RULE}"#
+            )
+        );
+        let out = kubectl.run(&["create", "namespace", "Bad"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.starts_with(r#"The Namespace "Bad" is invalid: metadata.name: Invalid value: "Bad": a lowercase RFC 1123 label must consist of"#),
+            "{}",
+            out.stderr
+        );
+        // Invalid data keys name the field path (`create configmap --from-literal` checks keys itself, so a manifest).
+        let manifest = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: keys\n  namespace: {ns}\ndata:\n  bad key: x\n"
+        );
+        let out = kubectl.run_with_input(&["create", "-f", "-"], &manifest);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.starts_with(r#"The ConfigMap "keys" is invalid: data[bad key]: Invalid value: "bad key": a valid config key must consist of"#),
+            "{}",
+            out.stderr
+        );
+    });
+}
+
+#[test]
+fn missing_namespace() {
+    for_each_kubectl(shared(&SERVER), |kubectl, v| {
+        let ns = format!("nowhere-{v}");
+        let out = kubectl.run(&["create", "configmap", "a", "-n", &ns]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            format!(r#"error: failed to create configmap: namespaces "{ns}" not found"#)
+        );
+        let manifest = format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  namespace: {ns}\n");
+        let out = kubectl.run_with_input(&["create", "-f", "-"], &manifest);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            format!(r#"Error from server (NotFound): error when creating "STDIN": namespaces "{ns}" not found"#)
+        );
+        // Listing in a namespace that does not exist is an empty list, as upstream.
+        let out = kubectl.run(&["get", "configmaps", "-n", &ns]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(out.stderr.trim(), format!("No resources found in {ns} namespace."));
+    });
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: the real `kapi` binary driven by real clients (see the crate docs for how the binary is
+//! found). Each module shares one server among its tests (`common::shared`), each test in its own namespaces.
+
+mod common;
+mod compat;
+mod kube_client;
+mod kubectl_apply;
+mod kubectl_crud;
+mod kubectl_errors;
+mod kubectl_output;
+mod python;

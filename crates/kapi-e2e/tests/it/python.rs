@@ -1,0 +1,67 @@
+//! The Python `kubernetes` client (`pip install kubernetes`), through scripts in `tests/python/`.
+
+use std::{process::Command, sync::OnceLock};
+
+use kapi_e2e::{parse_json, run_to_completion, KapiServer};
+use serde_json::json;
+
+use crate::common::shared;
+
+static SERVER: OnceLock<KapiServer> = OnceLock::new();
+
+fn run_script(server: &KapiServer, script: &str, args: &[&str]) -> serde_json::Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/python")
+        .join(script);
+    let mut command = Command::new("python3");
+    command.arg(&path).args(args).env("KUBECONFIG", server.kubeconfig());
+    let out = run_to_completion(command, "", &format!("python3 {script}"));
+    assert_eq!(
+        out.code, 0,
+        "{script} failed (is `pip install kubernetes` done?): {out:?}"
+    );
+    parse_json(out.stdout.trim())
+}
+
+#[test]
+fn core_v1_configmaps() {
+    let seen = run_script(shared(&SERVER), "configmaps.py", &["python-cm"]);
+    assert_eq!(
+        seen["created"],
+        json!({"name": "py", "uid_len": 36, "data": {"a": "1"}})
+    );
+    assert_eq!(seen["read_data"], json!({"a": "1"}));
+    assert_eq!(
+        seen["patched"],
+        json!({"data": {"a": "1", "b": "2"}, "labels": {"app": "py", "extra": "x"}})
+    );
+    assert_eq!(
+        seen["pages"],
+        json!([["page-0", "page-1"], ["page-2", "page-3"], ["page-4"]])
+    );
+    assert_eq!(seen["selected"], json!(["py"]));
+    assert_eq!(
+        seen["watch"],
+        json!([["ADDED", "watched"], ["MODIFIED", "watched"], ["DELETED", "watched"]])
+    );
+    assert_eq!(
+        seen["missing"],
+        json!({"status": 404, "reason": "Not Found", "body_reason": "NotFound", "message": "configmaps \"nope\" not found"})
+    );
+    assert_eq!(
+        seen["exists"],
+        json!({"status": 409, "reason": "Conflict", "body_reason": "AlreadyExists", "message": "configmaps \"py\" already exists"})
+    );
+    assert_eq!(seen["invalid"]["status"], 422);
+    assert_eq!(seen["invalid"]["reason"], "Unprocessable Entity");
+    assert_eq!(seen["invalid"]["body_reason"], "Invalid");
+    let message = seen["invalid"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with(r#"ConfigMap "Not_Valid" is invalid: metadata.name: Invalid value: "Not_Valid": a lowercase RFC 1123 subdomain"#),
+        "{message}"
+    );
+    assert_eq!(
+        seen["after_delete"],
+        json!(["page-0", "page-1", "page-2", "page-3", "page-4"])
+    );
+}
