@@ -132,6 +132,11 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         info.resource == "namespaces" && !resource_info.namespaced && info.name == info.namespace;
     let namespace_in_path = !info.namespace.is_empty() && !addresses_namespace_itself;
     if resource_info.namespaced && info.namespace.is_empty() && !matches!(info.verb.as_str(), "list" | "watch") {
+        // The all-namespaces collection path exists (for GET), so other methods on it are 405; paths below it
+        // do not exist.
+        if info.parts.len() == 1 {
+            return Err(ApiError::method_not_allowed());
+        }
         return not_found(NotFound::Status);
     }
     if !resource_info.namespaced && namespace_in_path {

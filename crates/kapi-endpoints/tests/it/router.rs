@@ -417,6 +417,10 @@ async fn status_subresource_and_scope_errors() {
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     let nested = send(&router, "GET", "/api/v1/namespaces/ns-test/namespaces", &[], None).await;
     assert_eq!(nested.status, StatusCode::NOT_FOUND);
+    let delete_all = send(&router, "DELETE", "/api/v1/configmaps", &[], None).await;
+    assert_eq!(delete_all.status, StatusCode::METHOD_NOT_ALLOWED);
+    let below_all = send(&router, "GET", "/api/v1/configmaps/x", &[], None).await;
+    assert_eq!(below_all.status, StatusCode::NOT_FOUND);
     let all = send(&router, "GET", "/api/v1/configmaps", &[], None).await;
     assert_eq!(all.status, StatusCode::OK);
     assert_eq!(all.body["kind"], "ConfigMapList");
