@@ -31,6 +31,8 @@ pub(crate) struct ResourceRequest<'a> {
     pub(crate) body: Bytes,
     pub(crate) config: &'a EndpointsConfig,
     pub(crate) sibling_kinds: Vec<String>,
+    /// Who is asking, when an authentication layer put a `RequestContext` into the request's extensions.
+    pub(crate) requester: Option<RequestContext>,
 }
 
 impl ResourceRequest<'_> {
@@ -55,11 +57,11 @@ impl ResourceRequest<'_> {
     }
 
     fn context(&self) -> RequestContext {
-        RequestContext {
-            user: String::new(),
-            groups: Vec::new(),
-            user_agent: self.header("user-agent").map(str::to_owned),
+        let mut context = self.requester.clone().unwrap_or_default();
+        if context.user_agent.is_none() {
+            context.user_agent = self.header("user-agent").map(str::to_owned);
         }
+        context
     }
 
     /// Adds the duplicated keys of a JSON body, which the registry reports per fieldValidation.

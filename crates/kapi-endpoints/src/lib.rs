@@ -8,6 +8,9 @@
 //! ([`convert`]), watch streaming, and metav1.Status errors ([`response`]), each answering as kube-apiserver
 //! v1.36 does. `/openapi/v2` and `/openapi/v3` serve kapi-openapi's documents for the served resources.
 //!
+//! Authentication layers in front of the router pass the user as a `kapi_registry::RequestContext` request
+//! extension; without one the registry sees an anonymous request whose User-Agent names the field manager.
+//!
 //! Protobuf (`application/vnd.kubernetes.protobuf`) goes through kapi-protobuf for the kinds it knows: request
 //! bodies, responses, error Statuses and watch frames; other kinds fall back to JSON as upstream's custom
 //! resources do.

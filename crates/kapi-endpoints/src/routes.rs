@@ -12,7 +12,7 @@ use axum::{
 };
 use bytes::Bytes;
 use kapi_core::{request_info::RequestInfoFactory, ApiError, RequestInfo};
-use kapi_registry::{Registry, ResourceInfo};
+use kapi_registry::{Registry, RequestContext, ResourceInfo};
 
 use crate::{
     discovery,
@@ -159,6 +159,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         body,
         config: &state.config,
         sibling_kinds,
+        requester: parts.extensions.get::<RequestContext>().cloned(),
     })
     .await
 }

@@ -455,3 +455,25 @@ async fn openapi_documents() {
     let missing = send(&router, "GET", "/openapi/v3/apis/nonexistent.example.com/v1", &[], None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn request_context_extension_reaches_the_registry() {
+    let router = test_router().await;
+    let mut request = Request::builder()
+        .method("POST")
+        .uri(CM)
+        .header("content-type", "application/json")
+        .header("user-agent", "header-agent/1.0")
+        .body(Body::from(serde_json::to_vec(&configmap("ctx")).expect("json")))
+        .expect("request");
+    request.extensions_mut().insert(kapi_registry::RequestContext {
+        user: "alice".to_owned(),
+        groups: vec!["system:authenticated".to_owned()],
+        user_agent: Some("extension-agent/2.0".to_owned()),
+    });
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let bytes = to_bytes(response.into_body(), usize::MAX).await.expect("body");
+    let created: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(created["metadata"]["managedFields"][0]["manager"], "extension-agent");
+}
