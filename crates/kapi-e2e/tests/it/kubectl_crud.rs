@@ -247,3 +247,20 @@ fn rbac_roles_and_bindings() {
         );
     });
 }
+
+/// kubectl >= 1.32 sends typed creates as protobuf (and asks for protobuf back); 1.27 uses JSON. Both must work.
+#[test]
+fn typed_creates_use_protobuf_from_kubectl_1_32() {
+    for_each_kubectl(shared(&SERVER), |kubectl, v| {
+        let ns = format!("crud-proto-{v}");
+        let out = kubectl.run(&["create", "namespace", &ns, "-v=8"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(out.stdout.trim(), format!("namespace/{ns} created"));
+        let out = kubectl.run(&["create", "configmap", "pb", "-n", &ns, "--from-literal=a=b", "-v=8"]);
+        assert_eq!(out.code, 0, "{out:?}");
+        let sent_protobuf = out.stderr.contains("Content-Type: application/vnd.kubernetes.protobuf");
+        assert_eq!(sent_protobuf, v == "133", "request content type of kubectl {v}: {}", out.stderr);
+        let data = kubectl.ok(&["get", "cm", "pb", "-n", &ns, "-o", "jsonpath={.data.a}"]);
+        assert_eq!(data, "b", "the protobuf body was decoded");
+    });
+}

@@ -138,3 +138,40 @@ fn missing_namespace() {
         assert_eq!(out.stderr.trim(), format!("No resources found in {ns} namespace."));
     });
 }
+
+#[test]
+fn size_limit_immutability_and_stale_replace() {
+    for_each_kubectl(shared(&SERVER), |kubectl, v| {
+        let ns = namespace(kubectl, &format!("err-limits-{v}"));
+        let big = tempfile::NamedTempFile::new().expect("a temp file");
+        std::fs::write(big.path(), "a".repeat(1_100_000)).expect("write a big value");
+        let from_file = format!("--from-file=big.txt={}", big.path().display());
+        let out = kubectl.run(&["create", "configmap", "big", "-n", &ns, &from_file]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            r#"error: failed to create configmap: ConfigMap "big" is invalid: []: Too long: may not be more than 1048576 bytes"#
+        );
+
+        let immutable = format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: imm\n  namespace: {ns}\nimmutable: true\ndata:\n  a: \"1\"\n"
+        );
+        kubectl.ok_with_input(&["create", "-f", "-"], &immutable);
+        let out = kubectl.run(&["patch", "cm", "imm", "-n", &ns, "--type", "merge", "-p", r#"{"data":{"a":"2"}}"#]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            r#"The ConfigMap "imm" is invalid: data: Forbidden: field is immutable when `immutable` is set"#
+        );
+
+        // `kubectl replace` of a copy read before another change: 409 Conflict.
+        let copy = kubectl.ok(&["get", "cm", "imm", "-n", &ns, "-o", "yaml"]);
+        kubectl.ok(&["label", "cm", "imm", "-n", &ns, "changed=yes"]);
+        let out = kubectl.run_with_input(&["replace", "-f", "-"], &copy);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            r#"Error from server (Conflict): error when replacing "STDIN": Operation cannot be fulfilled on configmaps "imm": the object has been modified; please apply your changes to the latest version and try again"#
+        );
+    });
+}
