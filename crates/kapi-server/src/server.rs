@@ -525,6 +525,12 @@ impl ServerHandle {
         &self.registry
     }
 
+    /// Starts the shutdown without waiting for it (for `Drop` impls that cannot await): `/readyz` fails, new
+    /// connections are refused, watches end. [`ServerHandle::shutdown`] still waits and closes storage.
+    pub fn begin_shutdown(&self) {
+        self.trigger.trigger();
+    }
+
     /// A signal that fires when shutdown begins.
     pub fn shutdown_signal(&self) -> ShutdownSignal {
         self.shutdown.clone()
