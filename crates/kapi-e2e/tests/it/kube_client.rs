@@ -350,3 +350,136 @@ async fn lease_leader_election_loop() {
     assert_eq!(spec.holder_identity.as_deref(), Some("candidate-a"));
     assert!(spec.renew_time.is_some() && spec.acquire_time.is_some());
 }
+
+/// client-go ≥ 1.35 informers (and kube's `streaming_lists`) list through a watch: `sendInitialEvents=true`
+/// answers ADDED for what exists, then a bookmark annotated `k8s.io/initial-events-end`.
+#[tokio::test]
+async fn streaming_list_ends_with_the_initial_events_bookmark() {
+    let client = client().await;
+    namespace(&client, "kube-stream").await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "kube-stream");
+    for name in ["s-1", "s-2"] {
+        api.create(&PostParams::default(), &configmap(name, json!({}), json!({"k": name})))
+            .await
+            .expect("create");
+    }
+    let stream = api
+        .watch(&WatchParams::streaming_lists().timeout(10), "")
+        .await
+        .expect("streaming list");
+    let mut stream = Box::pin(stream);
+    let mut added = Vec::new();
+    loop {
+        match stream.try_next().await.expect("event") {
+            Some(WatchEvent::Added(cm)) => added.extend(cm.metadata.name),
+            Some(WatchEvent::Bookmark(bookmark)) => {
+                let annotations = bookmark.metadata.annotations;
+                if annotations.get("k8s.io/initial-events-end").map(String::as_str) == Some("true") {
+                    break;
+                }
+            }
+            other => panic!("unexpected before the initial-events-end bookmark: {other:?}"),
+        }
+    }
+    added.sort();
+    assert_eq!(added, ["s-1", "s-2"]);
+}
+
+#[tokio::test]
+async fn metadata_only_server_side_apply_and_delete_collection() {
+    let client = client().await;
+    namespace(&client, "kube-meta").await;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), "kube-meta");
+    let applied = api
+        .patch(
+            "ssa",
+            &PatchParams::apply("e2e-manager"),
+            &Patch::Apply(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa", "labels": {"set": "x"}}, "data": {"a": "1"}})),
+        )
+        .await
+        .expect("server-side apply creates");
+    let entry = applied
+        .metadata
+        .managed_fields
+        .unwrap_or_default()
+        .into_iter()
+        .find(|m| m.operation.as_deref() == Some("Apply"));
+    assert_eq!(entry.and_then(|m| m.manager), Some("e2e-manager".to_owned()));
+    let conflict = api_status(
+        api.patch(
+            "ssa",
+            &PatchParams::apply("other"),
+            &Patch::Apply(
+                json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa"}, "data": {"a": "2"}}),
+            ),
+        )
+        .await
+        .expect_err("conflict"),
+    );
+    assert_eq!((conflict.code, conflict.reason.as_str()), (409, "Conflict"));
+    api.create(
+        &PostParams::default(),
+        &configmap("plain", json!({"set": "x"}), json!({})),
+    )
+    .await
+    .expect("create");
+    api.create(
+        &PostParams::default(),
+        &configmap("other", json!({"set": "y"}), json!({})),
+    )
+    .await
+    .expect("create");
+
+    let meta = api.get_metadata("ssa").await.expect("PartialObjectMetadata");
+    assert_eq!(
+        meta.types.as_ref().map(|t| t.kind.as_str()),
+        Some("PartialObjectMetadata")
+    );
+    assert_eq!(
+        meta.metadata.labels.unwrap_or_default().get("set").map(String::as_str),
+        Some("x")
+    );
+    let metas = api
+        .list_metadata(&ListParams::default().labels("set=x"))
+        .await
+        .expect("metadata list");
+    let names: Vec<_> = metas
+        .items
+        .iter()
+        .filter_map(|item| item.metadata.name.clone())
+        .collect();
+    assert_eq!(names, ["plain", "ssa"]);
+
+    let deleted = api
+        .delete_collection(&DeleteParams::default(), &ListParams::default().labels("set=x"))
+        .await
+        .expect("deletecollection");
+    let deleted = deleted.left().expect("the list of what was deleted");
+    assert_eq!(deleted.items.len(), 2);
+    let left: Vec<_> = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .filter_map(|cm| cm.metadata.name)
+        .collect();
+    assert_eq!(left, ["other"]);
+
+    // Deleting a namespace answers the namespace itself, now Terminating; it disappears once emptied.
+    let namespaces: Api<Namespace> = Api::all(client);
+    let terminating = namespaces
+        .delete("kube-meta", &DeleteParams::default())
+        .await
+        .expect("delete namespace");
+    let terminating = terminating.left().expect("the namespace, not a Status");
+    assert_eq!(terminating.status.and_then(|s| s.phase).as_deref(), Some("Terminating"));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while namespaces.get_opt("kube-meta").await.expect("get namespace").is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the namespace controller never removed kube-meta"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

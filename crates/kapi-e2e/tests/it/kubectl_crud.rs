@@ -259,7 +259,12 @@ fn typed_creates_use_protobuf_from_kubectl_1_32() {
         let out = kubectl.run(&["create", "configmap", "pb", "-n", &ns, "--from-literal=a=b", "-v=8"]);
         assert_eq!(out.code, 0, "{out:?}");
         let sent_protobuf = out.stderr.contains("Content-Type: application/vnd.kubernetes.protobuf");
-        assert_eq!(sent_protobuf, v == "133", "request content type of kubectl {v}: {}", out.stderr);
+        assert_eq!(
+            sent_protobuf,
+            v == "133",
+            "request content type of kubectl {v}: {}",
+            out.stderr
+        );
         let data = kubectl.ok(&["get", "cm", "pb", "-n", &ns, "-o", "jsonpath={.data.a}"]);
         assert_eq!(data, "b", "the protobuf body was decoded");
     });

@@ -157,7 +157,17 @@ fn size_limit_immutability_and_stale_replace() {
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: imm\n  namespace: {ns}\nimmutable: true\ndata:\n  a: \"1\"\n"
         );
         kubectl.ok_with_input(&["create", "-f", "-"], &immutable);
-        let out = kubectl.run(&["patch", "cm", "imm", "-n", &ns, "--type", "merge", "-p", r#"{"data":{"a":"2"}}"#]);
+        let out = kubectl.run(&[
+            "patch",
+            "cm",
+            "imm",
+            "-n",
+            &ns,
+            "--type",
+            "merge",
+            "-p",
+            r#"{"data":{"a":"2"}}"#,
+        ]);
         assert_eq!(out.code, 1, "{out:?}");
         assert_eq!(
             out.stderr.trim(),

@@ -246,6 +246,9 @@ fn api_resources_and_versions() {
 fn get_all_without_an_all_category() {
     for_each_kubectl(shared(&SERVER), |kubectl, _| {
         let out = kubectl.run(&["get", "all"]);
-        assert_eq!((out.code, out.stderr.trim()), (1, r#"error: the server doesn't have a resource type "all""#));
+        assert_eq!(
+            (out.code, out.stderr.trim()),
+            (1, r#"error: the server doesn't have a resource type "all""#)
+        );
     });
 }

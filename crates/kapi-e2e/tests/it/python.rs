@@ -65,3 +65,24 @@ fn core_v1_configmaps() {
         json!(["page-0", "page-1", "page-2", "page-3", "page-4"])
     );
 }
+
+#[test]
+fn secrets_leases_rbac_namespaces() {
+    let seen = run_script(shared(&SERVER), "other_apis.py", &["python-other"]);
+    assert_eq!(seen["namespace_phase"], "Active");
+    assert_eq!(seen["listed_namespaces"], json!(["default", "python-other"]));
+    // stringData is folded into data on write, as upstream.
+    assert_eq!(
+        seen["secret"],
+        json!({"data": {"user": "YWRtaW4="}, "decoded": "admin", "string_data": null})
+    );
+    assert_eq!(seen["secrets_by_type"], json!(["s"]));
+    // MicroTime keeps microseconds through a round trip.
+    assert_eq!(seen["lease"], json!({"holder": "py", "renew_time_roundtrip": true}));
+    assert_eq!(seen["lease_renewed"], true);
+    assert_eq!(seen["binding"], json!({"role": "reader", "subjects": ["alice"]}));
+    assert_eq!(
+        seen["deleted_namespace"],
+        json!({"kind": "Namespace", "phase": "Terminating"})
+    );
+}
