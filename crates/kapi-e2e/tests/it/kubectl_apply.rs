@@ -163,3 +163,38 @@ fn explain_configmap_data() {
         assert!(out.contains("holderIdentity"), "{out}");
     });
 }
+
+/// `kubectl diff` and `--dry-run=server` send the real requests with `dryRun=All`: nothing may change.
+#[test]
+fn diff_and_server_dry_run_change_nothing() {
+    for_each_kubectl(shared(&SERVER), |kubectl, v| {
+        let ns = namespace(kubectl, &format!("apply-dry-{v}"));
+        kubectl.ok_with_input(&["apply", "-f", "-"], &configmap_manifest(&ns, "d", &[("a", "1")]));
+        let changed = configmap_manifest(&ns, "d", &[("a", "2")]);
+        let out = kubectl.run_with_input(&["diff", "-f", "-"], &changed);
+        assert_eq!(out.code, 1, "diff exits 1 when there are differences: {out:?}");
+        assert!(out.stdout.contains("\n-  a: \"1\"\n+  a: \"2\"\n"), "{}", out.stdout);
+        let out = kubectl.ok_with_input(&["apply", "--dry-run=server", "-f", "-"], &changed);
+        assert_eq!(out.trim(), "configmap/d configured (server dry run)");
+        let out = kubectl.ok(&["create", "configmap", "ghost", "-n", &ns, "--dry-run=server"]);
+        assert_eq!(out.trim(), "configmap/ghost created (server dry run)");
+        let out = kubectl.ok(&["delete", "configmap", "d", "-n", &ns, "--dry-run=server"]);
+        assert!(out.contains("configmap \"d\" deleted (server dry run)"), "{out}");
+        let table = kubectl.ok(&[
+            "get",
+            "cm",
+            "-n",
+            &ns,
+            "-o",
+            "custom-columns=N:.metadata.name,A:.data.a",
+            "--no-headers",
+        ]);
+        assert_eq!(
+            table.split_whitespace().collect::<Vec<_>>(),
+            ["d", "1"],
+            "dry runs changed nothing"
+        );
+        let out = kubectl.run_with_input(&["diff", "-f", "-"], &configmap_manifest(&ns, "d", &[("a", "1")]));
+        assert_eq!((out.code, out.stdout.as_str()), (0, ""), "no differences: {out:?}");
+    });
+}

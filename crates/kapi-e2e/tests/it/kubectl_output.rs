@@ -252,3 +252,17 @@ fn get_all_without_an_all_category() {
         );
     });
 }
+
+/// `kubectl cluster-info` looks for Services labelled `kubernetes.io/cluster-service` in `kube-system`: it assumes
+/// the `services` type exists, which kapi does not serve.
+#[test]
+fn cluster_info_assumes_services() {
+    for_each_kubectl(shared(&SERVER), |kubectl, _| {
+        let out = kubectl.run(&["cluster-info"]);
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            r#"error: the server doesn't have a resource type "services""#
+        );
+    });
+}
