@@ -78,7 +78,10 @@ impl Store {
                 return Ok(DeleteOutcome::Deleted(object));
             }
             match self.storage.delete(&key, Some(current.mod_revision)).await {
-                Ok(deleted) => return Ok(DeleteOutcome::Deleted(self.with_revision(object, deleted.revision))),
+                Ok(deleted) => {
+                    self.wrote(deleted.revision);
+                    return Ok(DeleteOutcome::Deleted(self.with_revision(object, deleted.revision)));
+                }
                 Err(kapi_storage::Error::Conflict { .. }) => continue,
                 Err(kapi_storage::Error::NotFound { .. }) => {
                     return Err(ApiError::not_found(&self.group_resource(), name))

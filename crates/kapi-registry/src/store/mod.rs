@@ -60,6 +60,10 @@ pub struct Store {
     check_namespace: bool,
     /// The namespaces' watch cache, read first by those checks (storage is asked when it lacks the namespace).
     namespace_cache: Option<Cacher<Decoded>>,
+    /// The newest revision this store wrote: `resourceVersion=0` reads, which may be served from a cache that
+    /// lags storage, are still answered at least at it (a client sees its own writes, as with kube-apiserver
+    /// whose cache is in practice current by the time the write's answer arrives).
+    newest_write: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Store {
@@ -118,12 +122,24 @@ impl Store {
             cacher,
             check_namespace,
             namespace_cache: None,
+            newest_write: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
     /// Lets the namespace checks of creates read the namespaces' watch cache before storage.
     pub(crate) fn set_namespace_cache(&mut self, namespaces: &Store) {
         self.namespace_cache = Some(namespaces.cacher.clone());
+    }
+
+    /// Records a successful write at `revision` (see `newest_write`).
+    pub(crate) fn wrote(&self, revision: u64) {
+        self.newest_write
+            .fetch_max(revision, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The newest revision this store wrote (0 before its first write).
+    pub(crate) fn newest_write(&self) -> u64 {
+        self.newest_write.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The resource's description.

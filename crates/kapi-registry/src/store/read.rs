@@ -122,7 +122,10 @@ impl Store {
             }
             ListSemantics::Any => {
                 // kube-apiserver serves resourceVersion=0 from the watch cache whole: the limit is ignored.
-                cache_opts.revision = ListRevision::Any;
+                cache_opts.revision = match self.newest_write() {
+                    0 => ListRevision::Any,
+                    written => ListRevision::NotOlderThan(written),
+                };
                 cache_opts.limit = None;
                 false
             }
@@ -184,7 +187,10 @@ impl Store {
         let rv = query.resource_version.as_str();
         let freshness = match rv {
             "" => Freshness::Latest,
-            "0" => Freshness::Any,
+            "0" => match self.newest_write() {
+                0 => Freshness::Any,
+                written => Freshness::NotOlderThan(written),
+            },
             _ => Freshness::NotOlderThan(0),
         };
         let start = match (query.send_initial_events, query.watch_start()?) {

@@ -239,6 +239,7 @@ impl Store {
             let key = self.key(Some(&namespace_name), &name);
             match self.storage.create(&key, self.encode(&obj)?).await {
                 Ok(kv) => {
+                    self.wrote(kv.mod_revision);
                     let value = self.with_revision(obj, kv.mod_revision);
                     return Ok(Response { value, warnings });
                 }
@@ -507,13 +508,19 @@ impl Store {
         }
         if finalized {
             return match self.storage.delete(key, Some(current.mod_revision)).await {
-                Ok(_) => Ok(Some(self.with_revision(new, current.mod_revision))),
+                Ok(deleted) => {
+                    self.wrote(deleted.revision);
+                    Ok(Some(self.with_revision(new, current.mod_revision)))
+                }
                 Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => Ok(None),
                 Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),
             };
         }
         match self.storage.update(key, current.mod_revision, self.encode(&new)?).await {
-            Ok(kv) => Ok(Some(self.with_revision(new, kv.mod_revision))),
+            Ok(kv) => {
+                self.wrote(kv.mod_revision);
+                Ok(Some(self.with_revision(new, kv.mod_revision)))
+            }
             Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => Ok(None),
             Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),
         }
