@@ -269,3 +269,77 @@ fn typed_creates_use_protobuf_from_kubectl_1_32() {
         assert_eq!(data, "b", "the protobuf body was decoded");
     });
 }
+
+#[test]
+fn core_events_table_and_involved_object_selector() {
+    for_each_kubectl(shared(&SERVER), |kubectl, v| {
+        let ns = namespace(kubectl, &format!("crud-events-{v}"));
+        let event = |name: &str, target: &str| {
+            format!(
+                "apiVersion: v1\nkind: Event\nmetadata:\n  name: {name}\n  namespace: {ns}\ninvolvedObject:\n  kind: ConfigMap\n  \
+                 name: {target}\n  namespace: {ns}\n  apiVersion: v1\nreason: Tested\nmessage: about {target}\ntype: Normal\n\
+                 source:\n  component: e2e\nfirstTimestamp: \"2026-01-01T00:00:00Z\"\nlastTimestamp: \"2026-01-01T00:00:00Z\"\ncount: 2\n"
+            )
+        };
+        for (name, target) in [("ev-a", "alpha"), ("ev-b", "beta")] {
+            let out = kubectl.ok_with_input(&["create", "-f", "-"], &event(name, target));
+            assert_eq!(out.trim(), format!("event/{name} created"));
+        }
+        let table = kubectl.ok(&["get", "events", "-n", &ns, "-o", "wide", "--sort-by=.metadata.name"]);
+        assert_eq!(
+            header(&table),
+            [
+                "LAST SEEN",
+                "TYPE",
+                "REASON",
+                "OBJECT",
+                "SUBOBJECT",
+                "SOURCE",
+                "MESSAGE",
+                "FIRST SEEN",
+                "COUNT",
+                "NAME"
+            ],
+            "{table}"
+        );
+        let row: Vec<&str> = table.lines().nth(1).unwrap_or_default().split_whitespace().collect();
+        assert_eq!(
+            row[1..],
+            [
+                "Normal",
+                "Tested",
+                "configmap/alpha",
+                "e2e",
+                "about",
+                "alpha",
+                row[7],
+                "2",
+                "ev-a"
+            ],
+            "{table}"
+        );
+        assert!(row[0].ends_with('d') && row[7].ends_with('d'), "ages in days: {table}");
+        let selected = kubectl.ok(&[
+            "get",
+            "events",
+            "-n",
+            &ns,
+            "--field-selector",
+            "involvedObject.name=beta",
+            "-o",
+            "name",
+        ]);
+        assert_eq!(selected.trim(), "event/ev-b");
+        let selected = kubectl.ok(&[
+            "get",
+            "events",
+            "-n",
+            &ns,
+            "--field-selector",
+            "reason=Tested,type=Normal",
+            "-o",
+            "name",
+        ]);
+        assert_eq!(selected.lines().count(), 2, "{selected}");
+    });
+}
