@@ -483,3 +483,59 @@ async fn metadata_only_server_side_apply_and_delete_collection() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
 }
+
+/// Events arrive while the watch is open (not only from history): the stream must be flushed per event.
+#[tokio::test]
+async fn live_watch_delivers_changes_made_after_it_started() {
+    let client = client().await;
+    namespace(&client, "kube-live").await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "kube-live");
+    let start = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .metadata
+        .resource_version
+        .expect("list RV");
+    let stream = api
+        .watch(&WatchParams::default().labels("live=yes").timeout(20), &start)
+        .await
+        .expect("watch");
+    let mut stream = Box::pin(stream);
+    let writer = api.clone();
+    let writes = tokio::spawn(async move {
+        for index in 0..3 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            let cm = configmap(&format!("live-{index}"), json!({"live": "yes"}), json!({}));
+            writer
+                .create(&PostParams::default(), &cm)
+                .await
+                .expect("create while watching");
+            writer
+                .create(
+                    &PostParams::default(),
+                    &configmap(&format!("quiet-{index}"), json!({}), json!({})),
+                )
+                .await
+                .expect("create");
+        }
+    });
+    let mut names = Vec::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+    while names.len() < 3 {
+        let next = tokio::time::timeout_at(deadline, stream.try_next())
+            .await
+            .expect("events within 15 s");
+        match next.expect("watch event") {
+            Some(WatchEvent::Added(cm)) => names.extend(cm.metadata.name),
+            Some(WatchEvent::Bookmark(_)) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    writes.await.expect("writer task");
+    assert_eq!(
+        names,
+        ["live-0", "live-1", "live-2"],
+        "only the selected objects, in order"
+    );
+}
