@@ -185,3 +185,34 @@ fn size_limit_immutability_and_stale_replace() {
         );
     });
 }
+
+/// kubectl ≥ 1.27 asks the server to validate fields (`fieldValidation=Strict` by default, `Warn` with
+/// `--validate=warn`); the server's messages are what users see.
+#[test]
+fn unknown_fields_strict_and_warn() {
+    for_each_kubectl(shared(&SERVER), |kubectl, v| {
+        let ns = namespace(kubectl, &format!("err-fields-{v}"));
+        let manifest = |name: &str| {
+            format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n  x: 1\n")
+        };
+        let strict = r#"ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "spec""#;
+        let out = kubectl.run_with_input(&["create", "-f", "-"], &manifest("strict"));
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            format!(r#"Error from server (BadRequest): error when creating "STDIN": {strict}"#)
+        );
+        let out = kubectl.run_with_input(&["apply", "-f", "-"], &manifest("strict"));
+        assert_eq!(out.code, 1, "{out:?}");
+        assert_eq!(
+            out.stderr.trim(),
+            format!(r#"Error from server (BadRequest): error when creating "STDIN": {strict}"#)
+        );
+        let out = kubectl.run_with_input(&["create", "--validate=warn", "-f", "-"], &manifest("warned"));
+        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(out.stdout.trim(), "configmap/warned created");
+        assert_eq!(out.stderr.trim(), r#"Warning: unknown field "spec""#);
+        let out = kubectl.run_with_input(&["create", "--validate=false", "-f", "-"], &manifest("ignored"));
+        assert_eq!((out.code, out.stderr.as_str()), (0, ""), "{out:?}");
+    });
+}
