@@ -198,3 +198,39 @@ fn diff_and_server_dry_run_change_nothing() {
         assert_eq!((out.code, out.stdout.as_str()), (0, ""), "no differences: {out:?}");
     });
 }
+
+/// A multi-document manifest (namespace first), `replace --force` (delete + create), `delete -f` and `wait`.
+#[test]
+fn multi_document_apply_replace_force_delete_and_wait() {
+    for_each_kubectl(shared(&SERVER), |kubectl, v| {
+        let ns = format!("apply-multi-{v}");
+        let manifest = format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n---\n{}---\napiVersion: rbac.authorization.k8s.io/v1\n\
+             kind: Role\nmetadata:\n  name: r\n  namespace: {ns}\nrules: []\n",
+            configmap_manifest(&ns, "m1", &[("a", "1")])
+        );
+        let out = kubectl.ok_with_input(&["apply", "-f", "-"], &manifest);
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            [
+                format!("namespace/{ns} created").as_str(),
+                "configmap/m1 created",
+                "role.rbac.authorization.k8s.io/r created"
+            ]
+        );
+        let uid_before = kubectl.ok(&["get", "cm", "m1", "-n", &ns, "-o", "jsonpath={.metadata.uid}"]);
+        let current = kubectl.ok(&["get", "cm", "m1", "-n", &ns, "-o", "yaml"]);
+        let out = kubectl.ok_with_input(&["replace", "--force", "-f", "-"], &current);
+        assert_eq!(
+            out.lines().collect::<Vec<_>>(),
+            ["configmap \"m1\" deleted", "configmap/m1 replaced"]
+        );
+        let uid_after = kubectl.ok(&["get", "cm", "m1", "-n", &ns, "-o", "jsonpath={.metadata.uid}"]);
+        assert_ne!(uid_before, uid_after, "replace --force recreates the object");
+        let out = kubectl.ok_with_input(&["delete", "-f", "-"], &manifest);
+        assert!(out.starts_with(&format!("namespace \"{ns}\" deleted")), "{out}");
+        kubectl.ok(&["wait", "--for=delete", &format!("namespace/{ns}"), "--timeout=30s"]);
+        let out = kubectl.run(&["get", "namespace", &ns]);
+        assert_eq!(out.code, 1, "{out:?}");
+    });
+}
