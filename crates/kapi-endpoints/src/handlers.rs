@@ -208,17 +208,19 @@ async fn watch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
         Target::Table { .. } => request.query.include_object()?,
         _ => Default::default(),
     };
+    let timeout = options
+        .timeout_seconds
+        .filter(|seconds| *seconds > 0)
+        .map(|seconds| std::time::Duration::from_secs(seconds.unsigned_abs()))
+        .unwrap_or(request.config.default_watch_timeout);
+    // The registry sends the last bookmark shortly before the watch ends: tell it when that is.
+    options.timeout_seconds = Some(i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX));
     let events = match request.store.watch(request.namespace(), &options).await {
         Ok(events) => events,
         // A watch that cannot start from its resourceVersion is a 200 stream with one ERROR event upstream.
         Err(error) if error.code() == 410 => return Ok(error_event(&error, representation.encoding)),
         Err(error) => return Err(error),
     };
-    let timeout = options
-        .timeout_seconds
-        .filter(|seconds| *seconds > 0)
-        .map(|seconds| std::time::Duration::from_secs(seconds.unsigned_abs()))
-        .unwrap_or(request.config.default_watch_timeout);
     Ok(stream_watch(
         events,
         timeout,

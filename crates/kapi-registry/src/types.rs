@@ -225,7 +225,7 @@ pub struct ListOptions {
     pub allow_watch_bookmarks: bool,
     /// `sendInitialEvents`.
     pub send_initial_events: Option<bool>,
-    /// `timeoutSeconds` (the endpoint ends the watch; the registry ignores it).
+    /// `timeoutSeconds` (the endpoint ends the watch; the registry times its bookmarks by it).
     pub timeout_seconds: Option<i64>,
 }
 

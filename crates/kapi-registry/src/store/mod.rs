@@ -4,6 +4,7 @@
 //! `metadata.resourceVersion`: the version is the key's `mod_revision`, set on every read (as kube-apiserver's
 //! etcd3 store does). Reads of lists and watches go through one [`Cacher`] per resource.
 
+mod bookmarks;
 pub(crate) mod delete;
 mod read;
 mod write;

@@ -21,7 +21,7 @@ use kapi_storage::{
 };
 use serde_json::{json, Map, Value};
 
-use super::{Decoded, Store};
+use super::{bookmarks::BookmarkSchedule, Decoded, Store};
 use crate::{
     types::{GetOptions, ListOptions, WatchEvent, WatchEventType},
     util,
@@ -193,7 +193,13 @@ impl Store {
             },
             _ => Freshness::NotOlderThan(0),
         };
-        let start = match (query.send_initial_events, query.watch_start()?) {
+        // kube-apiserver answers a non-numeric resourceVersion on a watch with a 500 (on a list with a 400);
+        // it is the client's mistake, so kapi gives the list's 400 for both (docs/compatibility.md).
+        let watch_start = query.watch_start().map_err(|error| match error.code() {
+            500 => query.list_semantics(0).err().unwrap_or(error),
+            _ => error,
+        })?;
+        let start = match (query.send_initial_events, watch_start) {
             (Some(true), kapi_core::resource_version::WatchStart::After(revision)) => WatchStart::InitialState {
                 freshness: Freshness::NotOlderThan(revision),
                 end_bookmark: opts.allow_watch_bookmarks,
@@ -219,14 +225,24 @@ impl Store {
             api_version: info.api_version(),
         };
         match self.cacher.watch(&self.list_prefix(namespace), options).await {
-            Ok(watch) => Ok(WatchEvents::new(Some(watch), shape, VecDeque::new())),
+            Ok(watch) => Ok(WatchEvents::new(
+                Some(watch),
+                shape,
+                BookmarkSchedule::new(opts.timeout_seconds),
+                VecDeque::new(),
+            )),
             Err(kapi_storage::Error::Expired { requested, compacted }) => {
                 let error = ApiError::too_old_resource_version(requested, compacted);
                 let event = WatchEvent {
                     kind: WatchEventType::Error,
                     object: error.to_status(),
                 };
-                Ok(WatchEvents::new(None, shape, VecDeque::from([event])))
+                Ok(WatchEvents::new(
+                    None,
+                    shape,
+                    BookmarkSchedule::new(opts.timeout_seconds),
+                    VecDeque::from([event]),
+                ))
             }
             Err(error) => Err(util::storage_error(&self.group_resource(), "", error)),
         }
@@ -255,6 +271,7 @@ impl BookmarkShape {
 struct WatchState {
     watch: Option<CacheWatch<Decoded>>,
     shape: BookmarkShape,
+    bookmarks: BookmarkSchedule,
     pending: VecDeque<WatchEvent>,
 }
 
@@ -303,10 +320,15 @@ impl WatchState {
                         object: value,
                     }
                 }
-                WatchItem::Bookmark { revision } => WatchEvent {
-                    kind: WatchEventType::Bookmark,
-                    object: self.shape.bookmark(revision, false),
-                },
+                WatchItem::Bookmark { revision } => {
+                    if !self.bookmarks.take_if_due() {
+                        continue;
+                    }
+                    WatchEvent {
+                        kind: WatchEventType::Bookmark,
+                        object: self.shape.bookmark(revision, false),
+                    }
+                }
                 WatchItem::InitialEventsEnd { revision } => WatchEvent {
                     kind: WatchEventType::Bookmark,
                     object: self.shape.bookmark(revision, true),
@@ -333,9 +355,19 @@ impl std::fmt::Debug for WatchEvents {
 }
 
 impl WatchEvents {
-    fn new(watch: Option<CacheWatch<Decoded>>, shape: BookmarkShape, pending: VecDeque<WatchEvent>) -> Self {
+    fn new(
+        watch: Option<CacheWatch<Decoded>>,
+        shape: BookmarkShape,
+        bookmarks: BookmarkSchedule,
+        pending: VecDeque<WatchEvent>,
+    ) -> Self {
         Self {
-            state: Some(WatchState { watch, shape, pending }),
+            state: Some(WatchState {
+                watch,
+                shape,
+                bookmarks,
+                pending,
+            }),
             in_flight: None,
         }
     }
