@@ -144,6 +144,8 @@ impl KapiServer {
     ///
     /// Panics (failing the calling test) when the server does not come up.
     pub fn start(extra_args: &[&str]) -> Self {
+        // Before the data directory exists, so a missing binary leaves nothing behind.
+        let binary = kapi_binary();
         let data_dir = tempfile::Builder::new()
             .prefix("kapi-e2e-")
             .tempdir()
@@ -161,7 +163,7 @@ kill -TERM "$pid" 2>/dev/null; wait "$pid"; rm -rf "$dir""#;
             .arg("-c")
             .arg(script)
             .arg("kapi-supervisor")
-            .arg(kapi_binary())
+            .arg(binary)
             .arg(&data_dir)
             .args(extra_args)
             .stdin(Stdio::piped())
