@@ -1,5 +1,6 @@
 //! Integration tests of kapi-server: real kubectl and curl against an in-process server over HTTPS.
 
+mod api;
 mod endpoints;
 mod pki;
 mod shutdown;
