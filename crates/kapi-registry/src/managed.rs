@@ -82,6 +82,11 @@ pub(crate) fn collect(object: &Value, shape: &FieldsShape, ignore_status: bool) 
         if value.is_null() || key == "apiVersion" || key == "kind" || (ignore_status && key == "status") {
             continue;
         }
+        // The built-ins' top-level objects (`spec`, `roleRef`, `source`) are Go value structs that exist, empty,
+        // in every object: an empty one sets no field (a Lease created with `spec: {}` gets no entry).
+        if value.as_object().is_some_and(Map::is_empty) && !shape.is_map(key) && !shape.is_atomic(key) {
+            continue;
+        }
         if key == "metadata" {
             if let Some(meta) = value.as_object() {
                 for (mkey, mvalue) in meta {

@@ -41,6 +41,7 @@ const REPLAYED: &[&str] = &[
     "crud_secret_opaque",
     "crud_secret_stringdata",
     "crud_secret_tls_missing_keys",
+    "crud_serviceaccount_lifecycle",
     "crud_unsupported_content_type",
     "crud_update_identity_checks",
     "crud_update_stale_rv",
@@ -64,6 +65,7 @@ const REPLAYED: &[&str] = &[
     "list_rv_too_large",
     "list_rv_zero",
     "list_table_configmaps",
+    "list_table_leases",
     "list_table_secrets",
     "list_table_serviceaccounts",
     "list_table_unsupported_versions",
@@ -80,6 +82,7 @@ const REPLAYED: &[&str] = &[
     "patch_merge_configmap",
     "patch_smp_configmap",
     "patch_smp_role_rules",
+    "patch_smp_serviceaccount_secrets",
     "watch_bookmarks",
     "watch_cluster_scoped_namespaces",
     "watch_configmap_events",
@@ -89,6 +92,7 @@ const REPLAYED: &[&str] = &[
     "watch_param_validation",
     "watch_partial_object_metadata",
     "watch_send_initial_events",
+    "watch_single_object_field_selector",
     "watch_table",
 ];
 

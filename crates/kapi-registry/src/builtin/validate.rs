@@ -158,6 +158,9 @@ pub(crate) fn default(kind: BuiltinType, obj: &mut Value) {
 
 /// `PrepareForCreate`.
 pub(crate) fn prepare_for_create(kind: BuiltinType, obj: &mut Value) {
+    if kind == BuiltinType::ServiceAccount {
+        keep_only_secret_names(obj);
+    }
     if kind == BuiltinType::Namespace {
         if let Some(spec) = object_mut(obj, "spec") {
             let finalizers = spec.entry("finalizers").or_insert_with(|| Value::Array(Vec::new()));
@@ -178,6 +181,9 @@ pub(crate) fn prepare_for_create(kind: BuiltinType, obj: &mut Value) {
 
 /// `PrepareForUpdate`: a namespace's finalizers change only through `/finalize`.
 pub(crate) fn prepare_for_update(kind: BuiltinType, new: &mut Value, old: &Value) {
+    if kind == BuiltinType::ServiceAccount {
+        keep_only_secret_names(new);
+    }
     if kind == BuiltinType::Namespace {
         let finalizers = old.pointer("/spec/finalizers").cloned();
         if let Some(spec) = object_mut(new, "spec") {
@@ -186,6 +192,24 @@ pub(crate) fn prepare_for_update(kind: BuiltinType, new: &mut Value, old: &Value
                 None => spec.remove("finalizers"),
             };
         }
+    }
+}
+
+/// A ServiceAccount's `secrets` references keep only their names (kube-apiserver drops namespace, uid and the
+/// rest on create and update).
+fn keep_only_secret_names(obj: &mut Value) {
+    let Some(secrets) = obj.get_mut("secrets").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for secret in secrets {
+        let mut reference = serde_json::Map::new();
+        if let Some(name) = secret
+            .get("name")
+            .filter(|name| name.as_str().is_some_and(|name| !name.is_empty()))
+        {
+            reference.insert("name".to_owned(), name.clone());
+        }
+        *secret = Value::Object(reference);
     }
 }
 

@@ -449,8 +449,9 @@ impl Store {
                 map.insert("status".to_owned(), status.clone());
             }
         }
+        // The client's managedFields replace the stored ones; none (or an empty list) keeps the stored ones.
         let base: Vec<Value> = match new.pointer("/metadata/managedFields") {
-            Some(Value::Array(entries)) => entries.clone(),
+            Some(Value::Array(entries)) if !entries.is_empty() => entries.clone(),
             _ => meta::managed_fields(old).to_vec(),
         };
         let now = util::now_rfc3339();
@@ -460,6 +461,10 @@ impl Store {
         writer.ignore_status &= !status_only;
         let mut entries = if kind == UpdateKind::Apply {
             base
+        } else if base.is_empty() {
+            // kube-apiserver does not start tracking fields on an update of an object that has no managedFields
+            // (its skip-non-applied manager): the object stays without them.
+            Vec::new()
         } else {
             managed::on_update(&new, old, &base, writer)
         };
