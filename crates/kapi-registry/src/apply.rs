@@ -230,14 +230,29 @@ fn merge_applied(
             remove_path(&mut merged, path);
         }
     }
-    let own = json!({
+    // As kube-apiserver: the entry's time says when the manager last changed the object; an apply that changes
+    // nothing keeps the time it had (a manager's first such apply gets none).
+    let time = if merged != *live {
+        Some(Value::from(util::now_rfc3339()))
+    } else {
+        entries
+            .iter()
+            .find(|e| is_own_apply(e, manager))
+            .and_then(|e| e.get("time"))
+            .cloned()
+    };
+    let mut own = json!({
         "manager": manager,
         "operation": "Apply",
         "apiVersion": api_version,
-        "time": util::now_rfc3339(),
-        "fieldsType": "FieldsV1",
-        "fieldsV1": render(&applied_paths),
     });
+    if let (Some(map), Some(time)) = (own.as_object_mut(), time) {
+        map.insert("time".to_owned(), time);
+    }
+    if let Some(map) = own.as_object_mut() {
+        map.insert("fieldsType".to_owned(), Value::from("FieldsV1"));
+        map.insert("fieldsV1".to_owned(), render(&applied_paths));
+    }
     let mut out = Vec::new();
     let mut placed = false;
     for entry in &entries {

@@ -287,6 +287,29 @@ pub(crate) fn on_update(new: &Value, old: &Value, base: &[Value], writer: Writer
     out
 }
 
+/// Puts entries in kube-apiserver's order: Apply before Update, then oldest `time` first (an entry without a
+/// time counts as the oldest), then by manager and subresource.
+pub(crate) fn sort_entries(entries: &mut [Value]) {
+    fn text<'a>(entry: &'a Value, key: &str) -> &'a str {
+        entry.get(key).and_then(Value::as_str).unwrap_or_default()
+    }
+    // Times are RFC 3339 in UTC at second precision, so they order as text.
+    entries.sort_by(|p, q| {
+        (
+            text(p, "operation"),
+            text(p, "time"),
+            text(p, "manager"),
+            text(p, "subresource"),
+        )
+            .cmp(&(
+                text(q, "operation"),
+                text(q, "time"),
+                text(q, "manager"),
+                text(q, "subresource"),
+            ))
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,6 +74,8 @@ const REPLAYED: &[&str] = &[
     "patch_apply_dryrun_and_subresource",
     "patch_apply_field_removal",
     "patch_apply_force",
+    "patch_apply_managed_fields_after_update",
+    "patch_apply_shared_ownership",
     "patch_apply_without_field_manager",
     "patch_field_validation_warn",
     "patch_json_invalid",

@@ -471,6 +471,7 @@ impl Store {
         if comparable(&Value::Array(entries.clone())) == comparable(&Value::Array(meta::managed_fields(old).to_vec())) {
             entries = meta::managed_fields(old).to_vec();
         }
+        managed::sort_entries(&mut entries);
         set_meta(
             &mut new,
             "managedFields",
