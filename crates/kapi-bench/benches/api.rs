@@ -133,7 +133,8 @@ async fn next_chunk(body: &mut Incoming) -> Option<Bytes> {
 }
 
 async fn read_body(mut body: Incoming) -> Bytes {
-    let mut collected = Vec::new();
+    let expected = body.size_hint().exact().unwrap_or(0);
+    let mut collected = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     while let Some(chunk) = next_chunk(&mut body).await {
         collected.extend_from_slice(&chunk);
     }
@@ -619,15 +620,21 @@ async fn bench_lists(api: &Api, objects: usize, rounds: usize) {
         let items = list["items"].as_array().map_or(0, Vec::len);
         assert_eq!(items, objects, "{what} returns every object");
         let mut latencies = Latencies::default();
+        let mut headers = Latencies::default();
         for _ in 0..rounds {
             let began = Instant::now();
-            connection.call(&call).await;
+            let response = connection.start(&call).await;
+            headers.record(began.elapsed());
+            let status = response.status();
+            let received = read_body(response.into_body()).await;
             latencies.record(began.elapsed());
+            assert_eq!((status, received.len()), (StatusCode::OK, body.len()), "{what}");
         }
         println!(
-            "sqlite  {what:<9} {objects} ConfigMaps ({:.1} MiB JSON), {rounds} rounds  {}",
+            "sqlite  {what:<9} {objects} ConfigMaps ({:.1} MiB JSON), {rounds} rounds  {}  (headers after p50 {:.1} ms)",
             body.len() as f64 / (1024.0 * 1024.0),
-            latencies.summary()
+            latencies.summary(),
+            millis(headers.percentile(50.0))
         );
     }
 }
@@ -771,14 +778,28 @@ async fn bench_load(binary: &Path) {
         create_namespace(&mut connection, namespace).await;
     }
     let per_client = scaled(32_000).div_ceil(CLIENTS);
+    // Server memory after each phase: where it grows matters as much as where it ends.
+    let mut rss_after = Vec::new();
     bench_creates(&api, Protocol::Http2, "bench-h2", per_client).await;
     bench_creates(&api, Protocol::Http1, "bench-h1", per_client).await;
+    rss_after.push(("creates", server.memory_mib().0));
     bench_gets(&api, "bench-h2", per_client, scaled(20_000)).await;
+    rss_after.push(("gets", server.memory_mib().0));
     bench_lists(&api, scaled(10_000), scaled(50).max(3)).await;
+    rss_after.push(("lists", server.memory_mib().0));
     bench_patches(&api, "bench-h2", per_client, per_client).await;
+    rss_after.push(("patches", server.memory_mib().0));
     bench_fan_out(&api, scaled(200).max(2)).await;
     let (rss, peak) = server.memory_mib();
-    println!("sqlite  memory  server rss {rss:.1} MiB, peak {peak:.1} MiB (after the runs above)");
+    rss_after.push(("fan-out", rss));
+    let phases: Vec<String> = rss_after
+        .iter()
+        .map(|(phase, rss)| format!("{phase} {rss:.0}"))
+        .collect();
+    println!(
+        "sqlite  memory  server rss after {} MiB; peak {peak:.1} MiB",
+        phases.join(", ")
+    );
     server.stop().await;
 }
 
