@@ -80,38 +80,9 @@ fn summarize(body: &[u8]) -> String {
     }
 }
 
-/// Describes a serde_json error as Go's encoding/json would.
+/// Describes a serde_json error as Go's encoding/json would (kept here for callers; the registry owns it).
 pub fn go_json_error(error: &serde_json::Error, body: &[u8]) -> String {
-    use serde_json::error::Category;
-    match error.classify() {
-        Category::Eof => "unexpected end of JSON input".to_owned(),
-        Category::Syntax => {
-            let offending = offending_byte(error, body);
-            match offending {
-                Some(byte) => format!(
-                    "invalid character {} looking for beginning of value",
-                    go_quote_char(byte)
-                ),
-                None => "unexpected end of JSON input".to_owned(),
-            }
-        }
-        Category::Data | Category::Io => error.to_string(),
-    }
-}
-
-fn offending_byte(error: &serde_json::Error, body: &[u8]) -> Option<u8> {
-    let text = std::str::from_utf8(body).ok()?;
-    let line = text.lines().nth(error.line().checked_sub(1)?)?;
-    let column = error.column().checked_sub(1)?;
-    line.as_bytes().get(column).copied()
-}
-
-fn go_quote_char(byte: u8) -> String {
-    match byte {
-        b'\'' => "'\\''".to_owned(),
-        0x20..=0x7e => format!("'{}'", byte as char),
-        other => format!("'\\x{other:02x}'"),
-    }
+    kapi_registry::go_json_error(error, body)
 }
 
 fn unrecognized(kind: &str, reason: &str, body: &[u8]) -> ApiError {

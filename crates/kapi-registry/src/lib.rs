@@ -65,6 +65,7 @@
 
 mod apply;
 pub mod builtin;
+mod gojson;
 mod managed;
 pub mod namespace;
 pub mod patch;
@@ -75,6 +76,7 @@ mod strategy;
 mod types;
 pub mod util;
 
+pub use crate::gojson::go_json_error;
 pub use crate::{
     managed::FieldsShape,
     registry::{Registry, RegistryBuilder},

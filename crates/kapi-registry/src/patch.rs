@@ -197,10 +197,11 @@ pub fn json_patch(target: &mut Value, operations: &[Value]) -> Result<Vec<String
 /// itself causes.
 pub fn apply_patch(current: &Value, patch: &Patch, shape: &FieldsShape) -> Result<(Value, Vec<String>), ApiError> {
     let body: Value = serde_json::from_slice(&patch.body).map_err(|error| {
+        let described = crate::go_json_error(&error, &patch.body);
         if patch.patch_type == PatchType::StrategicMerge {
-            ApiError::bad_request(error.to_string())
+            ApiError::bad_request(described)
         } else {
-            ApiError::bad_request(format!("error decoding patch: {error}"))
+            ApiError::bad_request(format!("error decoding patch: {described}"))
         }
     })?;
     let mut patched = current.clone();
@@ -341,6 +342,12 @@ impl Store {
                     "the name of the object ({patched_name}) does not match the name on the URL ({name})"
                 )));
             }
+            if opts.field_validation == crate::types::FieldValidation::Strict {
+                let unknown = self.strategy().unknown_fields(&patched);
+                if !unknown.is_empty() {
+                    return Err(strict_patch_error(&patched, patch, &unknown));
+                }
+            }
             warnings.extend(self.checked_fields(&mut patched, &[], opts.field_validation)?);
             let requested_rv = meta::resource_version(&patched).unwrap_or_default().to_owned();
             let new = self.prepare_update(&patched, &old, &current, &requested_rv, &manager, kind)?;
@@ -353,6 +360,56 @@ impl Store {
             }
         }
     }
+}
+
+/// kube-apiserver's 422 for a non-apply patch whose result has unknown fields under `fieldValidation=Strict`:
+/// ` "" is invalid: patch: Invalid value: "<patched object as JSON>": strict decoding error: unknown field ...`.
+fn strict_patch_error(patched: &Value, patch: &Patch, unknown: &[String]) -> ApiError {
+    let problems: Vec<String> = unknown
+        .iter()
+        .map(|field| format!("unknown field {}", serde_json::to_string(field).unwrap_or_default()))
+        .collect();
+    let patched_json = match serde_json::from_slice::<Value>(&patch.body) {
+        // A merge patch re-encodes only the objects it went into (keys sorted, as Go's maps); the rest keeps
+        // the stored field order.
+        Ok(body) if patch.patch_type == PatchType::Merge => go_sorted_along(patched, &body),
+        _ => go_sorted_along(patched, &Value::Null),
+    };
+    let text = serde_json::to_string(&patched_json).unwrap_or_default();
+    let errors: kapi_core::FieldErrors = kapi_core::FieldError::invalid(
+        &kapi_core::FieldPath::new("patch"),
+        text.as_str(),
+        format!("strict decoding error: {}", problems.join(", ")),
+    )
+    .into();
+    ApiError::invalid(&kapi_core::GroupKind::new("", ""), "", &errors)
+}
+
+/// `value` with the keys of its objects sorted: along the objects of `patch` when it is an object, everywhere
+/// when it is `null` (a fully re-encoded map).
+fn go_sorted_along(value: &Value, patch: &Value) -> Value {
+    let Value::Object(map) = value else {
+        return value.clone();
+    };
+    if !patch.is_null() && !patch.is_object() {
+        return value.clone();
+    }
+    let mut keys: Vec<&String> = map.keys().collect();
+    keys.sort();
+    let mut sorted = Map::new();
+    for key in keys {
+        let child = &map[key];
+        let next = match patch {
+            Value::Null => go_sorted_along(child, &Value::Null),
+            Value::Object(patch_map) => match patch_map.get(key) {
+                Some(sub @ Value::Object(_)) => go_sorted_along(child, sub),
+                _ => child.clone(),
+            },
+            _ => child.clone(),
+        };
+        sorted.insert(key.clone(), next);
+    }
+    Value::Object(sorted)
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@ const REPLAYED: &[&str] = &[
     "crud_secret_opaque",
     "crud_secret_stringdata",
     "crud_secret_tls_missing_keys",
+    "crud_secret_types",
     "crud_serviceaccount_lifecycle",
     "crud_unsupported_content_type",
     "crud_update_identity_checks",
@@ -76,13 +77,17 @@ const REPLAYED: &[&str] = &[
     "patch_apply_force",
     "patch_apply_managed_fields_after_update",
     "patch_apply_shared_ownership",
+    "patch_apply_type_mismatch",
     "patch_apply_without_field_manager",
+    "patch_field_validation_strict",
     "patch_field_validation_warn",
     "patch_json_invalid",
     "patch_json_ops",
     "patch_json_test",
     "patch_merge_configmap",
+    "patch_merge_precondition_and_errors",
     "patch_smp_configmap",
+    "patch_smp_invalid",
     "patch_smp_role_rules",
     "patch_smp_serviceaccount_secrets",
     "watch_bookmarks",
@@ -103,12 +108,44 @@ const KNOWN_DIFFERENCES: &[(&str, usize, &str)] = &[];
 
 /// Steps where kube-apiserver answers a client's mistake with a 500 and kapi deliberately gives the 4xx that
 /// names the mistake (docs/compatibility.md, "Deliberate differences"): (scenario, step, kapi's status, why).
-const DELIBERATE_CLIENT_ERRORS: &[(&str, usize, u16, &str)] = &[(
-    "watch_param_validation",
-    7,
-    400,
-    "non-numeric resourceVersion on a watch: 400 as on a list",
-)];
+const DELIBERATE_CLIENT_ERRORS: &[(&str, usize, u16, &str)] = &[
+    (
+        "watch_param_validation",
+        7,
+        400,
+        "non-numeric resourceVersion on a watch: 400 as on a list",
+    ),
+    (
+        "patch_apply_type_mismatch",
+        0,
+        400,
+        "apply with a number as a label value",
+    ),
+    (
+        "patch_apply_type_mismatch",
+        1,
+        400,
+        "apply with a number as a ConfigMap data value",
+    ),
+    (
+        "patch_field_validation_strict",
+        4,
+        400,
+        "strict apply with an unknown top-level field",
+    ),
+    (
+        "patch_smp_invalid",
+        1,
+        400,
+        "strategic merge patch with an unknown $patch directive",
+    ),
+    (
+        "patch_smp_invalid",
+        4,
+        400,
+        "strategic merge patch deleting a list item without its merge key",
+    ),
+];
 
 async fn run(scenario: &str) -> Vec<String> {
     let router = test_router().await;

@@ -45,6 +45,19 @@ fn base64_error(text: &str) -> Option<String> {
 
 /// What the typed decoder rejects: non-base64 `[]byte` map values, non-string map values, malformed times.
 pub(crate) fn check_decodable(kind: BuiltinType, obj: &Value) -> Result<(), String> {
+    for field in ["labels", "annotations"] {
+        let values = obj.pointer(&format!("/metadata/{field}")).and_then(Value::as_object);
+        if let Some(other) = values
+            .into_iter()
+            .flat_map(|map| map.values())
+            .find(|value| !value.is_string() && !value.is_null())
+        {
+            return Err(format!(
+                "json: cannot unmarshal {} into Go struct field ObjectMeta.metadata.{field} of type string",
+                json_kind(other)
+            ));
+        }
+    }
     let (bytes_field, text_field) = match kind {
         BuiltinType::Secret => (Some("data"), Some("stringData")),
         BuiltinType::ConfigMap => (Some("binaryData"), Some("data")),
@@ -345,7 +358,7 @@ fn validate_secret(obj: &Value, errors: &mut FieldErrors) {
                     errors.push(FieldError::invalid(
                         &FieldPath::new("data").key(key),
                         "<secret contents redacted>",
-                        error.to_string(),
+                        crate::go_json_error(&error, &decoded),
                     ));
                 }
             }
