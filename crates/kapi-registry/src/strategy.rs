@@ -30,6 +30,12 @@ pub trait Strategy: Send + Sync + 'static {
         false
     }
 
+    /// The group and kind a 422 Invalid names: kube-apiserver names the internal type it validates, which for
+    /// a type served from another's storage is that type (events.k8s.io Events are core `Event`s).
+    fn invalid_group_kind(&self) -> kapi_core::GroupKind {
+        self.info().group_kind()
+    }
+
     /// What decoding the body into the typed object would reject (a Secret's `data` that is not base64), as
     /// the decoder's message; the store answers 400 `<Kind> in version "<v>" cannot be handled as a <Kind>: ...`.
     fn check_decodable(&self, _obj: &Value) -> Result<(), String> {

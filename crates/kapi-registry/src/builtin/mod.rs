@@ -254,6 +254,13 @@ impl Strategy for Builtin {
         self.kind == BuiltinType::Namespace
     }
 
+    fn invalid_group_kind(&self) -> kapi_core::GroupKind {
+        match self.kind {
+            BuiltinType::Event => kapi_core::GroupKind::new("", "Event"),
+            _ => self.info.group_kind(),
+        }
+    }
+
     fn check_decodable(&self, obj: &Value) -> Result<(), String> {
         validate::check_decodable(self.kind, obj)
     }

@@ -77,12 +77,23 @@ pub(crate) fn table_row(kind: BuiltinType, obj: &Value) -> Vec<Value> {
 }
 
 fn event_row(kind: BuiltinType, obj: &Value) -> Vec<Value> {
-    let (object, source, message, count_value, first, last) = if kind == BuiltinType::CoreEvent {
-        let source = [text(obj, "/source/component"), text(obj, "/source/host")]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(", ");
+    // The printer shows the (deprecated) source component and host, else the reporting controller and instance.
+    let (source_field, controller_field) = if kind == BuiltinType::CoreEvent {
+        ("/source", "/reportingComponent")
+    } else {
+        ("/deprecatedSource", "/reportingController")
+    };
+    let component = text(obj, &format!("{source_field}/component"));
+    let source = if component.is_empty() {
+        [text(obj, controller_field), text(obj, "/reportingInstance")]
+    } else {
+        [component, text(obj, &format!("{source_field}/host"))]
+    }
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join(", ");
+    let (object, message, count_value, first, last) = if kind == BuiltinType::CoreEvent {
         let last = obj
             .pointer("/lastTimestamp")
             .and_then(Value::as_str)
@@ -90,11 +101,6 @@ fn event_row(kind: BuiltinType, obj: &Value) -> Vec<Value> {
             .map(str::to_owned);
         (
             "/involvedObject",
-            if source.is_empty() {
-                text(obj, "/reportingComponent")
-            } else {
-                source
-            },
             text(obj, "/message"),
             obj.get("count").and_then(Value::as_i64).unwrap_or(1),
             obj.pointer("/firstTimestamp")
@@ -105,9 +111,13 @@ fn event_row(kind: BuiltinType, obj: &Value) -> Vec<Value> {
     } else {
         (
             "/regarding",
-            text(obj, "/reportingController"),
             text(obj, "/note"),
-            obj.pointer("/series/count").and_then(Value::as_i64).unwrap_or(1),
+            // The printer reads the internal (core) event: the series' count, else the deprecated count.
+            obj.pointer("/series/count")
+                .or_else(|| obj.get("deprecatedCount"))
+                .and_then(Value::as_i64)
+                .filter(|count| *count != 0)
+                .unwrap_or(1),
             obj.pointer("/eventTime").and_then(Value::as_str).map(str::to_owned),
             obj.pointer("/series/lastObservedTime")
                 .or_else(|| obj.pointer("/eventTime"))

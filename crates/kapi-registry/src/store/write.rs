@@ -224,7 +224,7 @@ impl Store {
         let name = meta_text(&obj, "name");
         let errors = self.strategy.validate_create(&obj);
         if !errors.is_empty() {
-            return Err(ApiError::invalid(&info.group_kind(), &name, &errors));
+            return Err(ApiError::invalid(&self.strategy.invalid_group_kind(), &name, &errors));
         }
         warnings.extend(self.strategy.warnings(&obj));
         let namespace_name = meta_text(&obj, "namespace");
@@ -399,7 +399,7 @@ impl Store {
                     "must be specified for an update",
                 )
                 .into();
-                return Err(ApiError::invalid(&info.group_kind(), &name, &errors));
+                return Err(ApiError::invalid(&self.strategy.invalid_group_kind(), &name, &errors));
             }
         } else if requested_rv != current.mod_revision.to_string() {
             return Err(ApiError::conflict_modified(&self.group_resource(), &name));
@@ -483,7 +483,7 @@ impl Store {
         let mut errors = validate_metadata_update(&new, old);
         errors.append(self.strategy.validate_update(&new, old));
         if !errors.is_empty() {
-            return Err(ApiError::invalid(&info.group_kind(), &name, &errors));
+            return Err(ApiError::invalid(&self.strategy.invalid_group_kind(), &name, &errors));
         }
         Ok(super::canonical(new))
     }
