@@ -45,8 +45,8 @@ fn context(error: &serde_json::Error) -> &'static str {
 
 /// The line of the offending byte and its index in it.
 fn offending<'a>(error: &serde_json::Error, body: &'a [u8]) -> Option<(&'a [u8], usize)> {
-    let text = std::str::from_utf8(body).ok()?;
-    let line = text.lines().nth(error.line().checked_sub(1)?)?.as_bytes();
+    // By bytes: the body need not be UTF-8 (a garbage continue token is not).
+    let line = body.split(|byte| *byte == b'\n').nth(error.line().checked_sub(1)?)?;
     let column = error.column().checked_sub(1)?;
     (column < line.len()).then_some((line, column))
 }
@@ -74,6 +74,8 @@ fn go_quote_char(byte: u8) -> String {
     match byte {
         b'\'' => "'\\''".to_owned(),
         0x20..=0x7e => format!("'{}'", byte as char),
+        // Go quotes the byte as the rune of the same value: U+0080 and up print as `\u0081`.
+        0x80..=0xff => format!("'\\u{byte:04x}'"),
         other => format!("'\\x{other:02x}'"),
     }
 }

@@ -188,9 +188,55 @@ pub(crate) fn storage_error(resource: &GroupResource, name: &str, error: kapi_st
     }
 }
 
+/// Why kube-apiserver would refuse a continue token, in its words (`continue key is not valid: <why>`), for
+/// tokens that are not base64url JSON or carry no resourceVersion; `None` leaves the rest to storage.
+pub(crate) fn continue_token_problem(token: &str) -> Option<String> {
+    use base64::{
+        alphabet::URL_SAFE,
+        engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig},
+        Engine,
+    };
+    // Go's base64.RawURLEncoding tolerates stray trailing bits ("garbage" decodes).
+    let lenient = GeneralPurpose::new(
+        &URL_SAFE,
+        GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let bytes = match lenient.decode(token) {
+        Ok(bytes) => bytes,
+        Err(base64::DecodeError::InvalidByte(offset, _) | base64::DecodeError::InvalidLastSymbol(offset, _)) => {
+            return Some(format!("illegal base64 data at input byte {offset}"))
+        }
+        Err(_) => return Some(format!("illegal base64 data at input byte {}", token.len())),
+    };
+    let value: serde_json::Value = match serde_json::from_slice(&bytes) {
+        Ok(value) => value,
+        Err(error) => return Some(crate::go_json_error(&error, &bytes)),
+    };
+    let revision = value.get("rv").and_then(serde_json::Value::as_i64).unwrap_or(0);
+    (revision == 0).then(|| "incorrect encoded start resourceVersion (version meta.k8s.io/v1)".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn continue_token_problems_read_like_kube_apiserver() {
+        assert_eq!(
+            continue_token_problem("garbage").as_deref(),
+            Some("invalid character '\\u0081' looking for beginning of value")
+        );
+        // {"v":"meta.k8s.io/v1","rv":0,"start":""}
+        let zero = "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6MCwic3RhcnQiOiIifQ";
+        assert_eq!(
+            continue_token_problem(zero).as_deref(),
+            Some("incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+        );
+        let fine = "eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6Mywic3RhcnQiOiJhIn0";
+        assert_eq!(continue_token_problem(fine), None);
+    }
 
     #[test]
     fn timestamps_round_trip() {

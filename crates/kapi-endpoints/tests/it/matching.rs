@@ -38,6 +38,9 @@ impl Bindings {
         if let Some(token) = self.continues.get(text) {
             return token.clone();
         }
+        if let Some(token) = self.encode_continue(text) {
+            return token;
+        }
         let mut out = text.to_owned();
         if let Some(uid) = &self.last_uid {
             out = out.replace("<uid>", uid);
@@ -50,6 +53,18 @@ impl Bindings {
         }
         out = self.unbound_rvs(&out);
         expand_repeats(&out)
+    }
+
+    /// A continue token no response showed (one the capture built on purpose): base64url of its JSON with the
+    /// resourceVersion as a number, as the README describes.
+    fn encode_continue(&self, text: &str) -> Option<String> {
+        use base64::Engine;
+        let json = text.strip_prefix("<continue:")?.strip_suffix('>')?;
+        let mut token: Value = serde_json::from_str(json).ok()?;
+        let rv = token.get("rv").and_then(Value::as_str).map(|rv| self.substitute(rv))?;
+        token["rv"] = Value::from(rv.parse::<i64>().unwrap_or(0));
+        let bytes = serde_json::to_vec(&token).ok()?;
+        Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
     }
 
     /// A request may name an RV no response showed yet (one in the future, or before the scenario): count on

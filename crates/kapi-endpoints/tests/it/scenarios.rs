@@ -54,6 +54,7 @@ const REPLAYED: &[&str] = &[
     "list_accept_negotiation",
     "list_all_namespaces",
     "list_continue_after_compaction",
+    "list_continue_bad_token",
     "list_empty_and_scope_errors",
     "list_field_selector_unsupported",
     "list_field_selectors",

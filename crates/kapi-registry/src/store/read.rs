@@ -138,6 +138,11 @@ impl Store {
                 false
             }
             ListSemantics::Continue(token) => {
+                if let Some(problem) = util::continue_token_problem(&token) {
+                    return Err(ApiError::bad_request(format!(
+                        "invalid continue token: continue key is not valid: {problem}"
+                    )));
+                }
                 cache_opts.continue_token = Some(token);
                 true
             }
