@@ -123,7 +123,8 @@ pub fn parse_body(format: BodyFormat, body: &[u8], expected: &ExpectedKind<'_>) 
         BodyFormat::Yaml => {
             let value: Value = serde_yaml::from_slice(body).map_err(|error| {
                 ApiError::bad_request(format!(
-                    "error decoding YAML: error converting YAML to JSON: yaml: {error}"
+                    "error decoding YAML: error converting YAML to JSON: yaml: {}",
+                    kapi_registry::go_yaml_error(&error)
                 ))
             })?;
             if !value.is_object() {

@@ -298,13 +298,23 @@ impl Store {
             return Err(ApiError::invalid(&options, "", &error.into()));
         };
         crate::types::validate_field_manager(&manager, "PatchOptions")?;
-        let config: Value = serde_yaml::from_slice(body)
-            .map_err(|error| ApiError::bad_request(format!("error decoding YAML: {error}")))?;
+        let config: Value = serde_yaml::from_slice(body).map_err(|error| {
+            ApiError::bad_request(format!(
+                "error decoding YAML: error converting YAML to JSON: yaml: {}",
+                crate::go_yaml_error(&error)
+            ))
+        })?;
         let api_version = config.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
         let kind = config.get("kind").and_then(Value::as_str).unwrap_or_default();
         if api_version.is_empty() || kind.is_empty() {
+            // Go prints the GroupVersionKind as `<group>/<version>, Kind=<kind>` (core: `/v1`).
+            let group_version = if api_version.contains('/') {
+                api_version.to_owned()
+            } else {
+                format!("/{api_version}")
+            };
             return Err(ApiError::bad_request(format!(
-                "invalid object type: {api_version}, Kind={kind}"
+                "invalid object type: {group_version}, Kind={kind}"
             )));
         }
         let config_name = meta::name(&config).unwrap_or_default().to_owned();

@@ -25,6 +25,29 @@ pub fn go_json_error(error: &serde_json::Error, body: &[u8]) -> String {
     }
 }
 
+/// Describes a serde_yaml error as sigs.k8s.io/yaml (go-yaml v2) would, without its `yaml: ` prefix: `line 2: did
+/// not find expected node content`. go-yaml reports a parser error at its 0-based problem line, a scanner
+/// error at the 1-based one; serde_yaml prints the 1-based line.
+pub fn go_yaml_error(error: &serde_yaml::Error) -> String {
+    let text = error.to_string();
+    let Some(location) = error.location() else {
+        return text;
+    };
+    let problem = text
+        .split_once(" at line ")
+        .map_or(text.as_str(), |(problem, _)| problem);
+    let line = if text.contains(", while scanning") {
+        location.line()
+    } else {
+        location.line().saturating_sub(1)
+    };
+    if line == 0 {
+        problem.to_owned()
+    } else {
+        format!("line {line}: {problem}")
+    }
+}
+
 /// Where the scanner was, from serde_json's description of what it expected.
 fn context(error: &serde_json::Error) -> &'static str {
     let text = error.to_string();
@@ -87,6 +110,12 @@ mod tests {
     fn describe(body: &str) -> String {
         let error = serde_json::from_str::<serde_json::Value>(body).expect_err("malformed on purpose");
         go_json_error(&error, body.as_bytes())
+    }
+
+    #[test]
+    fn yaml_errors_read_like_go_yaml() {
+        let error = serde_yaml::from_str::<serde_json::Value>("apiVersion: v1\nkind: [").expect_err("malformed");
+        assert_eq!(go_yaml_error(&error), "line 2: did not find expected node content");
     }
 
     #[test]

@@ -76,7 +76,7 @@ mod strategy;
 mod types;
 pub mod util;
 
-pub use crate::gojson::go_json_error;
+pub use crate::gojson::{go_json_error, go_yaml_error};
 pub use crate::{
     managed::FieldsShape,
     registry::{Registry, RegistryBuilder},

@@ -90,6 +90,7 @@ impl Bindings {
             })
             .max();
         let value = match newest {
+            Some((number, value)) if wanted < number => value.saturating_sub(number - wanted),
             Some((number, value)) => value + wanted.saturating_sub(number),
             None => wanted,
         };

@@ -79,6 +79,7 @@ const REPLAYED: &[&str] = &[
     "patch_apply_dryrun_and_subresource",
     "patch_apply_field_removal",
     "patch_apply_force",
+    "patch_apply_invalid_bodies",
     "patch_apply_managed_fields_after_update",
     "patch_apply_shared_ownership",
     "patch_apply_type_mismatch",

@@ -749,7 +749,7 @@ async fn server_side_apply_matches_the_recordings() {
         .apply(&ctx(), Some("ns-test"), "ssa", b"metadata:\n  name: ssa\n", &by("m"))
         .await
         .expect_err("no kind");
-    assert_eq!(typeless.message(), "invalid object type: , Kind=");
+    assert_eq!(typeless.message(), "invalid object type: /, Kind=");
     let renamed = store
         .apply(
             &ctx(),
