@@ -25,6 +25,7 @@ const REPLAYED: &[&str] = &[
     "crud_deletecollection_label_selector",
     "crud_dryrun",
     "crud_event_invalid",
+    "crud_event_lifecycle",
     "crud_generate_name",
     "crud_get_missing",
     "crud_invalid_lease_and_rbac",
