@@ -64,9 +64,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match cli.command {
+    let code = match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
-    }
+    };
+    // Everything was shut down in order by then; do not wait for idle runtime threads.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    code
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
