@@ -41,7 +41,7 @@ pub const SQLITE_FILE: &str = "kapi.db";
 pub const DEFAULT_NAMESPACE_SYNC: Duration = Duration::from_millis(500);
 
 /// Where the server keeps its objects.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub enum StorageConfig {
     /// In memory; gone when the server stops.
@@ -51,6 +51,19 @@ pub enum StorageConfig {
         /// The database file; `None` for `DATA_DIR/kapi.db`.
         path: Option<PathBuf>,
     },
+    /// A store the caller built (another backend, or one wrapped in a decorator such as
+    /// `kapi_storage::unreliable::Unreliable`). The caller owns it: the server does not close it on shutdown.
+    Custom(Arc<dyn Storage>),
+}
+
+impl std::fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Memory => f.write_str("Memory"),
+            Self::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
+            Self::Custom(_) => f.write_str("Custom"),
+        }
+    }
 }
 
 impl Default for StorageConfig {
@@ -261,7 +274,7 @@ impl ServerBuilder {
         let metrics = Metrics::default();
         let sqlite = match &storage {
             OpenedStorage::Sqlite(sqlite) => Some(sqlite.clone()),
-            OpenedStorage::Memory(_) => None,
+            OpenedStorage::Memory(_) | OpenedStorage::Custom(_) => None,
         };
         metrics.set_sources(Arc::clone(&registry), shared, sqlite);
         let api = kapi_endpoints::router(
@@ -427,6 +440,7 @@ pub enum StartError {
 enum OpenedStorage {
     Memory(MemoryStorage),
     Sqlite(SqliteStorage),
+    Custom(Arc<dyn Storage>),
 }
 
 impl OpenedStorage {
@@ -434,6 +448,7 @@ impl OpenedStorage {
         match self {
             Self::Memory(storage) => Arc::new(storage.clone()),
             Self::Sqlite(storage) => Arc::new(storage.clone()),
+            Self::Custom(storage) => Arc::clone(storage),
         }
     }
 }
@@ -448,6 +463,7 @@ async fn open_storage(config: &StorageConfig, data_dir: &Path) -> Result<OpenedS
                 .map_err(|_| StartError::Cancelled)??;
             Ok(OpenedStorage::Sqlite(storage))
         }
+        StorageConfig::Custom(storage) => Ok(OpenedStorage::Custom(Arc::clone(storage))),
     }
 }
 
@@ -480,6 +496,7 @@ impl std::fmt::Debug for OpenedStorage {
         f.write_str(match self {
             Self::Memory(_) => "Memory",
             Self::Sqlite(_) => "Sqlite",
+            Self::Custom(_) => "Custom",
         })
     }
 }
@@ -552,7 +569,7 @@ impl ServerHandle {
         // storage close under it.
         drop(self.registry);
         let storage = match &self.storage {
-            OpenedStorage::Memory(_) => Ok(()),
+            OpenedStorage::Memory(_) | OpenedStorage::Custom(_) => Ok(()),
             OpenedStorage::Sqlite(storage) => storage.close().await,
         };
         if listener.is_err() {

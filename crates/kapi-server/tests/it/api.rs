@@ -88,3 +88,68 @@ async fn metrics_follow_requests_and_watches_and_shutdown_ends_watches_cleanly()
     );
     assert!(finished.stdout.ends_with("\n200 1.1"), "{}", finished.stdout);
 }
+
+/// POSTs a ConfigMap named `name` into `default` with the admin certificate.
+async fn create_configmap(server: &kapi_server::ServerHandle, name: &str) -> crate::support::CurlAnswer {
+    let mut command = curl(server, "/api/v1/namespaces/default/configmaps", ClientCert::Admin, true);
+    command.args(["-X", "POST", "-H", "Content-Type: application/json", "--data"]);
+    command.arg(format!(
+        r#"{{"apiVersion":"v1","kind":"ConfigMap","metadata":{{"name":"{name}"}}}}"#
+    ));
+    curl_answer(&mut command).await
+}
+
+#[tokio::test]
+async fn a_store_the_caller_built_serves_the_api_and_its_faults_reach_clients_as_status_errors() {
+    use std::sync::Arc;
+
+    use kapi_storage::{
+        memory::MemoryStorage,
+        unreliable::{Fault, Operation, Unreliable},
+        Storage,
+    };
+
+    let data = tempfile::tempdir().expect("temp dir");
+    let store = Unreliable::new(MemoryStorage::new());
+    let server = crate::support::test_server(data.path())
+        .storage(kapi_server::StorageConfig::Custom(Arc::new(store.clone())))
+        .start()
+        .await
+        .expect("server starts on the caller's store");
+    // The bootstrap namespaces went into the caller's store.
+    assert_eq!(store.inner().count("/registry/namespaces/").await, Ok(3));
+
+    assert_eq!(create_configmap(&server, "before").await.status, 201);
+    store.inject(
+        Operation::Create,
+        Fault::Fail(kapi_storage::Error::backend("disk full")),
+    );
+    let failed = create_configmap(&server, "during").await;
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    let status: serde_json::Value = serde_json::from_str(&failed.body).expect("a Status body");
+    assert_eq!(status["kind"], "Status");
+    assert_eq!(status["reason"], "InternalError");
+    assert!(
+        status["message"].as_str().is_some_and(|m| m.contains("disk full")),
+        "{status}"
+    );
+    store.heal();
+    assert_eq!(create_configmap(&server, "after").await.status, 201);
+    let names: Vec<String> = store
+        .inner()
+        .list("/registry/configmaps/default/", &kapi_storage::ListOptions::default())
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .map(|kv| kv.key)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "/registry/configmaps/default/after",
+            "/registry/configmaps/default/before"
+        ]
+    );
+    server.shutdown().await.expect("clean shutdown");
+}
