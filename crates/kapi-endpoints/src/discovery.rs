@@ -149,8 +149,11 @@ fn legacy_resource(info: &ResourceInfo) -> Value {
 /// of the version objects are stored in (here the served version).
 pub fn storage_version_hash(info: &ResourceInfo) -> String {
     use base64::Engine;
-    let digest = crate::sha256::sha256(format!("{}/{}/{}", info.group, info.version, info.kind).as_bytes());
-    base64::engine::general_purpose::STANDARD.encode(&digest[..8])
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("{}/{}/{}", info.group, info.version, info.kind).as_bytes(),
+    );
+    base64::engine::general_purpose::STANDARD.encode(&digest.as_ref()[..8])
 }
 
 fn legacy_subresource(info: &ResourceInfo, subresource: &str) -> Value {

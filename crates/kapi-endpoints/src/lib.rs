@@ -25,7 +25,6 @@ mod openapi;
 pub mod query;
 pub mod response;
 mod routes;
-mod sha256;
 mod watch;
 
 use std::{sync::Arc, time::Duration};
