@@ -147,25 +147,6 @@ pub fn validate_metadata_update(new: &Value, old: &Value) -> FieldErrors {
 /// Unknown top-level fields of `obj` given the type's `known` top-level fields (besides apiVersion, kind,
 /// metadata), plus unknown `metadata` fields.
 pub fn unknown_top_level_fields(obj: &Value, known: &[&str]) -> Vec<String> {
-    const METADATA: [&str; 17] = [
-        "name",
-        "generateName",
-        "namespace",
-        "selfLink",
-        "uid",
-        "resourceVersion",
-        "generation",
-        "creationTimestamp",
-        "deletionTimestamp",
-        "deletionGracePeriodSeconds",
-        "labels",
-        "annotations",
-        "ownerReferences",
-        "finalizers",
-        "managedFields",
-        "clusterName",
-        "initializers",
-    ];
     let mut unknown = Vec::new();
     let Some(map) = obj.as_object() else {
         return unknown;
@@ -177,7 +158,8 @@ pub fn unknown_top_level_fields(obj: &Value, known: &[&str]) -> Vec<String> {
                 if let Some(meta) = value.as_object() {
                     unknown.extend(
                         meta.keys()
-                            .filter(|k| !METADATA.contains(&k.as_str()))
+                            // `initializers` was an ObjectMeta field until 1.14; decoders still accept it.
+                            .filter(|k| !crate::store::METADATA_ORDER.contains(&k.as_str()) && *k != "initializers")
                             .map(|k| format!("metadata.{k}")),
                     );
                 }

@@ -298,8 +298,8 @@ pub(crate) fn set_resource_version(value: &mut Value, revision: u64) {
     metadata.shift_insert(position, "resourceVersion".to_owned(), text);
 }
 
-/// Metadata keys in the order kube-apiserver writes them (Go struct order); others follow.
-const METADATA_ORDER: [&str; 16] = [
+/// The fields of ObjectMeta, in the order kube-apiserver writes them (Go struct order); others follow.
+pub(crate) const METADATA_ORDER: [&str; 16] = [
     "name",
     "generateName",
     "namespace",
