@@ -21,11 +21,27 @@ fn sample_bodies() -> Vec<Vec<u8>> {
     ]
 }
 
+/// `value` without object members whose value is `null`. A damaged body can carry a present but zero
+/// `metav1.Time` in a pointer field: it decodes to `null`, as Go prints a non-nil zero time, and `null` encodes as
+/// an absent field, as Go decodes it to nil. For optional fields the API conventions make `null` and absent the
+/// same, so the round trip is compared under that equivalence.
+fn without_nulls(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => map
+            .iter()
+            .filter(|(_, member)| !member.is_null())
+            .map(|(key, member)| (key.clone(), without_nulls(member)))
+            .collect(),
+        serde_json::Value::Array(items) => items.iter().map(without_nulls).collect(),
+        other => other.clone(),
+    }
+}
+
 fn check(data: &[u8]) {
     if let Ok((kind, value)) = kapi_protobuf::decode(data) {
         let again = kapi_protobuf::encode(&kind, &value).expect("decoded values re-encode");
         let (_, value_again) = kapi_protobuf::decode(&again).expect("re-encoded bodies decode");
-        assert_eq!(value, value_again);
+        assert_eq!(without_nulls(&value), without_nulls(&value_again));
     }
     let _ = kapi_protobuf::watch::decode_frame(data);
 }
