@@ -85,6 +85,6 @@ pub use crate::{
     types::{
         invalid_dry_run, CreateOptions, DeleteOptions, DeleteOutcome, FieldValidation, GetOptions, ListOptions, Patch,
         PatchOptions, PatchType, Preconditions, RequestContext, ResourceInfo, Response, TableColumn, UpdateOptions,
-        WatchEvent, WatchEventType,
+        WatchEvent, WatchEventType, CREATION_TIMESTAMP_DESCRIPTION, NAME_COLUMN_DESCRIPTION,
     },
 };

@@ -19,6 +19,12 @@ pub struct TableColumn {
     pub priority: i32,
 }
 
+/// The description kube-apiserver gives the Name column of every Table (ObjectMeta.name's).
+pub const NAME_COLUMN_DESCRIPTION: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
+
+/// The description kube-apiserver gives Age / Created At columns (ObjectMeta.creationTimestamp's).
+pub const CREATION_TIMESTAMP_DESCRIPTION: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
+
 impl TableColumn {
     /// A column of `type_`/`format` with `description` at `priority`.
     pub fn new(name: &str, type_: &str, format: &str, description: &str, priority: i32) -> Self {
@@ -33,24 +39,12 @@ impl TableColumn {
 
     /// The `Name` column every Table starts with.
     pub fn name_column() -> Self {
-        Self::new(
-            "Name",
-            "string",
-            "name",
-            "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
-            0,
-        )
+        Self::new("Name", "string", "name", NAME_COLUMN_DESCRIPTION, 0)
     }
 
     /// The `Created At` / `Age` column of kube-apiserver's default table (`creationTimestamp`).
     pub fn age_column(title: &str) -> Self {
-        Self::new(
-            title,
-            "date",
-            "",
-            "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
-            0,
-        )
+        Self::new(title, "date", "", CREATION_TIMESTAMP_DESCRIPTION, 0)
     }
 
     /// The wire form (`metav1.TableColumnDefinition`).

@@ -1,22 +1,22 @@
 //! Table column definitions of the built-in types, as kube-apiserver v1.36 prints them.
 
-use crate::types::TableColumn;
+use crate::types::{TableColumn, CREATION_TIMESTAMP_DESCRIPTION, NAME_COLUMN_DESCRIPTION};
 
 /// The columns of `resource` (plural); the default Name + Created At table for others.
 pub(crate) fn columns(resource: &str) -> Vec<TableColumn> {
     let defs: &[(&str, &str, &str, i32, &str)] = match resource {
         "clusterrolebindings" => &[
-            ("Name", "string", "name", 0, "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"),
+            ("Name", "string", "name", 0, NAME_COLUMN_DESCRIPTION),
             ("Role", "string", "", 0, "RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error."),
-            ("Age", "string", "", 0, "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"),
+            ("Age", "string", "", 0, CREATION_TIMESTAMP_DESCRIPTION),
             ("Users", "string", "", 1, "Users in the clusterRoleBinding"),
             ("Groups", "string", "", 1, "Groups in the clusterRoleBinding"),
             ("ServiceAccounts", "string", "", 1, "ServiceAccounts in the clusterRoleBinding"),
         ],
         "configmaps" => &[
-            ("Name", "string", "name", 0, "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"),
+            ("Name", "string", "name", 0, NAME_COLUMN_DESCRIPTION),
             ("Data", "string", "", 0, "Data contains the configuration data. Each key must consist of alphanumeric characters, '-', '_' or '.'. Values with non-UTF-8 byte sequences must use the BinaryData field. The keys stored in Data must not overlap with the keys in the BinaryData field, this is enforced during validation process."),
-            ("Age", "string", "", 0, "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"),
+            ("Age", "string", "", 0, CREATION_TIMESTAMP_DESCRIPTION),
         ],
         "events" => &[
             ("Last Seen", "string", "", 0, "The time at which the most recent occurrence of this event was recorded."),
@@ -28,36 +28,36 @@ pub(crate) fn columns(resource: &str) -> Vec<TableColumn> {
             ("Message", "string", "", 0, "A human-readable description of the status of this operation."),
             ("First Seen", "string", "", 1, "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)"),
             ("Count", "string", "", 1, "The number of times this event has occurred."),
-            ("Name", "string", "name", 1, "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"),
+            ("Name", "string", "name", 1, NAME_COLUMN_DESCRIPTION),
         ],
         "leases" => &[
-            ("Name", "string", "name", 0, "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"),
+            ("Name", "string", "name", 0, NAME_COLUMN_DESCRIPTION),
             ("Holder", "string", "", 0, "holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field."),
-            ("Age", "string", "", 0, "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"),
+            ("Age", "string", "", 0, CREATION_TIMESTAMP_DESCRIPTION),
         ],
         "namespaces" => &[
-            ("Name", "string", "name", 0, "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"),
+            ("Name", "string", "name", 0, NAME_COLUMN_DESCRIPTION),
             ("Status", "string", "", 0, "The status of the namespace"),
-            ("Age", "string", "", 0, "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"),
+            ("Age", "string", "", 0, CREATION_TIMESTAMP_DESCRIPTION),
         ],
         "roles" => &[
-            ("Name", "string", "name", 0, "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"),
-            ("Created At", "date", "", 0, "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"),
+            ("Name", "string", "name", 0, NAME_COLUMN_DESCRIPTION),
+            ("Created At", "date", "", 0, CREATION_TIMESTAMP_DESCRIPTION),
         ],
         "secrets" => &[
-            ("Name", "string", "name", 0, "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"),
+            ("Name", "string", "name", 0, NAME_COLUMN_DESCRIPTION),
             ("Type", "string", "", 0, "Used to facilitate programmatic handling of secret data. More info: https://kubernetes.io/docs/concepts/configuration/secret/#secret-types"),
             ("Data", "string", "", 0, "Data contains the secret data. Each key must consist of alphanumeric characters, '-', '_' or '.'. The serialized form of the secret data is a base64 encoded string, representing the arbitrary (possibly non-string) data value here. Described in https://tools.ietf.org/html/rfc4648#section-4"),
-            ("Age", "string", "", 0, "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"),
+            ("Age", "string", "", 0, CREATION_TIMESTAMP_DESCRIPTION),
         ],
         "serviceaccounts" => &[
-            ("Name", "string", "name", 0, "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"),
-            ("Age", "string", "", 0, "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"),
+            ("Name", "string", "name", 0, NAME_COLUMN_DESCRIPTION),
+            ("Age", "string", "", 0, CREATION_TIMESTAMP_DESCRIPTION),
         ],
         "rolebindings" => &[
-            ("Name", "string", "name", 0, "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names"),
+            ("Name", "string", "name", 0, NAME_COLUMN_DESCRIPTION),
             ("Role", "string", "", 0, "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error."),
-            ("Age", "string", "", 0, "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"),
+            ("Age", "string", "", 0, CREATION_TIMESTAMP_DESCRIPTION),
             ("Users", "string", "", 1, "Users in the roleBinding"),
             ("Groups", "string", "", 1, "Groups in the roleBinding"),
             ("ServiceAccounts", "string", "", 1, "ServiceAccounts in the roleBinding"),
