@@ -48,3 +48,14 @@ impl From<SelectorError> for ApiError {
         error.to_api_error()
     }
 }
+
+/// Writes `items` separated by commas: the text form of label and field selectors alike.
+fn write_comma_separated<T: std::fmt::Display>(f: &mut std::fmt::Formatter<'_>, items: &[T]) -> std::fmt::Result {
+    for (index, item) in items.iter().enumerate() {
+        if index > 0 {
+            f.write_str(",")?;
+        }
+        write!(f, "{item}")?;
+    }
+    Ok(())
+}
