@@ -5,6 +5,7 @@ use kapi_core::{
     validation::{validate_object_meta, validate_object_meta_update, NameRule},
     FieldErrors, FieldPath,
 };
+use kapi_openapi::{Definitions, SchemaNode};
 use serde_json::Value;
 
 use crate::{managed::FieldsShape, types::ResourceInfo};
@@ -119,6 +120,14 @@ pub trait Strategy: Send + Sync + 'static {
     /// How the type's fields are tracked in managedFields.
     fn fields_shape(&self) -> FieldsShape {
         FieldsShape::default()
+    }
+
+    /// The type's OpenAPI schema (with `x-kubernetes-*` and patch extensions), which drives strategic merge
+    /// patch and server-side apply. The default looks up [`ResourceInfo::openapi_definition`] in the built-in
+    /// definitions; a type with its own schema (a custom resource) returns a node over its own definitions.
+    fn schema(&self) -> Option<SchemaNode<'_>> {
+        let name = self.info().openapi_definition.as_deref()?;
+        SchemaNode::definition(Definitions::builtin(), name)
     }
 }
 

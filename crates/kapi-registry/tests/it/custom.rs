@@ -85,3 +85,20 @@ async fn generation_counts_spec_changes_and_status_is_kept() {
     assert_eq!(resized["status"], json!({"ok": true}));
     assert_eq!(store.table_row(&resized)[0], json!("w"));
 }
+
+/// Every built-in type finds its OpenAPI schema (which drives strategic merge patch and apply); a type without
+/// a definition has none.
+#[test]
+fn builtin_strategies_expose_their_schema() {
+    for strategy in kapi_registry::builtin::all() {
+        let schema = strategy.schema();
+        let node = schema.unwrap_or_else(|| panic!("{} has a schema", strategy.info().resource));
+        assert!(node.property("metadata").is_some(), "{}", strategy.info().resource);
+    }
+    let configmaps = kapi_registry::builtin::by_name("configmaps");
+    let data = configmaps[0]
+        .schema()
+        .and_then(|node| node.property("data"))
+        .expect("data");
+    assert_eq!(data.type_name(), Some("object"));
+}
