@@ -62,14 +62,26 @@ pub fn served_groups<'a>(resources: impl Iterator<Item = &'a ResourceInfo>) -> V
     groups
 }
 
-/// `/api`: APIVersions. `server_address` fills `serverAddressByClientCIDRs`.
-pub fn api_versions(resources: &[&ResourceInfo], server_address: &str) -> Value {
-    let mut versions: Vec<&str> = Vec::new();
+/// The core group's version, which kube-apiserver always serves: `/api/v1` answers even when kapi serves no core
+/// type (an empty resource list). `/api` names it only when it has resources: legacy discovery (client-go before
+/// aggregated discovery, kubectl 1.27) fails on a listed group version with no resources ("received empty
+/// response for: v1"), while it tolerates a core group with no versions.
+const CORE_VERSION: &str = "v1";
+
+/// The core group's served versions.
+fn core_versions(resources: &[&ResourceInfo]) -> Vec<String> {
+    let mut versions: Vec<String> = Vec::new();
     for info in resources.iter().filter(|info| info.group.is_empty()) {
-        if !versions.contains(&info.version.as_str()) {
-            versions.push(&info.version);
+        if !versions.contains(&info.version) {
+            versions.push(info.version.clone());
         }
     }
+    versions
+}
+
+/// `/api`: APIVersions. `server_address` fills `serverAddressByClientCIDRs`.
+pub fn api_versions(resources: &[&ResourceInfo], server_address: &str) -> Value {
+    let versions = core_versions(resources);
     json!({
         "kind": "APIVersions",
         "versions": versions,
@@ -121,11 +133,12 @@ pub fn api_group_document(resources: &[&ResourceInfo], group: &str) -> Option<Va
         .map(|(name, versions)| api_group(&name, &versions, true))
 }
 
-/// Whether some resource is served in this group/version.
+/// Whether some resource is served in this group/version (the core `v1` always is).
 pub fn serves_group_version(resources: &[&ResourceInfo], group: &str, version: &str) -> bool {
-    resources
-        .iter()
-        .any(|info| info.group == group && info.version == version)
+    (group.is_empty() && version == CORE_VERSION)
+        || resources
+            .iter()
+            .any(|info| info.group == group && info.version == version)
 }
 
 fn legacy_resource(info: &ResourceInfo) -> Value {
@@ -275,12 +288,7 @@ fn aggregated_list(items: Vec<Value>) -> Value {
 
 /// Aggregated discovery of `/api` (the core group).
 pub fn aggregated_api(resources: &[&ResourceInfo]) -> Value {
-    let mut versions: Vec<String> = Vec::new();
-    for info in resources.iter().filter(|info| info.group.is_empty()) {
-        if !versions.contains(&info.version) {
-            versions.push(info.version.clone());
-        }
-    }
+    let versions = core_versions(resources);
     let items = if versions.is_empty() {
         Vec::new()
     } else {

@@ -64,6 +64,9 @@ fn kubectl_without_the_core_group() {
     let core = server.kubectl(KubectlVersion::V1_33).ok(&["get", "--raw", "/api"]);
     let core = kapi_e2e::parse_json(&core);
     assert_eq!(core["versions"], serde_json::json!([]), "{core}");
+    let core_v1 = server.kubectl(KubectlVersion::V1_27).ok(&["get", "--raw", "/api/v1"]);
+    let core_v1 = kapi_e2e::parse_json(&core_v1);
+    assert_eq!(core_v1["resources"], serde_json::json!([]), "{core_v1}");
 }
 
 /// With `--resources none` the server still answers discovery, health and version; every resource command fails.

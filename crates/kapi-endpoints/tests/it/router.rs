@@ -477,3 +477,39 @@ async fn request_context_extension_reaches_the_registry() {
     let created: Value = serde_json::from_slice(&bytes).expect("json");
     assert_eq!(created["metadata"]["managedFields"][0]["manager"], "extension-agent");
 }
+
+/// kube-apiserver always serves `/api/v1`: kapi answers it with an empty resource list when no core type is
+/// served, while `/api` lists no version (docs/compatibility.md, "The core group may be empty").
+#[tokio::test]
+async fn core_group_v1_is_served_without_core_types() {
+    let registry = kapi_registry::Registry::builder(std::sync::Arc::new(kapi_storage::memory::MemoryStorage::new()))
+        .resources(kapi_registry::builtin::by_name("leases.coordination.k8s.io"))
+        .build();
+    let router = kapi_endpoints::router(
+        std::sync::Arc::new(registry),
+        kapi_endpoints::EndpointsConfig::default(),
+    );
+    let versions = send(&router, "GET", "/api", &[], None).await;
+    assert_eq!(versions.body["versions"], json!([]), "{}", versions.body);
+    let core = send(&router, "GET", "/api/v1", &[], None).await;
+    assert_eq!(core.status, StatusCode::OK, "{}", core.body);
+    assert_eq!(
+        core.body,
+        json!({"kind": "APIResourceList", "groupVersion": "v1", "resources": []})
+    );
+    let aggregated = send(
+        &router,
+        "GET",
+        "/api",
+        &[(
+            "accept",
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+        )],
+        None,
+    )
+    .await;
+    assert_eq!(aggregated.body["items"], json!([]));
+    let missing = send(&router, "GET", "/api/v1/configmaps", &[], None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.body["kind"], "Status");
+}
