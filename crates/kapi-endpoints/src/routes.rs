@@ -75,11 +75,13 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
     let query = Query::parse(parts.uri.query());
-    let resources: Vec<&ResourceInfo> = state.registry.resources().collect();
+    // One snapshot for the whole request: resources added or removed meanwhile are seen by the next one.
+    let snapshot = state.registry.snapshot();
+    let resources: Vec<&ResourceInfo> = snapshot.resources().collect();
     let trimmed = path.trim_end_matches('/');
     let accept = parts.headers.get(header::ACCEPT).and_then(|value| value.to_str().ok());
 
-    if let Some(answer) = crate::openapi::serve(&state.openapi, &resources, &path, &query, accept) {
+    if let Some(answer) = crate::openapi::serve(&state.openapi, &snapshot, &path, &query, accept) {
         return answer;
     }
 
@@ -121,7 +123,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     } else {
         NotFound::Text
     };
-    let Some(store) = state.registry.store(&info.api_group, &info.api_version, &info.resource) else {
+    let Some(store) = snapshot.store(&info.api_group, &info.api_version, &info.resource) else {
         return not_found(missing);
     };
     let resource_info = store.info();

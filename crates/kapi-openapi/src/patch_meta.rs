@@ -133,6 +133,11 @@ impl<'a> SchemaNode<'a> {
         Some(node)
     }
 
+    /// The definitions this node resolves references in (a custom resource's own set, or the built-in one).
+    pub fn definitions(&self) -> &'a Definitions {
+        self.definitions
+    }
+
     /// The schema as written at the use site (where the extensions for this field live).
     pub fn schema(&self) -> &'a Value {
         self.at_use_site

@@ -79,7 +79,7 @@ pub mod util;
 pub use crate::gojson::{go_json_error, go_yaml_error};
 pub use crate::{
     managed::FieldsShape,
-    registry::{Registry, RegistryBuilder},
+    registry::{Registry, RegistryBuilder, Snapshot},
     store::{Decoded, Store, WatchEvents},
     strategy::{unknown_top_level_fields, validate_metadata, validate_metadata_update, Strategy},
     types::{

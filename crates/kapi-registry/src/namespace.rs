@@ -130,7 +130,7 @@ pub async fn sync_once(registry: &Registry) -> Result<usize, ApiError> {
         }
         let name = meta::name(namespace).unwrap_or_default().to_owned();
         let mut remaining = 0;
-        for store in registry.stores().filter(|store| store.info().namespaced) {
+        for store in registry.stores().into_iter().filter(|store| store.info().namespaced) {
             store
                 .delete_collection(&ctx, Some(&name), &DeleteOptions::default(), &ListOptions::default())
                 .await?;
@@ -159,7 +159,7 @@ pub async fn sync_once(registry: &Registry) -> Result<usize, ApiError> {
             map.insert("kind".to_owned(), json!("Namespace"));
             map.insert("apiVersion".to_owned(), json!("v1"));
         }
-        match finalize(namespaces, &ctx, &name, body, &UpdateOptions::default()).await {
+        match finalize(&namespaces, &ctx, &name, body, &UpdateOptions::default()).await {
             Ok(_) | Err(ApiError::NotFound { .. } | ApiError::Conflict { .. }) => {}
             Err(error) => return Err(error),
         }

@@ -85,6 +85,14 @@ pub trait Strategy: Send + Sync + 'static {
         ]
     }
 
+    /// `BeforeDelete`: called when a DELETE finds the object not yet being deleted, before the store marks or
+    /// removes it; returns whether it changed the object. A type that must clean up first adds a finalizer
+    /// here (a CustomResourceDefinition adds `customresourcecleanup.apiextensions.k8s.io`), so the DELETE
+    /// leaves the object in place, marked as being deleted.
+    fn prepare_for_delete(&self, _obj: &mut Value) -> bool {
+        false
+    }
+
     /// Whether PUT of a missing object creates it.
     fn allow_create_on_update(&self) -> bool {
         false
@@ -128,6 +136,13 @@ pub trait Strategy: Send + Sync + 'static {
     fn schema(&self) -> Option<SchemaNode<'_>> {
         let name = self.info().openapi_definition.as_deref()?;
         SchemaNode::definition(Definitions::builtin(), name)
+    }
+
+    /// Whether PATCH accepts `application/strategic-merge-patch+json` (415 otherwise, as kube-apiserver answers
+    /// for custom resources, whose schemas carry no patch metadata). The default: when the type has a
+    /// [`schema`](Self::schema); a custom resource's strategy returns `false` even with a schema.
+    fn supports_strategic_merge_patch(&self) -> bool {
+        self.schema().is_some()
     }
 }
 

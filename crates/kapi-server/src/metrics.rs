@@ -281,6 +281,7 @@ pub(crate) async fn track(State(metrics): State<Metrics>, request: Request, next
             let served = metrics.inner.sources.get().is_some_and(|sources| {
                 sources
                     .registry
+                    .snapshot()
                     .resources()
                     .any(|served| served.group == info.api_group && served.resource == info.resource)
             });

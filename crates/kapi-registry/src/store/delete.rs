@@ -44,11 +44,13 @@ impl Store {
             let object = self.object_from(&current)?;
             self.check_preconditions(&object, current.mod_revision, opts, name)?;
             let mut updated = object.clone();
-            let changed = if self.is_namespaces() {
+            let prepared = !meta::is_being_deleted(&updated) && self.strategy.prepare_for_delete(&mut updated);
+            let marked = if self.is_namespaces() {
                 mark_namespace_terminating(&mut updated)
             } else {
                 mark_deleting(&mut updated, opts)
             };
+            let changed = prepared || marked;
             let namespace_finalizers = updated
                 .pointer("/spec/finalizers")
                 .and_then(Value::as_array)

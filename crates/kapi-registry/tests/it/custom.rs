@@ -102,3 +102,46 @@ fn builtin_strategies_expose_their_schema() {
         .expect("data");
     assert_eq!(data.type_name(), Some("object"));
 }
+
+#[tokio::test]
+async fn resources_come_and_go_at_runtime() {
+    let registry = Registry::builder(Arc::new(MemoryStorage::new()))
+        .resources(kapi_registry::builtin::by_name("namespaces"))
+        .build();
+    let mut changes = registry.changes();
+    let before = registry.snapshot();
+    assert!(registry.store("example.com", "v1", "widgets").is_none());
+    let store = registry.add_resource(widgets());
+    assert!(changes.has_changed().expect("registry alive"));
+    assert_eq!(*changes.borrow_and_update(), 1);
+    assert!(store.wait_ready(std::time::Duration::from_secs(10)).await);
+    let served = registry
+        .store("example.com", "v1", "widgets")
+        .expect("served after adding");
+    served
+        .create(
+            &ctx(),
+            None,
+            json!({"metadata": {"name": "w"}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create");
+    let names: Vec<String> = registry.resources().into_iter().map(|info| info.resource).collect();
+    assert_eq!(names, ["namespaces", "widgets"]);
+    // A snapshot taken earlier stays as it was.
+    assert!(before.store("example.com", "v1", "widgets").is_none());
+    assert_eq!(before.generation(), 0);
+
+    assert!(registry.remove_resource("example.com", "v1", "widgets").is_some());
+    assert!(registry.store("example.com", "v1", "widgets").is_none());
+    assert!(registry.remove_resource("example.com", "v1", "widgets").is_none());
+    assert_eq!(registry.snapshot().generation(), 2);
+    // The objects stay in storage: adding the resource again serves them.
+    let again = registry.add_resource(widgets());
+    assert!(again.wait_ready(std::time::Duration::from_secs(10)).await);
+    again
+        .get(None, "w", &kapi_registry::GetOptions::default())
+        .await
+        .expect("stored object served again");
+}

@@ -108,7 +108,7 @@ async fn namespace_lifecycle_and_controller() {
         .await
         .expect("delete");
     let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ns-test-fin"}, "spec": {"finalizers": []}});
-    let last = namespace::finalize(namespaces, &ctx(), "ns-test-fin", body, &UpdateOptions::default())
+    let last = namespace::finalize(&namespaces, &ctx(), "ns-test-fin", body, &UpdateOptions::default())
         .await
         .expect("finalize");
     assert_eq!(last["spec"], json!({}));

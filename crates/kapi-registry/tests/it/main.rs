@@ -46,7 +46,7 @@ pub(crate) fn ctx() -> RequestContext {
     }
 }
 
-pub(crate) fn configmaps(registry: &Registry) -> &Store {
+pub(crate) fn configmaps(registry: &Registry) -> Arc<Store> {
     registry.store("", "v1", "configmaps").expect("configmaps")
 }
 
