@@ -513,3 +513,83 @@ async fn core_group_v1_is_served_without_core_types() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.body["kind"], "Status");
 }
+
+/// Built-in types drop empty optional maps and lists as Go's `omitempty` does (on create, update and patch, in
+/// managedFields too), keep the lists declared without it (RBAC `rules`), and never drop empty structs.
+#[tokio::test]
+async fn builtin_types_omit_empty_maps_and_lists() {
+    let router = test_router().await;
+    let body = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "empty", "labels": {}, "annotations": {}, "finalizers": []},
+        "data": {}, "binaryData": {},
+    });
+    let created = send(&router, "POST", CM, &[JSON], Some(body)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    for absent in [
+        "/data",
+        "/binaryData",
+        "/metadata/labels",
+        "/metadata/annotations",
+        "/metadata/finalizers",
+    ] {
+        assert!(created.body.pointer(absent).is_none(), "{absent}: {}", created.body);
+    }
+    assert!(
+        created
+            .body
+            .pointer("/metadata/managedFields/0/fieldsV1/f:data")
+            .is_none(),
+        "{}",
+        created.body
+    );
+    let patched = send(
+        &router,
+        "PATCH",
+        &format!("{CM}/empty"),
+        &[("content-type", "application/merge-patch+json")],
+        Some(json!({"metadata": {"labels": {}}, "data": {"a": "1"}})),
+    )
+    .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.body);
+    assert!(patched.body.pointer("/metadata/labels").is_none(), "{}", patched.body);
+    assert_eq!(patched.body["data"], json!({"a": "1"}));
+    let mut update = patched.body.clone();
+    update["data"] = json!({});
+    update["metadata"]["annotations"] = json!({});
+    let updated = send(&router, "PUT", &format!("{CM}/empty"), &[JSON], Some(update)).await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.body);
+    assert!(updated.body.get("data").is_none(), "{}", updated.body);
+    assert!(
+        updated.body.pointer("/metadata/annotations").is_none(),
+        "{}",
+        updated.body
+    );
+    let fetched = send(&router, "GET", &format!("{CM}/empty"), &[], None).await;
+    assert_eq!(fetched.body, updated.body);
+
+    let roles = "/apis/rbac.authorization.k8s.io/v1/namespaces/ns-test/roles";
+    let role = |name: &str, rules: Option<Value>| {
+        let mut role =
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": name}});
+        if let Some(rules) = rules {
+            role["rules"] = rules;
+        }
+        role
+    };
+    let empty_rules = send(
+        &router,
+        "POST",
+        roles,
+        &[JSON],
+        Some(role("empty-rules", Some(json!([])))),
+    )
+    .await;
+    assert_eq!(empty_rules.body["rules"], json!([]), "{}", empty_rules.body);
+    let no_rules = send(&router, "POST", roles, &[JSON], Some(role("no-rules", None))).await;
+    assert_eq!(no_rules.body.get("rules"), Some(&Value::Null), "{}", no_rules.body);
+    let leases = "/apis/coordination.k8s.io/v1/namespaces/ns-test/leases";
+    let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "l"}, "spec": {}});
+    let lease = send(&router, "POST", leases, &[JSON], Some(lease)).await;
+    assert_eq!(lease.body["spec"], json!({}), "{}", lease.body);
+}

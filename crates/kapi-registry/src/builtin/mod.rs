@@ -7,6 +7,7 @@
 
 mod columns;
 mod events;
+mod omitempty;
 mod rows;
 mod schema;
 mod validate;
@@ -197,6 +198,14 @@ impl Builtin {
     pub fn builtin_type(&self) -> BuiltinType {
         self.kind
     }
+
+    /// Go's `omitempty` on the object, as decoding into the Go type and encoding it back does upstream
+    /// ([`omitempty`]); `fill_unset` writes the unset fields without `omitempty` as `null`.
+    fn omit_empty(&self, obj: &mut Value, fill_unset: bool) {
+        if let Some(schema) = self.schema() {
+            omitempty::normalize(&schema, self.info.openapi_definition.as_deref(), obj, fill_unset);
+        }
+    }
 }
 
 /// Every built-in type, in discovery order.
@@ -266,15 +275,18 @@ impl Strategy for Builtin {
     }
 
     fn default(&self, obj: &mut Value) {
+        self.omit_empty(obj, false);
         validate::default(self.kind, obj);
     }
 
     fn prepare_for_create(&self, obj: &mut Value) {
         validate::prepare_for_create(self.kind, obj);
+        self.omit_empty(obj, true);
     }
 
     fn prepare_for_update(&self, new: &mut Value, old: &Value) {
         validate::prepare_for_update(self.kind, new, old);
+        self.omit_empty(new, true);
     }
 
     fn validate_create(&self, obj: &Value) -> FieldErrors {
