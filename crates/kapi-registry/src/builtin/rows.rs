@@ -93,49 +93,57 @@ fn event_row(kind: BuiltinType, obj: &Value) -> Vec<Value> {
     .filter(|s| !s.is_empty())
     .collect::<Vec<_>>()
     .join(", ");
-    let (object, message, count_value, first, last) = if kind == BuiltinType::CoreEvent {
-        let last = obj
-            .pointer("/lastTimestamp")
-            .and_then(Value::as_str)
-            .or_else(|| obj.pointer("/eventTime").and_then(Value::as_str))
-            .map(str::to_owned);
+    // The printer reads the internal (core) event; events.k8s.io/v1 names its fields differently.
+    let (object, message, first_field, last_field, count_field) = if kind == BuiltinType::CoreEvent {
         (
             "/involvedObject",
-            text(obj, "/message"),
-            obj.get("count").and_then(Value::as_i64).unwrap_or(1),
-            obj.pointer("/firstTimestamp")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            last,
+            "/message",
+            "/firstTimestamp",
+            "/lastTimestamp",
+            "/count",
         )
     } else {
         (
             "/regarding",
-            text(obj, "/note"),
-            // The printer reads the internal (core) event: the series' count, else the deprecated count.
-            obj.pointer("/series/count")
-                .or_else(|| obj.get("deprecatedCount"))
-                .and_then(Value::as_i64)
-                .filter(|count| *count != 0)
-                .unwrap_or(1),
-            obj.pointer("/eventTime").and_then(Value::as_str).map(str::to_owned),
-            obj.pointer("/series/lastObservedTime")
-                .or_else(|| obj.pointer("/eventTime"))
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            "/note",
+            "/deprecatedFirstTimestamp",
+            "/deprecatedLastTimestamp",
+            "/deprecatedCount",
         )
     };
+    let time = |pointer: &str| obj.pointer(pointer).and_then(Value::as_str).filter(|t| !t.is_empty());
+    // First seen: firstTimestamp, else eventTime; last seen: lastTimestamp, else the first; an event series
+    // gives the last observation and the count (a singleton event without a count counts 1).
+    let first = timestamp_age(time(first_field).or_else(|| time("/eventTime")));
+    let mut last = match time(last_field) {
+        Some(last) => timestamp_age(Some(last)),
+        None => first.clone(),
+    };
+    let mut count_value = obj.pointer(count_field).and_then(Value::as_i64).unwrap_or(0);
+    match obj.get("series").filter(|series| series.is_object()) {
+        Some(series) => {
+            last = timestamp_age(series.get("lastObservedTime").and_then(Value::as_str));
+            count_value = series.get("count").and_then(Value::as_i64).unwrap_or(0);
+        }
+        None if count_value == 0 => count_value = 1,
+        None => {}
+    }
     let object_kind = text(obj, &format!("{object}/kind")).to_lowercase();
     let object_name = text(obj, &format!("{object}/name"));
+    let target = if object_name.is_empty() {
+        object_kind
+    } else {
+        format!("{object_kind}/{object_name}")
+    };
     vec![
-        timestamp_age(last.as_deref()),
+        last,
         Value::String(text(obj, "/type")),
         Value::String(text(obj, "/reason")),
-        Value::String(format!("{object_kind}/{object_name}")),
+        Value::String(target),
         Value::String(text(obj, &format!("{object}/fieldPath"))),
         Value::String(source),
-        Value::String(message),
-        timestamp_age(first.as_deref()),
+        Value::String(text(obj, message).trim().to_owned()),
+        first,
         Value::from(count_value),
         name(obj),
     ]
@@ -161,5 +169,62 @@ pub(crate) fn selectable_fields(kind: BuiltinType, obj: &Value) -> Vec<(String, 
             field("type", "/type"),
         ],
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn cells(kind: BuiltinType, obj: &Value) -> Vec<Value> {
+        table_row(kind, obj)
+    }
+
+    #[test]
+    fn events_k8s_io_rows_read_the_deprecated_fields_as_the_core_printer() {
+        let event = json!({
+            "metadata": {"name": "e"},
+            "regarding": {"kind": "Pod", "name": "p"},
+            "reason": "R", "type": "Normal", "note": " hello \n",
+            "deprecatedFirstTimestamp": "2000-01-01T00:00:00Z",
+            "deprecatedLastTimestamp": crate::util::now_rfc3339(),
+            "deprecatedCount": 4,
+        });
+        let row = cells(BuiltinType::Event, &event);
+        let age = |value: &Value| value.as_str().map(str::to_owned).expect("ages are strings");
+        assert_ne!(age(&row[0]), "<unknown>", "{row:?}");
+        assert_ne!(age(&row[7]), "<unknown>", "{row:?}");
+        assert_ne!(row[0], row[7], "last and first seen differ: {row:?}");
+        assert_eq!(row[3], "pod/p");
+        assert_eq!(row[6], "hello");
+        assert_eq!(row[8], 4);
+        // Only a first timestamp: last seen is the first; a core event the same way.
+        let mut first_only = event.clone();
+        first_only
+            .as_object_mut()
+            .expect("object")
+            .remove("deprecatedLastTimestamp");
+        let row = cells(BuiltinType::Event, &first_only);
+        assert_eq!(row[0], row[7]);
+        assert_ne!(row[0], "<unknown>");
+        let core = json!({
+            "metadata": {"name": "e"}, "involvedObject": {"kind": "Node"},
+            "firstTimestamp": "2000-01-01T00:00:00Z", "count": 0,
+        });
+        let row = cells(BuiltinType::CoreEvent, &core);
+        assert_eq!(row[0], row[7]);
+        assert_eq!(row[3], "node", "no name: the kind alone");
+        assert_eq!(row[8], 1, "a zero count prints 1");
+        // A series gives the last observation and the count.
+        let mut series = core.clone();
+        series["series"] = json!({"count": 7, "lastObservedTime": crate::util::now_rfc3339()});
+        let row = cells(BuiltinType::CoreEvent, &series);
+        assert_eq!(row[8], 7);
+        assert_ne!(row[0], row[7]);
+        // Neither timestamp nor eventTime: unknown, as upstream.
+        let bare = json!({"metadata": {"name": "e"}, "regarding": {}});
+        assert_eq!(cells(BuiltinType::Event, &bare)[0], "<unknown>");
     }
 }
