@@ -1,0 +1,179 @@
+//! kapi's CustomResourceDefinition logic without IO: what kube-apiserver's apiextensions-apiserver decides about a
+//! CRD object and about the custom resources its schemas describe, with the same field paths and messages.
+//!
+//! - [`validate_crd`] / [`default_crd`] / [`prepare_crd_for_create`]: the CRD object itself (names, group, scope,
+//!   versions, per-version schemas with the structural-schema rules and defaults, subresources, printer columns,
+//!   selectable fields, conversion).
+//! - [`Structural`]: one version's `openAPIV3Schema`, compiled for serving custom resources: [`Structural::prune`],
+//!   [`Structural::apply_defaults`], [`Structural::validate`], and the published OpenAPI forms
+//!   ([`Structural::openapi_v3`], [`Structural::openapi_v2`]).
+//! - [`validate_scale`] and [`blocking_error`]: the pieces of the custom-resource strategy that sit between schema
+//!   validation and CEL.
+//!
+//! The order kube-apiserver applies them to a custom resource on create or update: decode, then
+//! [`Structural::apply_defaults`], then [`Structural::prune`] (whose removed paths become `fieldValidation`
+//! warnings or Strict errors), then ObjectMeta validation, [`Structural::validate_schema`],
+//! [`validate_scale`], [`Structural::validate_embedded_resources`], [`Structural::validate_list_types`] and,
+//! unless [`blocking_error`] says otherwise, CEL rules. [`Structural::validate`] runs the three schema-driven
+//! steps in that order.
+//!
+//! Map iteration in upstream is Go's random map order; wherever upstream's output order depends on it, this crate
+//! uses the sorted order of property names.
+
+mod crd;
+mod defaults;
+mod embedded;
+mod formats;
+mod gofmt;
+mod listtype;
+mod openapi;
+mod prune;
+mod scale;
+mod schema;
+mod structural;
+mod validate;
+
+use kapi_core::{FieldError, FieldErrorType, FieldErrors, FieldPath};
+use serde_json::Value;
+
+use crate::schema::Node;
+pub use crate::{
+    crd::{default_crd, prepare_crd_for_create, validate_crd},
+    scale::validate_scale,
+};
+
+/// A version's `openAPIV3Schema` compiled for serving custom resources.
+#[derive(Debug, Clone)]
+pub struct Structural {
+    root: Node,
+    schema: Value,
+}
+
+impl Structural {
+    /// Compiles a schema. Fails with the structural-schema violations (paths relative to the schema, e.g.
+    /// `properties[spec].type`) when the schema is not structural or not an object; a CRD that passed
+    /// [`validate_crd`] always compiles.
+    pub fn from_schema(open_api_v3_schema: &Value) -> Result<Structural, FieldErrors> {
+        if !open_api_v3_schema.is_object() {
+            return Err(FieldError::invalid(&FieldPath::nil(), "", "the schema must be an object").into());
+        }
+        let root = Node::parse(open_api_v3_schema);
+        let errors = structural::validate_structural(&root, &FieldPath::nil());
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Structural {
+            root,
+            schema: open_api_v3_schema.clone(),
+        })
+    }
+
+    /// The schema as given.
+    pub fn schema(&self) -> &Value {
+        &self.schema
+    }
+
+    /// The compiled schema of a root property (`status` for the status subresource), if the schema names it.
+    pub fn property(&self, name: &str) -> Option<Structural> {
+        let node = self.root.properties.get(name)?;
+        Some(Structural {
+            root: node.clone(),
+            schema: Value::Object(node.raw.clone()),
+        })
+    }
+
+    /// Removes fields the schema does not know (respecting `x-kubernetes-preserve-unknown-fields`, and keeping
+    /// `apiVersion`, `kind` and `metadata` of the root and of `x-kubernetes-embedded-resource` objects), and then
+    /// non-nullable `null`s that have no default. Returns the removed fields' paths, sorted, as
+    /// `fieldValidation=Strict|Warn` reports them (`spec.foo`, `spec.items[0].bar`; see [`unknown_field_message`]).
+    pub fn prune(&self, obj: &mut Value) -> Vec<String> {
+        let removed = prune::prune(obj, &self.root, true);
+        prune::prune_non_nullable_nulls(obj, &self.root);
+        removed
+    }
+
+    /// Applies `default`s as upstream: a missing field, or a `null` where the schema does not allow null, takes
+    /// its default, also inside list items and map values; defaulted objects get their own properties' defaults.
+    /// Runs on create and update and whenever an object is read from storage.
+    pub fn apply_defaults(&self, obj: &mut Value) {
+        defaults::apply(obj, &self.root);
+    }
+
+    /// The schema-driven validation of a custom resource: [`validate_schema`](Self::validate_schema), then
+    /// [`validate_embedded_resources`](Self::validate_embedded_resources), then
+    /// [`validate_list_types`](Self::validate_list_types).
+    pub fn validate(&self, obj: &Value) -> FieldErrors {
+        let mut errors = self.validate_schema(obj);
+        errors.append(self.validate_embedded_resources(obj));
+        errors.append(self.validate_list_types(obj));
+        errors
+    }
+
+    /// OpenAPI validation of a whole custom resource (types, formats, enum, bounds, lengths, pattern, item and
+    /// property counts, required, nullable, items, additionalProperties, allOf/anyOf/oneOf/not,
+    /// `x-kubernetes-int-or-string`) with upstream's paths, cause types and messages
+    /// (`spec.size: Invalid value: 1000: spec.size in body should be less than or equal to 100`).
+    pub fn validate_schema(&self, obj: &Value) -> FieldErrors {
+        validate::validate_value(&self.root, obj, &FieldPath::nil())
+    }
+
+    /// OpenAPI validation of a value with this schema, reported below `path`; the status subresource validates
+    /// `obj["status"]` with `property("status")` at path `status` (messages then name the field relative to
+    /// status: `status.phase: Invalid value: "integer": phase in body must be of type string: "integer"`).
+    pub fn validate_schema_at(&self, path: &FieldPath, value: &Value) -> FieldErrors {
+        validate::validate_value(&self.root, value, path)
+    }
+
+    /// Checks the `x-kubernetes-embedded-resource` objects inside `obj`: `apiVersion` and `kind` present and
+    /// well-formed, `metadata` a valid ObjectMeta.
+    pub fn validate_embedded_resources(&self, obj: &Value) -> FieldErrors {
+        embedded::validate(obj, &self.root, &FieldPath::nil())
+    }
+
+    /// Checks `x-kubernetes-list-type: set|map` uniqueness (`spec.tags[1]: Duplicate value: "x"`).
+    pub fn validate_list_types(&self, obj: &Value) -> FieldErrors {
+        listtype::validate(obj, &self.root, &FieldPath::nil())
+    }
+
+    /// The schema of this version as kube publishes it in `/openapi/v3` for the custom resource's kind (the
+    /// `components.schemas` entry): the schema with its `x-kubernetes-*` extensions, `apiVersion`, `kind` and a
+    /// `metadata` reference to ObjectMeta, and `x-kubernetes-group-version-kind`. `gvk` is (group, version, kind).
+    pub fn openapi_v3(&self) -> Value {
+        openapi::v3(&self.root)
+    }
+
+    /// The OpenAPI v2 form of [`openapi_v3`](Self::openapi_v3) (`/openapi/v2` `definitions` entry): v2 cannot say
+    /// `nullable`, `anyOf`/`oneOf`/`not` and several other keywords, which are dropped as upstream drops them.
+    pub fn openapi_v2(&self) -> Value {
+        openapi::v2(&self.root)
+    }
+}
+
+/// The warning text (and Strict error item) for a pruned field: `unknown field "spec.foo"`.
+pub fn unknown_field_message(path: &str) -> String {
+    format!("unknown field {}", gofmt::quote(path))
+}
+
+/// The error upstream appends instead of running CEL rules when the schema validation already found a blocking
+/// problem (a wrong type, a missing required field, an unsupported enum value, a too long string, too many items):
+/// `<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct
+/// the existing errors to complete validation`. `None` when CEL should run.
+pub fn blocking_error(errors: &FieldErrors) -> Option<FieldError> {
+    let blocking = errors.iter().any(|error| {
+        matches!(
+            error.error_type,
+            FieldErrorType::NotSupported
+                | FieldErrorType::Required
+                | FieldErrorType::TooLong
+                | FieldErrorType::TooMany
+                | FieldErrorType::TypeInvalid
+        )
+    });
+    blocking.then(|| {
+        FieldError::invalid(
+            &FieldPath::nil(),
+            Value::Null,
+            "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
+        )
+    })
+}

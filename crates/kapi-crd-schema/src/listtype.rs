@@ -1,0 +1,141 @@
+//! `x-kubernetes-list-type: set|map` invariants (upstream's `structural/listtype`): set items are unique, map items
+//! are objects with unique key tuples. Each repeated value is reported once, at its second appearance.
+
+use kapi_core::{BadValue, FieldError, FieldErrors, FieldPath};
+use serde_json::{Map, Value};
+
+use crate::schema::Node;
+
+/// Validates the list types below `value` (an object validated by `node`), with paths below `path`.
+pub(crate) fn validate(value: &Value, node: &Node, path: &FieldPath) -> FieldErrors {
+    let mut errors = Vec::new();
+    if let Value::Object(map) = value {
+        object(map, node, path, &mut errors);
+    }
+    errors.into()
+}
+
+fn object(map: &Map<String, Value>, node: &Node, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    if let Some(additional) = node.additional_schema() {
+        for (key, child) in map {
+            any(child, additional, &path.key(key), errors);
+        }
+    }
+    for (key, child) in map {
+        if let Some(property) = node.properties.get(key) {
+            any(child, property, &path.child(key), errors);
+        }
+    }
+}
+
+fn any(value: &Value, node: &Node, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    match value {
+        Value::Array(items) => array(items, node, path, errors),
+        Value::Object(map) => object(map, node, path, errors),
+        _ => {}
+    }
+}
+
+fn array(items: &[Value], node: &Node, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    match node.list_type.as_deref() {
+        Some("set") => {
+            for index in repeated(items.iter().map(canonical)) {
+                errors.push(FieldError::duplicate(
+                    &path.index(index),
+                    BadValue::Unstructured(items[index].clone()),
+                ));
+            }
+        }
+        Some("map") => map_list(items, node, path, errors),
+        _ => {}
+    }
+    if let Some(item_schema) = &node.items {
+        for (index, item) in items.iter().enumerate() {
+            any(item, item_schema, &path.index(index), errors);
+        }
+    }
+}
+
+/// A comparable text of a value; scalars keep their JSON type (`1` and `1.0` differ, as Go's int64 and float64 do).
+fn canonical(value: &Value) -> String {
+    match value {
+        Value::Number(number) if !number.is_i64() => format!("f:{number}"),
+        Value::Object(_) | Value::Array(_) => format!("c:{}", sorted_json(value)),
+        other => format!("s:{other}"),
+    }
+}
+
+fn sorted_json(value: &Value) -> String {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|left, right| left.0.cmp(right.0));
+            let inner: Vec<String> = entries
+                .iter()
+                .map(|(key, child)| format!("{}:{}", Value::String((*key).clone()), sorted_json(child)))
+                .collect();
+            format!("{{{}}}", inner.join(","))
+        }
+        Value::Array(items) => format!("[{}]", items.iter().map(sorted_json).collect::<Vec<_>>().join(",")),
+        other => other.to_string(),
+    }
+}
+
+/// Indices of the second appearance of each repeated key.
+fn repeated(keys: impl Iterator<Item = String>) -> Vec<usize> {
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut indices = Vec::new();
+    for (index, key) in keys.enumerate() {
+        let times = seen.entry(key).or_insert(0);
+        *times += 1;
+        if *times == 2 {
+            indices.push(index);
+        }
+    }
+    indices
+}
+
+fn map_list(items: &[Value], node: &Node, path: &FieldPath, errors: &mut Vec<FieldError>) {
+    for (index, item) in items.iter().enumerate() {
+        if !item.is_null() && !item.is_object() {
+            errors.push(FieldError::invalid(
+                &path.index(index),
+                BadValue::Unstructured(item.clone()),
+                "must be an object for an array of list-type map",
+            ));
+            return;
+        }
+    }
+    if items.len() <= 1 {
+        return;
+    }
+    let key_of = |item: &Value| -> Map<String, Value> {
+        let mut key = Map::new();
+        if let Value::Object(map) = item {
+            for name in &node.list_map_keys {
+                if let Some(value) = map.get(name) {
+                    key.insert(name.clone(), value.clone());
+                }
+            }
+        }
+        key
+    };
+    let keys: Vec<Map<String, Value>> = items.iter().map(key_of).collect();
+    let texts = keys.iter().map(|key| {
+        let parts: Vec<String> = node
+            .list_map_keys
+            .iter()
+            .map(|name| key.get(name).map_or_else(|| "<unspecified>".to_owned(), canonical))
+            .collect();
+        parts.join("\u{0}")
+    });
+    for index in repeated(texts) {
+        if items[index].is_null() {
+            continue;
+        }
+        errors.push(FieldError::duplicate(
+            &path.index(index),
+            BadValue::Unstructured(Value::Object(keys[index].clone())),
+        ));
+    }
+}

@@ -1,0 +1,175 @@
+//! Pruning (upstream's `structural/pruning`): fields a schema does not specify are dropped, except below
+//! `x-kubernetes-preserve-unknown-fields: true`, and `apiVersion`, `kind` and `metadata` of resources (the root and
+//! `x-kubernetes-embedded-resource` objects). Non-nullable `null`s without a default are dropped too, as
+//! kube-apiserver does right after pruning.
+
+use serde_json::Value;
+
+use crate::schema::{AdditionalValues, Node};
+
+/// The meta fields of a resource that pruning keeps and never reports.
+const META_FIELDS: [&str; 3] = ["apiVersion", "kind", "metadata"];
+
+/// What pruning looks at below one map value.
+#[derive(Clone, Copy)]
+enum Below<'a> {
+    /// A schema.
+    Schema(&'a Node),
+    /// `additionalProperties: true` or no schema at all below a preserving node.
+    Anything,
+    /// No schema: everything goes.
+    Nothing,
+}
+
+/// Prunes `value` (a whole resource when `resource_root`) and returns the dotted paths of the removed fields,
+/// sorted (`spec.foo`, `spec.items[0].bar`).
+pub(crate) fn prune(value: &mut Value, node: &Node, resource_root: bool) -> Vec<String> {
+    let mut removed = Vec::new();
+    let root_embedded;
+    let node = if resource_root && !node.embedded_resource {
+        root_embedded = Node {
+            embedded_resource: true,
+            ..node.clone()
+        };
+        &root_embedded
+    } else {
+        node
+    };
+    prune_value(value, Below::Schema(node), resource_root, "", &mut removed);
+    removed.sort();
+    removed
+}
+
+fn join(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
+}
+
+fn prune_value(value: &mut Value, below: Below<'_>, resource_root: bool, path: &str, removed: &mut Vec<String>) {
+    let node = match below {
+        Below::Anything => return,
+        Below::Schema(node) => Some(node),
+        Below::Nothing => None,
+    };
+    if let Some(node) = node {
+        if node.preserves_unknown() {
+            skip_prune(value, node, path, removed);
+            return;
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            let Some(node) = node else {
+                for key in map.keys() {
+                    removed.push(join(path, key));
+                }
+                map.clear();
+                return;
+            };
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for key in keys {
+                if node.embedded_resource {
+                    let kept = match key.as_str() {
+                        "apiVersion" | "kind" => map.get(&key).is_some_and(Value::is_string),
+                        "metadata" => map.get(&key).is_some_and(Value::is_object),
+                        _ => false,
+                    };
+                    if kept {
+                        continue;
+                    }
+                }
+                let child_path = join(path, &key);
+                if let Some(property) = node.properties.get(&key) {
+                    if let Some(child) = map.get_mut(&key) {
+                        prune_value(child, Below::Schema(property), false, &child_path, removed);
+                    }
+                } else if let Some(additional) = node.additional_values() {
+                    let below = match additional {
+                        AdditionalValues::Schema(schema) => Below::Schema(schema),
+                        AdditionalValues::Anything => Below::Anything,
+                    };
+                    if let Some(child) = map.get_mut(&key) {
+                        prune_value(child, below, false, &child_path, removed);
+                    }
+                } else {
+                    if !(resource_root && META_FIELDS.contains(&key.as_str())) {
+                        removed.push(child_path);
+                    }
+                    map.shift_remove(&key);
+                }
+            }
+        }
+        Value::Array(items) => {
+            let below = match node {
+                Some(node) => node.items.as_deref().map_or(Below::Nothing, Below::Schema),
+                None => Below::Nothing,
+            };
+            for (index, item) in items.iter_mut().enumerate() {
+                prune_value(item, below, false, &format!("{path}[{index}]"), removed);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Below `x-kubernetes-preserve-unknown-fields`: unknown fields stay, known ones are pruned by their schema.
+fn skip_prune(value: &mut Value, node: &Node, path: &str, removed: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                if node.embedded_resource && META_FIELDS.contains(&key.as_str()) {
+                    continue;
+                }
+                let child_path = join(path, key);
+                if let Some(property) = node.properties.get(key) {
+                    prune_value(child, Below::Schema(property), false, &child_path, removed);
+                } else if let Some(AdditionalValues::Schema(schema)) = node.additional_values() {
+                    prune_value(child, Below::Schema(schema), false, &child_path, removed);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = &node.items {
+                for (index, item) in items.iter_mut().enumerate() {
+                    skip_prune(item, item_schema, &format!("{path}[{index}]"), removed);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Drops map entries that are `null` where the schema neither allows null nor has a default (upstream's
+/// `PruneNonNullableNullsWithoutDefaults`).
+pub(crate) fn prune_non_nullable_nulls(value: &mut Value, node: &Node) {
+    match value {
+        Value::Object(map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for key in keys {
+                let schema = node.properties.get(&key).or_else(|| node.additional_schema());
+                let Some(schema) = schema else {
+                    continue;
+                };
+                let drop = map
+                    .get(&key)
+                    .is_some_and(|child| child.is_null() && schema.default.is_none() && !schema.nullable);
+                if drop {
+                    map.shift_remove(&key);
+                } else if let Some(child) = map.get_mut(&key) {
+                    prune_non_nullable_nulls(child, schema);
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = &node.items {
+                for item in items.iter_mut() {
+                    prune_non_nullable_nulls(item, item_schema);
+                }
+            }
+        }
+        _ => {}
+    }
+}
