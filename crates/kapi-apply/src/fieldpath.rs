@@ -1,0 +1,470 @@
+//! Field paths and field sets, and their `FieldsV1` form in `metadata.managedFields`.
+//!
+//! A path is a list of elements: a field name (`f:name`), the key of an item of a keyed list
+//! (`k:{"name":"web"}`), the value of an item of a set (`v:"finalizer"`) or a list index (`i:0`). A [`Set`] is a
+//! tree of such elements in structured-merge-diff's order (field names, then keys, then values, then indexes),
+//! so that its `FieldsV1` encoding has the same member order, byte for byte, as kube-apiserver's.
+
+use std::{
+    cmp::Ordering,
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+};
+
+use serde_json::{Map, Value};
+
+use crate::gojson;
+
+/// One step of a field path.
+#[derive(Debug, Clone)]
+pub enum PathElement {
+    /// A field of a struct or a key of a map: `f:<name>`.
+    Field(String),
+    /// An item of a keyed list (`x-kubernetes-list-type: map`), by its key fields sorted by name: `k:{...}`.
+    Key(Vec<(String, Value)>),
+    /// An item of a set (`x-kubernetes-list-type: set`): `v:<json>`.
+    Value(Value),
+    /// A list item by position: `i:<n>` (only in sets decoded from elsewhere; kapi never produces it).
+    Index(usize),
+}
+
+impl PathElement {
+    /// A field element.
+    pub fn field(name: &str) -> Self {
+        Self::Field(name.to_owned())
+    }
+
+    /// The element's `FieldsV1` key (`f:spec`, `k:{"port":80}`, `v:"a"`, `i:0`).
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        match self {
+            Self::Field(name) => {
+                out.push_str("f:");
+                out.push_str(name);
+            }
+            Self::Key(fields) => {
+                out.push_str("k:{");
+                for (position, (name, value)) in fields.iter().enumerate() {
+                    if position > 0 {
+                        out.push(',');
+                    }
+                    gojson::write_string(&mut out, name);
+                    out.push(':');
+                    gojson::write_value(&mut out, value);
+                }
+                out.push('}');
+            }
+            Self::Value(value) => {
+                out.push_str("v:");
+                gojson::write_value(&mut out, value);
+            }
+            Self::Index(index) => {
+                out.push_str("i:");
+                out.push_str(&index.to_string());
+            }
+        }
+        out
+    }
+
+    /// Parses a `FieldsV1` key; `Ok(None)` for an element type this version does not know (skipped, as
+    /// upstream does).
+    pub fn decode(text: &str) -> Result<Option<Self>, String> {
+        let Some((kind, rest)) = text.split_once(':') else {
+            return Err(format!("missing colon: {text}"));
+        };
+        match kind {
+            "f" => Ok(Some(Self::Field(rest.to_owned()))),
+            "v" => serde_json::from_str(rest)
+                .map(|value| Some(Self::Value(value)))
+                .map_err(|error| error.to_string()),
+            "k" => match serde_json::from_str::<Value>(rest) {
+                Ok(Value::Object(map)) => {
+                    let mut fields: Vec<(String, Value)> = map.into_iter().collect();
+                    fields.sort_by(|a, b| a.0.cmp(&b.0));
+                    Ok(Some(Self::Key(fields)))
+                }
+                Ok(_) => Err(format!("key is not an object: {text}")),
+                Err(error) => Err(error.to_string()),
+            },
+            "i" => rest
+                .parse()
+                .map(|index| Some(Self::Index(index)))
+                .map_err(|_| format!("invalid index: {text}")),
+            _ if kind.len() == 1 => Ok(None),
+            _ => Err(format!("key must be 2 characters long: {text}")),
+        }
+    }
+}
+
+impl fmt::Display for PathElement {
+    /// As conflict messages print it: `.name`, `[name="web",port=80]`, `[="a"]`, `[0]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Field(name) => write!(f, ".{name}"),
+            Self::Key(fields) => {
+                let parts: Vec<String> = fields
+                    .iter()
+                    .map(|(name, value)| format!("{name}={}", gojson::display(value)))
+                    .collect();
+                write!(f, "[{}]", parts.join(","))
+            }
+            Self::Value(value) => write!(f, "[={}]", gojson::display(value)),
+            Self::Index(index) => write!(f, "[{index}]"),
+        }
+    }
+}
+
+impl PartialEq for PathElement {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for PathElement {}
+
+impl PartialOrd for PathElement {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PathElement {
+    /// structured-merge-diff's order: field names < keys < values < indexes.
+    fn cmp(&self, other: &Self) -> Ordering {
+        fn rank(element: &PathElement) -> u8 {
+            match element {
+                PathElement::Field(_) => 0,
+                PathElement::Key(_) => 1,
+                PathElement::Value(_) => 2,
+                PathElement::Index(_) => 3,
+            }
+        }
+        match (self, other) {
+            (Self::Field(a), Self::Field(b)) => a.cmp(b),
+            (Self::Key(a), Self::Key(b)) => compare_key_fields(a, b),
+            (Self::Value(a), Self::Value(b)) => compare_values(a, b),
+            (Self::Index(a), Self::Index(b)) => a.cmp(b),
+            _ => rank(self).cmp(&rank(other)),
+        }
+    }
+}
+
+fn compare_key_fields(a: &[(String, Value)], b: &[(String, Value)]) -> Ordering {
+    for ((name_a, value_a), (name_b, value_b)) in a.iter().zip(b) {
+        let order = name_a.cmp(name_b).then_with(|| compare_values(value_a, value_b));
+        if order != Ordering::Equal {
+            return order;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// A total order over JSON values, as structured-merge-diff's: numbers < strings < booleans < lists < maps <
+/// null.
+pub fn compare_values(a: &Value, b: &Value) -> Ordering {
+    fn rank(value: &Value) -> u8 {
+        match value {
+            Value::Number(_) => 0,
+            Value::String(_) => 1,
+            Value::Bool(_) => 2,
+            Value::Array(_) => 3,
+            Value::Object(_) => 4,
+            Value::Null => 5,
+        }
+    }
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => {
+                let (x, y) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
+                x.partial_cmp(&y).unwrap_or(Ordering::Equal)
+            }
+        },
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::Array(x), Value::Array(y)) => {
+            for (p, q) in x.iter().zip(y) {
+                let order = compare_values(p, q);
+                if order != Ordering::Equal {
+                    return order;
+                }
+            }
+            x.len().cmp(&y.len())
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            let mut xs: Vec<(&String, &Value)> = x.iter().collect();
+            let mut ys: Vec<(&String, &Value)> = y.iter().collect();
+            xs.sort_by(|p, q| p.0.cmp(q.0));
+            ys.sort_by(|p, q| p.0.cmp(q.0));
+            for ((kx, vx), (ky, vy)) in xs.iter().zip(&ys) {
+                let order = kx.cmp(ky).then_with(|| compare_values(vx, vy));
+                if order != Ordering::Equal {
+                    return order;
+                }
+            }
+            xs.len().cmp(&ys.len())
+        }
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+/// A field path.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Path(pub Vec<PathElement>);
+
+impl Path {
+    /// A path of field names (`Path::fields(&["spec", "replicas"])`).
+    pub fn fields(names: &[&str]) -> Self {
+        Self(names.iter().map(|name| PathElement::field(name)).collect())
+    }
+}
+
+impl fmt::Display for Path {
+    /// `.spec.containers[name="web"].image`, as conflict messages and causes print it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for element in &self.0 {
+            write!(f, "{element}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A set of field paths: `members` end here, `children` lead to longer paths. Children are never empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Set {
+    pub(crate) members: BTreeSet<PathElement>,
+    pub(crate) children: BTreeMap<PathElement, Set>,
+}
+
+impl Set {
+    /// The empty set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Whether the set holds no path.
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty() && self.children.is_empty()
+    }
+
+    /// Adds a path (the empty path adds nothing).
+    pub fn insert(&mut self, path: &[PathElement]) {
+        let Some((last, parents)) = path.split_last() else {
+            return;
+        };
+        let mut node = self;
+        for element in parents {
+            node = node.children.entry(element.clone()).or_default();
+        }
+        node.members.insert(last.clone());
+    }
+
+    /// Whether the set holds exactly this path.
+    pub fn has(&self, path: &[PathElement]) -> bool {
+        let Some((last, parents)) = path.split_last() else {
+            return false;
+        };
+        let mut node = self;
+        for element in parents {
+            match node.children.get(element) {
+                Some(child) => node = child,
+                None => return false,
+            }
+        }
+        node.members.contains(last)
+    }
+
+    /// Whether this element is a member (a path of length one).
+    pub fn has_member(&self, element: &PathElement) -> bool {
+        self.members.contains(element)
+    }
+
+    /// The paths under `element`, without it (`None` when there are none).
+    pub fn child(&self, element: &PathElement) -> Option<&Set> {
+        self.children.get(element)
+    }
+
+    /// The paths of both sets.
+    pub fn union(&self, other: &Set) -> Set {
+        let mut out = self.clone();
+        out.union_in_place(other);
+        out
+    }
+
+    /// Adds every path of `other`.
+    pub fn union_in_place(&mut self, other: &Set) {
+        self.members.extend(other.members.iter().cloned());
+        for (element, child) in &other.children {
+            self.children.entry(element.clone()).or_default().union_in_place(child);
+        }
+    }
+
+    /// The paths in both sets.
+    pub fn intersection(&self, other: &Set) -> Set {
+        let members = self.members.intersection(&other.members).cloned().collect();
+        let children = self
+            .children
+            .iter()
+            .filter_map(|(element, child)| {
+                let common = child.intersection(other.children.get(element)?);
+                (!common.is_empty()).then(|| (element.clone(), common))
+            })
+            .collect();
+        Set { members, children }
+    }
+
+    /// The paths of `self` not in `other` (a parent stays when only its children are removed, and the other
+    /// way round).
+    pub fn difference(&self, other: &Set) -> Set {
+        let members = self.members.difference(&other.members).cloned().collect();
+        let children = self
+            .children
+            .iter()
+            .filter_map(|(element, child)| match other.children.get(element) {
+                Some(removed) => {
+                    let rest = child.difference(removed);
+                    (!rest.is_empty()).then(|| (element.clone(), rest))
+                }
+                None => Some((element.clone(), child.clone())),
+            })
+            .collect();
+        Set { members, children }
+    }
+
+    /// The paths of `self` that neither are in `other` nor lie under a member of `other`.
+    pub fn recursive_difference(&self, other: &Set) -> Set {
+        let members = self.members.difference(&other.members).cloned().collect();
+        let children = self
+            .children
+            .iter()
+            .filter(|(element, _)| !other.members.contains(*element))
+            .filter_map(|(element, child)| match other.children.get(element) {
+                Some(removed) => {
+                    let rest = child.recursive_difference(removed);
+                    (!rest.is_empty()).then(|| (element.clone(), rest))
+                }
+                None => Some((element.clone(), child.clone())),
+            })
+            .collect();
+        Set { members, children }
+    }
+
+    /// Every path, members of a node before its children's paths (upstream's preorder).
+    pub fn paths(&self) -> Vec<Path> {
+        let mut out = Vec::new();
+        self.collect_paths(&mut Vec::new(), &mut out);
+        out
+    }
+
+    fn collect_paths(&self, prefix: &mut Vec<PathElement>, out: &mut Vec<Path>) {
+        for member in &self.members {
+            let mut path = prefix.clone();
+            path.push(member.clone());
+            out.push(Path(path));
+        }
+        for (element, child) in &self.children {
+            prefix.push(element.clone());
+            child.collect_paths(prefix, out);
+            prefix.pop();
+        }
+    }
+
+    /// How many paths the set holds.
+    pub fn len(&self) -> usize {
+        self.members.len() + self.children.values().map(Set::len).sum::<usize>()
+    }
+
+    /// The set as a `FieldsV1` object: keys in upstream's order, `{".": {}}` marking an element that is both a
+    /// member and a parent.
+    pub fn to_fields_v1(&self) -> Value {
+        Value::Object(self.emit(false))
+    }
+
+    fn emit(&self, include_self: bool) -> Map<String, Value> {
+        let mut out = Map::new();
+        if include_self && !self.is_empty() {
+            out.insert(".".to_owned(), Value::Object(Map::new()));
+        }
+        let mut members = self.members.iter().peekable();
+        let mut children = self.children.iter().peekable();
+        loop {
+            let next = match (members.peek(), children.peek()) {
+                (None, None) => break,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(member), Some((element, _))) => (*member).cmp(*element),
+            };
+            match next {
+                Ordering::Less => {
+                    if let Some(member) = members.next() {
+                        out.insert(member.encode(), Value::Object(Map::new()));
+                    }
+                }
+                Ordering::Greater => {
+                    if let Some((element, child)) = children.next() {
+                        out.insert(element.encode(), Value::Object(child.emit(false)));
+                    }
+                }
+                Ordering::Equal => {
+                    members.next();
+                    if let Some((element, child)) = children.next() {
+                        out.insert(element.encode(), Value::Object(child.emit(true)));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Parses a `FieldsV1` object. An empty object below a key, or a `"."` entry, makes the key a member.
+    pub fn from_fields_v1(fields: &Value) -> Result<Set, String> {
+        match fields {
+            Value::Object(map) => Ok(Self::read(map)?.0.unwrap_or_default()),
+            Value::Null => Ok(Set::new()),
+            other => Err(format!("fieldsV1 is not an object: {other}")),
+        }
+    }
+
+    /// The set below one `FieldsV1` node, and whether the node's element is a member.
+    fn read(map: &Map<String, Value>) -> Result<(Option<Set>, bool), String> {
+        let mut set: Option<Set> = None;
+        let mut is_member = false;
+        for (key, child) in map {
+            if key == "." {
+                is_member = true;
+                continue;
+            }
+            let Some(element) = PathElement::decode(key)? else {
+                continue;
+            };
+            let (grandchildren, child_is_member) = match child {
+                Value::Object(inner) => Self::read(inner)?,
+                _ => (None, true),
+            };
+            if child_is_member {
+                set.get_or_insert_with(Set::new).members.insert(element.clone());
+            }
+            if let Some(grandchildren) = grandchildren {
+                set.get_or_insert_with(Set::new)
+                    .children
+                    .entry(element)
+                    .or_default()
+                    .union_in_place(&grandchildren);
+            }
+        }
+        if set.is_none() {
+            is_member = true;
+        }
+        Ok((set, is_member))
+    }
+}
+
+impl FromIterator<Path> for Set {
+    fn from_iter<I: IntoIterator<Item = Path>>(paths: I) -> Self {
+        let mut set = Set::new();
+        for path in paths {
+            set.insert(&path.0);
+        }
+        set
+    }
+}

@@ -1,0 +1,255 @@
+//! The two operations of the field manager: `apply` (server-side apply of a configuration) and `update`
+//! (recording who changed what in a create, update or non-apply patch), as structured-merge-diff's `Updater`
+//! and kube-apiserver's field-manager chain (strip metadata, times, caps) combine them.
+
+use serde_json::Value;
+
+use crate::{
+    fieldpath::{Path, Set},
+    managed::{strip_set, ManagedFields, ManagerEntry, Operation, MAX_UPDATE_MANAGERS},
+    schema::TypeRef,
+    typed::{compare, ensure_named_fields_are_members, merge, remove_items, to_field_set, Comparison},
+};
+
+/// Who writes, through which endpoint, and what the type looks like.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer<'a> {
+    /// The object's type.
+    pub schema: TypeRef<'a>,
+    /// The field manager.
+    pub manager: &'a str,
+    /// The API version the request uses (`v1`, `apps/v1`).
+    pub api_version: &'a str,
+    /// `status` for the status subresource, empty for the main resource.
+    pub subresource: &'a str,
+    /// The time to record (RFC 3339).
+    pub time: &'a str,
+    /// Fields this endpoint resets (`status` on a main resource with a status subresource): never owned,
+    /// never compared.
+    pub ignored: &'a Set,
+}
+
+/// A field another manager owns that an apply would change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    /// The other manager as messages name it (`"mgr"`, `"mgr" using v1`).
+    pub manager: String,
+    /// The field.
+    pub path: Path,
+}
+
+/// Why an apply failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyError {
+    /// Fields owned by other managers would change (409 unless forced).
+    Conflicts(Vec<Conflict>),
+    /// The configuration cannot be merged (a duplicate key, an item without its key fields).
+    Invalid(String),
+}
+
+/// kube-apiserver's message for a 409 apply conflict.
+pub fn conflict_message(conflicts: &[Conflict]) -> String {
+    if let [only] = conflicts {
+        return format!(
+            "Apply failed with 1 conflict: conflict with {}: {}",
+            only.manager, only.path
+        );
+    }
+    let mut managers: Vec<&str> = conflicts.iter().map(|c| c.manager.as_str()).collect();
+    managers.sort();
+    managers.dedup();
+    let mut lines = Vec::new();
+    for manager in managers {
+        lines.push(format!("conflicts with {manager}:"));
+        for conflict in conflicts.iter().filter(|c| c.manager == manager) {
+            lines.push(format!("- {}", conflict.path));
+        }
+    }
+    format!("Apply failed with {} conflicts: {}", conflicts.len(), lines.join("\n"))
+}
+
+/// The result of an apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Applied {
+    /// The new object; `None` when the apply changes nothing (no write, no new resourceVersion).
+    pub object: Option<Value>,
+    /// The managedFields after the apply.
+    pub managed: ManagedFields,
+}
+
+/// The fields of every entry but `except` that the change adds or modifies (the conflicts of an apply).
+fn settle_others(managed: &ManagedFields, changes: &Comparison, except: Option<usize>) -> Vec<(usize, Set)> {
+    let changed = changes.modified.union(&changes.added);
+    let mut conflicts = Vec::new();
+    for (index, entry) in managed.entries.iter().enumerate() {
+        if Some(index) == except {
+            continue;
+        }
+        let taken = entry.fields.intersection(&changed);
+        if !taken.is_empty() {
+            conflicts.push((index, taken));
+        }
+    }
+    conflicts
+}
+
+/// Takes the conflicting fields from their owners, and removed fields from every entry but `except`.
+fn take_away(managed: &mut ManagedFields, conflicts: &[(usize, Set)], removed: &Set, except: Option<usize>) {
+    for (index, taken) in conflicts {
+        if let Some(entry) = managed.entries.get_mut(*index) {
+            entry.fields = entry.fields.difference(taken);
+        }
+    }
+    if !removed.is_empty() {
+        for (index, entry) in managed.entries.iter_mut().enumerate() {
+            if Some(index) != except {
+                entry.fields = entry.fields.difference(removed);
+            }
+        }
+    }
+}
+
+fn sorted_conflicts(managed: &ManagedFields, conflicts: &[(usize, Set)]) -> Vec<Conflict> {
+    let mut by_entry: Vec<(&ManagerEntry, &Set)> = conflicts
+        .iter()
+        .filter_map(|(index, set)| Some((managed.entries.get(*index)?, set)))
+        .collect();
+    by_entry.sort_by(|(p, _), (q, _)| {
+        (&p.manager, p.operation, &p.api_version, &p.subresource).cmp(&(
+            &q.manager,
+            q.operation,
+            &q.api_version,
+            &q.subresource,
+        ))
+    });
+    by_entry
+        .into_iter()
+        .flat_map(|(entry, set)| {
+            set.paths().into_iter().map(|path| Conflict {
+                manager: entry.label(),
+                path,
+            })
+        })
+        .collect()
+}
+
+/// Server-side apply of `config` by `writer` to `live` (for a create, the type's empty object), given the live
+/// object's managedFields.
+pub fn apply(
+    live: &Value,
+    config: &Value,
+    managed: &ManagedFields,
+    writer: &Writer<'_>,
+    force: bool,
+) -> Result<Applied, ApplyError> {
+    let mut managed = managed.clone();
+    let merged = merge(live, config, writer.schema).map_err(ApplyError::Invalid)?;
+    let applied = to_field_set(config, writer.schema).recursive_difference(writer.ignored);
+    let own = match managed
+        .entries
+        .iter()
+        .position(|entry| entry.is(writer.manager, Operation::Apply, writer.subresource, writer.api_version))
+    {
+        Some(index) => index,
+        None => {
+            managed.entries.push(ManagerEntry {
+                manager: writer.manager.to_owned(),
+                operation: Operation::Apply,
+                api_version: writer.api_version.to_owned(),
+                time: None,
+                subresource: writer.subresource.to_owned(),
+                fields: Set::new(),
+            });
+            managed.entries.len() - 1
+        }
+    };
+    let last_applied = std::mem::replace(&mut managed.entries[own].fields, applied);
+    managed.entries[own].api_version = writer.api_version.to_owned();
+    let merged = if last_applied.is_empty() {
+        merged
+    } else {
+        prune(&merged, &managed, &last_applied, writer.schema)
+    };
+    let changes = compare(live, &merged, writer.schema).excluding(writer.ignored);
+    let conflicts = settle_others(&managed, &changes, Some(own));
+    if !force && !conflicts.is_empty() {
+        return Err(ApplyError::Conflicts(sorted_conflicts(&managed, &conflicts)));
+    }
+    take_away(&mut managed, &conflicts, &changes.removed, Some(own));
+    let changed = merged != *live;
+    let entry = &mut managed.entries[own];
+    entry.fields = entry.fields.difference(&strip_set());
+    if changed {
+        entry.time = Some(writer.time.to_owned());
+    }
+    managed.entries.retain(|entry| !entry.fields.is_empty());
+    Ok(Applied {
+        object: changed.then_some(merged),
+        managed,
+    })
+}
+
+/// Removes from `merged` the fields the applier applied last time and no longer applies, unless another
+/// manager (or the new configuration) still owns them; fields only owned through a removed parent stay.
+fn prune(merged: &Value, managed: &ManagedFields, last_applied: &Set, ty: TypeRef<'_>) -> Value {
+    let empty = || Value::Object(serde_json::Map::new());
+    let last = ensure_named_fields_are_members(last_applied, ty);
+    let pruned = remove_items(merged, &last, ty).unwrap_or_else(empty);
+    let mut owned = Set::new();
+    for entry in &managed.entries {
+        owned.union_in_place(&ensure_named_fields_are_members(&entry.fields, ty));
+    }
+    let merged_fields = ensure_named_fields_are_members(&to_field_set(merged, ty), ty);
+    let pruned_fields = ensure_named_fields_are_members(&to_field_set(&pruned, ty), ty);
+    let unowned = merged_fields.difference(&pruned_fields.union(&owned));
+    let pruned = remove_items(merged, &unowned, ty).unwrap_or_else(empty);
+    let pruned_fields = ensure_named_fields_are_members(&to_field_set(&pruned, ty), ty);
+    let dangling = merged_fields.difference(&pruned_fields).intersection(&last);
+    remove_items(merged, &dangling, ty).unwrap_or_else(empty)
+}
+
+/// The managedFields after a create, update or non-apply patch from `live` (for a create, the type's empty
+/// object) to `new`: the writer takes the fields it added or changed from everyone, removed fields leave every
+/// entry, and the writer's `Update` entry gets the time when it took anything.
+pub fn update(live: &Value, new: &Value, managed: &ManagedFields, writer: &Writer<'_>) -> ManagedFields {
+    let mut managed = managed.clone();
+    let changes = compare(live, new, writer.schema).excluding(writer.ignored);
+    let conflicts = settle_others(&managed, &changes, None);
+    take_away(&mut managed, &conflicts, &changes.removed, None);
+    let taken = changes
+        .modified
+        .union(&changes.added)
+        .recursive_difference(writer.ignored)
+        .difference(&strip_set());
+    if !taken.is_empty() {
+        match managed.entries.iter_mut().find(|entry| {
+            entry.is(
+                writer.manager,
+                Operation::Update,
+                writer.subresource,
+                writer.api_version,
+            )
+        }) {
+            Some(entry) => {
+                entry.fields.union_in_place(&taken);
+                entry.time = Some(writer.time.to_owned());
+            }
+            None => managed.entries.push(ManagerEntry {
+                manager: writer.manager.to_owned(),
+                operation: Operation::Update,
+                api_version: writer.api_version.to_owned(),
+                time: Some(writer.time.to_owned()),
+                subresource: writer.subresource.to_owned(),
+                fields: taken,
+            }),
+        }
+    }
+    managed.entries.retain(|entry| !entry.fields.is_empty());
+    managed.cap_update_managers(MAX_UPDATE_MANAGERS);
+    managed
+}
+
+/// The field set `value` sets at type `ty` (public for tests and tools).
+pub fn fields_of(value: &Value, ty: TypeRef<'_>) -> Set {
+    to_field_set(value, ty)
+}
