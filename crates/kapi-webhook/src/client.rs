@@ -143,6 +143,12 @@ impl WebhookClient {
         )
     }
 
+    /// The request target sent: the path with client-go's `timeout` parameter.
+    fn request_target(&self) -> String {
+        let separator = if self.path.contains('?') { '&' } else { '?' };
+        format!("{}{separator}timeout={}", self.path, go_duration(self.timeout))
+    }
+
     /// POSTs `body` as JSON and returns the JSON answer. Everything — resolving, dialing, TLS, the request and
     /// reading the answer — happens within the client's deadline.
     pub async fn post_json(&self, body: &Value) -> Result<Value, WebhookError> {
@@ -186,7 +192,7 @@ impl WebhookClient {
             .header(header::USER_AGENT, concat!("kapi/", env!("CARGO_PKG_VERSION")));
         let connection_task;
         let response = if http2 {
-            let uri = format!("https://{}{}", self.authority, self.path);
+            let uri = format!("https://{}{}", self.authority, self.request_target());
             let request = request
                 .uri(uri)
                 .body(OneFrame::new(payload))
@@ -200,7 +206,7 @@ impl WebhookClient {
             sender.send_request(request).await.map_err(|error| error.to_string())?
         } else {
             let request = request
-                .uri(self.path.as_str())
+                .uri(self.request_target())
                 .header(header::HOST, self.authority.as_str())
                 .body(OneFrame::new(payload))
                 .map_err(|error| error.to_string())?;

@@ -6,6 +6,8 @@
 //! response (reads, lists, watches). Writes, where kube-apiserver converts a request body to the storage version,
 //! answer `500 InternalError` instead; callers wrap with [`ApiError::internal_error`] of [`ApiError::message`].
 
+use std::{sync::Arc, time::Duration};
+
 use async_trait::async_trait;
 use kapi_core::{
     validation::object_meta::{validate_annotations, validate_labels},
@@ -13,7 +15,7 @@ use kapi_core::{
 };
 use serde_json::{json, Map, Value};
 
-use crate::WebhookClient;
+use crate::{ServiceResolver, WebhookClient, WebhookClientConfig, WebhookError};
 
 /// The ConversionReview versions kapi speaks, preferred first (the CRD lists what its webhook understands).
 pub const SUPPORTED_REVIEW_VERSIONS: [&str; 2] = ["v1", "v1beta1"];
@@ -430,4 +432,47 @@ fn new_uid() -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+pub use crate::blocking::BlockingConverter;
+
+/// The converter a CRD's `spec.conversion` asks for: [`NoneConverter`] for strategy `None` (or none given), a
+/// [`WebhookConverter`] for `Webhook` (its `clientConfig`, service references resolved by `resolver`, calls
+/// bounded by `timeout`). Fails, with upstream's message for an unknown strategy, when the CRD's conversion
+/// cannot be served.
+pub fn converter_for_crd(
+    crd: &Value,
+    resolver: Arc<dyn ServiceResolver>,
+    timeout: Duration,
+) -> Result<Arc<dyn Converter>, WebhookError> {
+    let conversion = crd.pointer("/spec/conversion");
+    let strategy = conversion
+        .and_then(|conversion| conversion.get("strategy"))
+        .and_then(Value::as_str)
+        .unwrap_or("None");
+    match strategy {
+        "None" => Ok(Arc::new(NoneConverter)),
+        "Webhook" => {
+            let webhook = conversion.and_then(|conversion| conversion.get("webhook"));
+            let client_config = webhook
+                .and_then(|webhook| webhook.get("clientConfig"))
+                .map(WebhookClientConfig::from_json)
+                .transpose()
+                .map_err(|error| WebhookError::Config(format!("invalid webhook clientConfig: {error}")))?
+                .ok_or_else(|| WebhookError::Config("webhook clientConfig is required".to_owned()))?;
+            let review_versions: Vec<String> = webhook
+                .and_then(|webhook| webhook.get("conversionReviewVersions"))
+                .and_then(Value::as_array)
+                .map(|versions| versions.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+                .unwrap_or_default();
+            let client = WebhookClient::new(&client_config, resolver)?.with_timeout(timeout);
+            Ok(Arc::new(WebhookConverter::new(client, &review_versions)))
+        }
+        other => Err(WebhookError::Config(format!(
+            "unknown conversion strategy {other:?} for CRD {}",
+            crd.pointer("/metadata/name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        ))),
+    }
 }

@@ -10,12 +10,15 @@
 //!   kube-apiserver's). Usable for conversion now and admission webhooks later.
 //! - [`conversion`]: the [`Converter`](conversion::Converter) seam with the CRD strategies `None`
 //!   ([`NoneConverter`](conversion::NoneConverter)) and `Webhook` ([`WebhookConverter`](conversion::WebhookConverter),
-//!   ConversionReview `apiextensions.k8s.io/v1` checked as kube-apiserver checks it).
+//!   ConversionReview `apiextensions.k8s.io/v1` checked as kube-apiserver checks it),
+//!   [`converter_for_crd`](conversion::converter_for_crd) (a CRD's `spec.conversion` to a converter) and
+//!   [`BlockingConverter`](conversion::BlockingConverter) (for synchronous callers).
 //! - `testing` (feature `testing`): a throwaway CA and an HTTPS webhook server on loopback, for tests.
 //!
 //! Messages follow kube-apiserver v1.36 and client-go (`Post "https://...?timeout=30s": context deadline
 //! exceeded`, `conversion webhook for stable.example.com/v1, Kind=CronTab failed: ...`).
 
+mod blocking;
 mod body;
 mod client;
 mod config;

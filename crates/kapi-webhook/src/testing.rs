@@ -164,13 +164,24 @@ pub fn conversion_response(review: &Value, convert: impl Fn(Value, &str) -> Valu
     })
 }
 
+/// One request the server received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The HTTP version it came over.
+    pub version: http::Version,
+    /// The request target's path and query.
+    pub path: String,
+    /// The decoded JSON body.
+    pub body: Value,
+}
+
 type Handler = Arc<dyn Fn(Value) -> WebhookReply + Send + Sync>;
 
 /// An HTTPS webhook server on `127.0.0.1` (HTTP/2 and HTTP/1.1): every POST body is decoded as JSON, recorded
 /// and handed to the handler. Stops when dropped.
 pub struct WebhookServer {
     address: SocketAddr,
-    requests: Arc<Mutex<Vec<Value>>>,
+    requests: Arc<Mutex<Vec<Recorded>>>,
     accept_task: tokio::task::JoinHandle<()>,
 }
 
@@ -183,16 +194,25 @@ impl std::fmt::Debug for WebhookServer {
 }
 
 impl WebhookServer {
-    /// Starts serving with `identity` on an ephemeral loopback port.
+    /// Starts serving with `identity` on an ephemeral loopback port, offering HTTP/2 and HTTP/1.1.
     pub async fn start(
         identity: ServingIdentity,
+        handler: impl Fn(Value) -> WebhookReply + Send + Sync + 'static,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Self::start_with_alpn(identity, &[b"h2", b"http/1.1"], handler).await
+    }
+
+    /// Like [`start`](Self::start), offering only the ALPN protocols `alpn` (none: the client picks HTTP/1.1).
+    pub async fn start_with_alpn(
+        identity: ServingIdentity,
+        alpn: &[&[u8]],
         handler: impl Fn(Value) -> WebhookReply + Send + Sync + 'static,
     ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
         let mut config = ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
             .with_single_cert(identity.chain, identity.key)?;
-        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        config.alpn_protocols = alpn.iter().map(|protocol| protocol.to_vec()).collect();
         let acceptor = TlsAcceptor::from(Arc::new(config));
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let address = listener.local_addr()?;
@@ -218,6 +238,11 @@ impl WebhookServer {
 
     /// The request bodies received so far, oldest first.
     pub fn requests(&self) -> Vec<Value> {
+        self.recorded().into_iter().map(|recorded| recorded.body).collect()
+    }
+
+    /// The requests received so far, oldest first, with their HTTP version and path.
+    pub fn recorded(&self) -> Vec<Recorded> {
         self.requests
             .lock()
             .map(|requests| requests.clone())
@@ -232,7 +257,12 @@ impl Drop for WebhookServer {
 }
 
 /// Accepts connections until aborted; the connections' tasks live in a set that ends them with the loop.
-async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, handler: Handler, requests: Arc<Mutex<Vec<Value>>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: TlsAcceptor,
+    handler: Handler,
+    requests: Arc<Mutex<Vec<Recorded>>>,
+) {
     let mut connections = JoinSet::new();
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
@@ -258,12 +288,22 @@ async fn accept_loop(listener: TcpListener, acceptor: TlsAcceptor, handler: Hand
     }
 }
 
-async fn answer(request: Request<Incoming>, handler: &Handler, requests: &Mutex<Vec<Value>>) -> Response<OneFrame> {
+async fn answer(request: Request<Incoming>, handler: &Handler, requests: &Mutex<Vec<Recorded>>) -> Response<OneFrame> {
+    let version = request.version();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map(|path| path.as_str().to_owned())
+        .unwrap_or_default();
     let body = read_body(request.into_body(), 64 << 20).await.unwrap_or_default();
     let reply = match serde_json::from_slice::<Value>(&body) {
         Ok(review) => {
             if let Ok(mut requests) = requests.lock() {
-                requests.push(review.clone());
+                requests.push(Recorded {
+                    version,
+                    path,
+                    body: review.clone(),
+                });
             }
             handler(review)
         }

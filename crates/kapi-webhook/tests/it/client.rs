@@ -223,3 +223,32 @@ async fn configs_with_neither_or_both_targets_or_a_plain_http_url_are_refused() 
         "invalid url \"http://127.0.0.1/\": 'https' is the only allowed URL scheme"
     );
 }
+
+#[tokio::test]
+async fn http2_is_preferred_and_http1_used_when_the_webhook_offers_only_that() {
+    let (ca, server) = server_with(&[], |_| WebhookReply::json(json!({"ok": true}))).await;
+    url_client(&ca, &server, "/convert")
+        .post_json(&json!({}))
+        .await
+        .expect("answer over HTTP/2");
+    let recorded = server.recorded();
+    assert_eq!(recorded[0].version, http::Version::HTTP_2);
+    assert_eq!(recorded[0].path, "/convert?timeout=30s");
+
+    for alpn in [&[b"http/1.1".as_slice()][..], &[]] {
+        let identity = ca.issue(&[], &[crate::support::loopback()]).expect("certificate");
+        let server = kapi_webhook::testing::WebhookServer::start_with_alpn(identity, alpn, |_| {
+            WebhookReply::json(json!({"ok": true}))
+        })
+        .await
+        .expect("HTTP/1.1 server");
+        let answer = url_client(&ca, &server, "/convert")
+            .post_json(&json!({}))
+            .await
+            .expect("answer over HTTP/1.1");
+        assert_eq!(answer, json!({"ok": true}));
+        let recorded = server.recorded();
+        assert_eq!(recorded[0].version, http::Version::HTTP_11);
+        assert_eq!(recorded[0].path, "/convert?timeout=30s");
+    }
+}

@@ -3,7 +3,7 @@
 use std::{sync::Arc, time::Duration};
 
 use kapi_webhook::{
-    conversion::{Converter, NoneConverter, WebhookConverter},
+    conversion::{converter_for_crd, BlockingConverter, Converter, NoneConverter, WebhookConverter},
     testing::{conversion_response, WebhookReply},
     Endpoint, NoServiceResolver, ServiceReference, StaticServiceResolver, WebhookClient, WebhookClientConfig,
 };
@@ -373,4 +373,97 @@ async fn without_a_supported_review_version_nothing_is_sent() {
         (500, "no supported conversion review versions".to_owned())
     );
     assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_crd_spec_picks_the_converter() {
+    let (ca, server) = server_with(&[], |review| {
+        WebhookReply::json(conversion_response(&review, rename_spec))
+    })
+    .await;
+    let crd = json!({
+        "metadata": {"name": "crontabs.stable.example.com"},
+        "spec": {"conversion": {"strategy": "Webhook", "webhook": {
+            "clientConfig": {"url": server.url("/convert"), "caBundle": kapi_webhook::encode_ca_bundle(ca.pem().as_bytes())},
+            "conversionReviewVersions": ["v1"],
+        }}},
+    });
+    let resolver = Arc::new(NoServiceResolver);
+    let converter = converter_for_crd(&crd, resolver.clone(), Duration::from_secs(5)).expect("webhook converter");
+    let converted = converter.convert(vec![crontab("a", V1)], V2).await.expect("converts");
+    assert_eq!(converted[0]["spec"], json!({"schedule": "* * * * */5"}));
+    assert_eq!(server.recorded()[0].path, "/convert?timeout=5s");
+
+    let none = converter_for_crd(&json!({"spec": {}}), resolver.clone(), Duration::from_secs(5)).expect("none");
+    let converted = none.convert(vec![crontab("a", V1)], V2).await.expect("converts");
+    assert_eq!(converted[0]["spec"], json!({"cronSpec": "* * * * */5"}));
+
+    let unknown = json!({"metadata": {"name": "x.example.com"}, "spec": {"conversion": {"strategy": "Magic"}}});
+    let error = converter_for_crd(&unknown, resolver, Duration::from_secs(5))
+        .err()
+        .expect("unknown strategy");
+    assert_eq!(
+        error.to_string(),
+        "unknown conversion strategy \"Magic\" for CRD x.example.com"
+    );
+}
+
+#[test]
+fn blocking_callers_convert_through_their_own_runtime() {
+    // The webhook runs on a single-threaded runtime of the test's own; the blocking caller waits on another
+    // single-threaded runtime (the case that would deadlock if the call ran on the caller's runtime).
+    let server_runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("server runtime");
+    let (ca, server) = server_runtime.block_on(server_with(&[], |review| {
+        if review["request"]["desiredAPIVersion"] == "stable.example.com/v3" {
+            let mut answer = conversion_response(&review, rename_spec);
+            answer["response"]["result"] = json!({"status": "Failure", "message": "v3 is unknown"});
+            return WebhookReply::json(answer);
+        }
+        WebhookReply::json(conversion_response(&review, rename_spec))
+    }));
+    let client = url_client(&ca, &server, "/convert");
+    let blocking =
+        BlockingConverter::new(Arc::new(WebhookConverter::new(client, &v1_only()))).expect("conversion thread");
+
+    // From a plain thread.
+    let converted = blocking.convert(vec![crontab("a", V1)], V2).expect("converts");
+    assert_eq!(converted[0]["apiVersion"], V2);
+
+    // From inside a current-thread runtime and a multi-thread runtime.
+    let current = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let inside = blocking.clone();
+    let converted = current
+        .block_on(async move { inside.convert(vec![crontab("b", V1)], V2) })
+        .expect("converts");
+    assert_eq!(converted[0]["metadata"]["name"], "b");
+    let multi = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let inside = blocking.clone();
+    let converted = multi
+        .block_on(async move { tokio::spawn(async move { inside.convert(vec![crontab("c", V1)], V2) }).await })
+        .expect("task")
+        .expect("converts");
+    assert_eq!(converted[0]["spec"], json!({"schedule": "* * * * */5"}));
+
+    // Failures come through as they are.
+    let error = blocking
+        .convert(vec![crontab("d", V1)], "stable.example.com/v3")
+        .expect_err("fails");
+    assert!(
+        error
+            .message()
+            .starts_with("conversion webhook for stable.example.com/v1, Kind=CronTab"),
+        "{error}"
+    );
+    drop(server);
 }
