@@ -1,0 +1,902 @@
+//! Runtime implementations of the standard functions and the Kubernetes libraries. Each call returns its value
+//! and its runtime cost (cel-go's actual-cost model: 1 per call, plus 0.1 per character traversed).
+
+use std::{cmp::Ordering, collections::BTreeMap, net::IpAddr, rc::Rc};
+
+use regex::Regex;
+
+use crate::{
+    checker::traversal_cost,
+    functions::FORMAT_NAMES,
+    library::{base64_decode, base64_encode, Quantity, Semver, Url},
+    time::{
+        civil_from_days, days_from_civil, format_duration, format_timestamp, parse_duration, parse_timestamp,
+        timestamp_in_range, MAX_DURATION_NANOS,
+    },
+    value::{Key, MapVal, Val},
+};
+
+/// A runtime error's message, as cel-go words it.
+pub(crate) type EvalResult = Result<(Val, u64), String>;
+
+fn no_overload(name: &str) -> String {
+    format!("no such overload: {name}")
+}
+
+fn overflow() -> String {
+    "integer overflow".to_owned()
+}
+
+fn ok(value: Val) -> EvalResult {
+    Ok((value, 1))
+}
+
+/// Compiles a regex for `matches`/`find`; RE2 and Rust's regex share the syntax CEL rules use.
+fn regex(pattern: &str) -> Result<Regex, String> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|error| format!("error parsing regexp: {error}"))
+}
+
+fn int_arg(value: &Val) -> Option<i64> {
+    match value {
+        Val::Int(i) => Some(*i),
+        _ => None,
+    }
+}
+
+fn str_arg(value: &Val) -> Option<&str> {
+    match value {
+        Val::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// Applies `name` to the evaluated `target` and `args`.
+pub(crate) fn call(name: &str, target: Option<Val>, args: Vec<Val>) -> EvalResult {
+    match target {
+        None => global(name, args),
+        Some(target) => member(name, target, args),
+    }
+}
+
+fn arithmetic(name: &str, x: &Val, y: &Val) -> EvalResult {
+    let value = match (name, x, y) {
+        ("_+_", Val::Int(a), Val::Int(b)) => Val::Int(a.checked_add(*b).ok_or_else(overflow)?),
+        ("_-_", Val::Int(a), Val::Int(b)) => Val::Int(a.checked_sub(*b).ok_or_else(overflow)?),
+        ("_*_", Val::Int(a), Val::Int(b)) => Val::Int(a.checked_mul(*b).ok_or_else(overflow)?),
+        ("_/_", Val::Int(_), Val::Int(0)) | ("_%_", Val::Int(_), Val::Int(0)) => {
+            return Err("division by zero".to_owned())
+        }
+        ("_/_" | "_%_", Val::Uint(_), Val::Uint(0)) => return Err("division by zero".to_owned()),
+        ("_/_", Val::Int(a), Val::Int(b)) => Val::Int(a.checked_div(*b).ok_or_else(overflow)?),
+        ("_%_", Val::Int(a), Val::Int(b)) => Val::Int(a.checked_rem(*b).ok_or_else(overflow)?),
+        ("_+_", Val::Uint(a), Val::Uint(b)) => Val::Uint(a.checked_add(*b).ok_or_else(overflow)?),
+        ("_-_", Val::Uint(a), Val::Uint(b)) => Val::Uint(a.checked_sub(*b).ok_or_else(overflow)?),
+        ("_*_", Val::Uint(a), Val::Uint(b)) => Val::Uint(a.checked_mul(*b).ok_or_else(overflow)?),
+        ("_/_", Val::Uint(a), Val::Uint(b)) => Val::Uint(a / b),
+        ("_%_", Val::Uint(a), Val::Uint(b)) => Val::Uint(a % b),
+        ("_+_", Val::Double(a), Val::Double(b)) => Val::Double(a + b),
+        ("_-_", Val::Double(a), Val::Double(b)) => Val::Double(a - b),
+        ("_*_", Val::Double(a), Val::Double(b)) => Val::Double(a * b),
+        ("_/_", Val::Double(a), Val::Double(b)) => Val::Double(a / b),
+        ("_+_", Val::String(a), Val::String(b)) => {
+            let mut text = String::with_capacity(a.len() + b.len());
+            text.push_str(a);
+            text.push_str(b);
+            return Ok((Val::string(text), traversal_cost((a.len() + b.len()) as u64)));
+        }
+        ("_+_", Val::Bytes(a), Val::Bytes(b)) => {
+            let bytes: Vec<u8> = a.iter().chain(b.iter()).copied().collect();
+            return Ok((Val::Bytes(Rc::from(bytes)), traversal_cost((a.len() + b.len()) as u64)));
+        }
+        ("_+_", Val::List(a), Val::List(b)) => {
+            let items: Vec<Val> = a.iter().chain(b.iter()).cloned().collect();
+            return Ok((Val::List(Rc::new(items)), 1));
+        }
+        ("_+_", Val::Duration(a), Val::Duration(b)) => duration(a + b)?,
+        ("_-_", Val::Duration(a), Val::Duration(b)) => duration(a - b)?,
+        ("_+_", Val::Timestamp(a), Val::Duration(b)) | ("_+_", Val::Duration(b), Val::Timestamp(a)) => {
+            timestamp(a + b)?
+        }
+        ("_-_", Val::Timestamp(a), Val::Duration(b)) => timestamp(a - b)?,
+        ("_-_", Val::Timestamp(a), Val::Timestamp(b)) => duration(a - b)?,
+        _ => return Err(no_overload(name)),
+    };
+    ok(value)
+}
+
+fn duration(nanos: i128) -> Result<Val, String> {
+    if nanos.abs() > MAX_DURATION_NANOS {
+        return Err("duration out of range".to_owned());
+    }
+    Ok(Val::Duration(nanos))
+}
+
+fn timestamp(nanos: i128) -> Result<Val, String> {
+    if !timestamp_in_range(nanos) {
+        return Err("timestamp out of range".to_owned());
+    }
+    Ok(Val::Timestamp(nanos))
+}
+
+/// `string(x)` and `%s` in `format`.
+pub(crate) fn to_string(value: &Val) -> Result<String, String> {
+    Ok(match value {
+        Val::String(s) => s.to_string(),
+        Val::Int(i) => i.to_string(),
+        Val::Uint(u) => u.to_string(),
+        Val::Double(d) => format_double(*d),
+        Val::Bool(b) => b.to_string(),
+        Val::Null => "null".to_owned(),
+        Val::Bytes(b) => {
+            String::from_utf8(b.to_vec()).map_err(|_| "invalid UTF-8 in bytes, cannot convert to string".to_owned())?
+        }
+        Val::Timestamp(t) => format_timestamp(*t),
+        Val::Duration(d) => format_duration(*d),
+        Val::Type(name) => name.to_string(),
+        Val::Ip(ip) => ip.to_string(),
+        Val::Cidr(ip, prefix) => format!("{ip}/{prefix}"),
+        Val::Url(url) => url.raw.clone(),
+        Val::Semver(v) => {
+            let mut text = format!("{}.{}.{}", v.major, v.minor, v.patch);
+            if !v.pre.is_empty() {
+                text.push('-');
+                text.push_str(&v.pre.join("."));
+            }
+            text
+        }
+        Val::List(items) => {
+            let parts: Result<Vec<String>, String> = items.iter().map(to_string).collect();
+            format!("[{}]", parts?.join(", "))
+        }
+        Val::Map(map) => {
+            let mut parts = Vec::new();
+            for (key, value) in &map.entries {
+                parts.push(format!("{}: {}", to_string(&key.to_val())?, to_string(value)?));
+            }
+            format!("{{{}}}", parts.join(", "))
+        }
+        other => return Err(format!("no such overload: string({})", other.type_name())),
+    })
+}
+
+/// Go's `strconv.FormatFloat(d, 'g', -1, 64)`-like shortest form, as cel-go prints doubles.
+fn format_double(value: f64) -> String {
+    if value.is_nan() {
+        return "NaN".to_owned();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "+Inf" } else { "-Inf" }.to_owned();
+    }
+    let abs = value.abs();
+    if abs != 0.0 && !(1e-4..1e21).contains(&abs) {
+        let text = format!("{value:e}");
+        // Rust prints `1e21`, Go `1e+21`.
+        return match text.split_once('e') {
+            Some((mantissa, exponent)) if !exponent.starts_with('-') => format!("{mantissa}e+{exponent:0>2}"),
+            Some((mantissa, exponent)) => format!("{mantissa}e-{:0>2}", &exponent[1..]),
+            None => text,
+        };
+    }
+    format!("{value}")
+}
+
+fn global(name: &str, args: Vec<Val>) -> EvalResult {
+    let arg = |i: usize| args.get(i).cloned().unwrap_or(Val::Null);
+    match (name, args.as_slice()) {
+        ("_+_" | "_-_" | "_*_" | "_/_" | "_%_", [x, y]) => arithmetic(name, x, y),
+        ("-_", [Val::Int(i)]) => ok(Val::Int(i.checked_neg().ok_or_else(overflow)?)),
+        ("-_", [Val::Double(d)]) => ok(Val::Double(-d)),
+        ("!_", [Val::Bool(b)]) => ok(Val::Bool(!b)),
+        ("_==_", [x, y]) => Ok((Val::Bool(x.equals(y)), equality_cost(x, y))),
+        ("_!=_", [x, y]) => Ok((Val::Bool(!x.equals(y)), equality_cost(x, y))),
+        ("_<_" | "_<=_" | "_>_" | "_>=_", [x, y]) => {
+            let order = x.compare(y).ok_or_else(|| no_overload(name))?;
+            let result = match name {
+                "_<_" => order == Ordering::Less,
+                "_<=_" => order != Ordering::Greater,
+                "_>_" => order == Ordering::Greater,
+                _ => order != Ordering::Less,
+            };
+            Ok((Val::Bool(result), equality_cost(x, y)))
+        }
+        ("@in", [x, Val::List(items)]) => Ok((
+            Val::Bool(items.iter().any(|item| item.equals(x))),
+            items.len().max(1) as u64,
+        )),
+        ("@in", [x, Val::Map(map)]) => ok(Val::Bool(map.get(x).is_some())),
+        ("_[_]", [collection, index]) => index_value(collection, index).map(|value| (value, 1)),
+        ("_[?_]", [collection, index]) => {
+            let collection = match collection {
+                Val::Optional(None) => return ok(Val::Optional(None)),
+                Val::Optional(Some(inner)) => inner.as_ref(),
+                other => other,
+            };
+            let value = match (collection, index) {
+                (Val::Map(map), key) => map.get(key).cloned(),
+                (Val::List(items), Val::Int(i)) => usize::try_from(*i).ok().and_then(|i| items.get(i).cloned()),
+                _ => return Err(no_overload(name)),
+            };
+            ok(Val::Optional(value.map(Rc::new)))
+        }
+        ("size", [value]) => size(value),
+        ("int", [value]) => ok(Val::Int(to_int(value)?)),
+        ("uint", [value]) => ok(Val::Uint(match value {
+            Val::Uint(u) => *u,
+            Val::Int(i) => u64::try_from(*i).map_err(|_| "uint overflow".to_owned())?,
+            Val::Double(d) if *d >= 0.0 && *d < 18_446_744_073_709_551_616.0 => *d as u64,
+            Val::Double(_) => return Err("uint overflow".to_owned()),
+            Val::String(s) => s.parse().map_err(|_| format!("cannot convert string '{s}' to uint"))?,
+            _ => return Err(no_overload(name)),
+        })),
+        ("double", [value]) => ok(Val::Double(match value {
+            Val::Double(d) => *d,
+            Val::Int(i) => *i as f64,
+            Val::Uint(u) => *u as f64,
+            Val::String(s) => s
+                .parse()
+                .map_err(|_| format!("cannot convert string '{s}' to double"))?,
+            _ => return Err(no_overload(name)),
+        })),
+        ("string", [value]) => {
+            let text = to_string(value)?;
+            let cost = traversal_cost(text.len() as u64).max(1);
+            Ok((Val::string(text), cost))
+        }
+        ("bytes", [Val::String(s)]) => ok(Val::Bytes(Rc::from(s.as_bytes()))),
+        ("bytes", [Val::Bytes(b)]) => ok(Val::Bytes(b.clone())),
+        ("bool", [Val::Bool(b)]) => ok(Val::Bool(*b)),
+        ("bool", [Val::String(s)]) => ok(Val::Bool(match s.as_ref() {
+            "true" | "TRUE" | "True" | "t" | "1" => true,
+            "false" | "FALSE" | "False" | "f" | "0" => false,
+            _ => return Err(format!("type conversion error from 'string' to 'bool'")),
+        })),
+        ("type", [value]) => ok(Val::Type(Rc::from(value.type_name()))),
+        ("dyn", [value]) => ok(value.clone()),
+        ("duration", [Val::String(s)]) => ok(Val::Duration(
+            parse_duration(s).ok_or_else(|| format!("cannot convert string '{s}' to duration"))?,
+        )),
+        ("duration", [Val::Duration(d)]) => ok(Val::Duration(*d)),
+        ("timestamp", [Val::String(s)]) => ok(Val::Timestamp(
+            parse_timestamp(s).ok_or_else(|| format!("cannot convert string '{s}' to timestamp"))?,
+        )),
+        ("timestamp", [Val::Int(seconds)]) => ok(timestamp(i128::from(*seconds) * 1_000_000_000)?),
+        ("timestamp", [Val::Timestamp(t)]) => ok(Val::Timestamp(*t)),
+        ("matches", [subject, pattern]) => member("matches", subject.clone(), vec![pattern.clone()]),
+        ("strings.quote", [Val::String(s)]) => {
+            let mut out = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    '\u{7}' => out.push_str("\\a"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    '\u{b}' => out.push_str("\\v"),
+                    other => out.push(other),
+                }
+            }
+            out.push('"');
+            Ok((Val::string(out), traversal_cost(s.len() as u64).max(1)))
+        }
+        ("sets.contains" | "sets.equivalent" | "sets.intersects", [Val::List(a), Val::List(b)]) => {
+            let contains_all = |x: &[Val], y: &[Val]| y.iter().all(|item| x.iter().any(|other| other.equals(item)));
+            let result = match name {
+                "sets.contains" => contains_all(a, b),
+                "sets.equivalent" => contains_all(a, b) && contains_all(b, a),
+                _ => a.iter().any(|item| b.iter().any(|other| other.equals(item))),
+            };
+            Ok((
+                Val::Bool(result),
+                (a.len() as u64).saturating_mul(b.len() as u64).max(1),
+            ))
+        }
+        ("url", [Val::String(s)]) => ok(Val::Url(Rc::new(Url::parse(s).ok_or_else(|| {
+            format!("URL parse error during conversion from string: parse {s:?}: invalid URI for request")
+        })?))),
+        ("isURL", [Val::String(s)]) => ok(Val::Bool(Url::parse(s).is_some())),
+        ("ip", [Val::String(s)]) => ok(Val::Ip(parse_ip(s).ok_or_else(|| {
+            format!("IP Address {s:?} parse error during conversion from string: ParseAddr({s:?}): unable to parse IP")
+        })?)),
+        ("isIP", [Val::String(s)]) => ok(Val::Bool(parse_ip(s).is_some())),
+        ("ip.isCanonical", [Val::String(s)]) => {
+            let ip =
+                parse_ip(s).ok_or_else(|| format!("IP Address {s:?} parse error during conversion from string"))?;
+            ok(Val::Bool(ip.to_string() == s.as_ref()))
+        }
+        ("cidr", [Val::String(s)]) => {
+            let (ip, prefix) = parse_cidr(s).ok_or_else(|| format!("network address parse error during conversion from string: network address parse error during conversion from string: netip.ParsePrefix({s:?}): bad prefix"))?;
+            ok(Val::Cidr(ip, prefix))
+        }
+        ("isCIDR", [Val::String(s)]) => ok(Val::Bool(parse_cidr(s).is_some())),
+        ("quantity", [Val::String(s)]) => ok(Val::Quantity(Rc::new(Quantity::parse(s).ok_or_else(|| {
+            "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'".to_owned()
+        })?))),
+        ("isQuantity", [Val::String(s)]) => ok(Val::Bool(Quantity::parse(s).is_some())),
+        ("semver", [Val::String(s)]) => {
+            ok(Val::Semver(Rc::new(Semver::parse(s, false).ok_or_else(|| {
+                "Invalid character(s) found in major number".to_owned()
+            })?)))
+        }
+        ("semver", [Val::String(s), Val::Bool(normalize)]) => {
+            ok(Val::Semver(Rc::new(Semver::parse(s, *normalize).ok_or_else(|| {
+                "Invalid character(s) found in major number".to_owned()
+            })?)))
+        }
+        ("isSemver", [Val::String(s)]) => ok(Val::Bool(Semver::parse(s, false).is_some())),
+        ("isSemver", [Val::String(s), Val::Bool(normalize)]) => ok(Val::Bool(Semver::parse(s, *normalize).is_some())),
+        ("optional.of", [value]) => ok(Val::Optional(Some(Rc::new(value.clone())))),
+        ("optional.none", []) => ok(Val::Optional(None)),
+        ("optional.ofNonZeroValue", [value]) => ok(Val::Optional(if is_zero(value) {
+            None
+        } else {
+            Some(Rc::new(value.clone()))
+        })),
+        ("base64.encode", [Val::Bytes(b)]) => {
+            Ok((Val::string(base64_encode(b)), traversal_cost(b.len() as u64).max(1)))
+        }
+        ("base64.decode", [Val::String(s)]) => {
+            let bytes = base64_decode(s).ok_or_else(|| "illegal base64 data".to_owned())?;
+            Ok((Val::Bytes(Rc::from(bytes)), traversal_cost(s.len() as u64).max(1)))
+        }
+        ("format.named", [Val::String(s)]) => ok(Val::Optional(
+            FORMAT_NAMES
+                .contains(&s.as_ref())
+                .then(|| Rc::new(Val::Format(s.clone()))),
+        )),
+        (format, [])
+            if format
+                .strip_prefix("format.")
+                .is_some_and(|n| FORMAT_NAMES.contains(&n)) =>
+        {
+            ok(Val::Format(Rc::from(format.trim_start_matches("format."))))
+        }
+        _ => {
+            let _ = arg;
+            Err(no_overload(name))
+        }
+    }
+}
+
+fn equality_cost(x: &Val, y: &Val) -> u64 {
+    match (x, y) {
+        (Val::String(_) | Val::Bytes(_), _) => traversal_cost(x.cost_size().min(y.cost_size())).max(1),
+        (Val::List(_) | Val::Map(_), _) => x.cost_size().min(y.cost_size()).max(1),
+        _ => 1,
+    }
+}
+
+fn is_zero(value: &Val) -> bool {
+    match value {
+        Val::Null => true,
+        Val::Bool(b) => !b,
+        Val::Int(i) => *i == 0,
+        Val::Uint(u) => *u == 0,
+        Val::Double(d) => *d == 0.0,
+        Val::String(s) => s.is_empty(),
+        Val::Bytes(b) => b.is_empty(),
+        Val::List(l) => l.is_empty(),
+        Val::Map(m) => m.entries.is_empty(),
+        Val::Duration(d) | Val::Timestamp(d) => *d == 0,
+        _ => false,
+    }
+}
+
+fn to_int(value: &Val) -> Result<i64, String> {
+    match value {
+        Val::Int(i) => Ok(*i),
+        Val::Uint(u) => i64::try_from(*u).map_err(|_| "int overflow".to_owned()),
+        Val::Double(d) if d.is_finite() && *d > -9.223_372_036_854_776e18 && *d < 9.223_372_036_854_776e18 => {
+            Ok(d.trunc() as i64)
+        }
+        Val::Double(_) => Err("int overflow".to_owned()),
+        Val::String(s) => s.parse().map_err(|_| format!("cannot convert string '{s}' to int")),
+        Val::Timestamp(t) => Ok(t.div_euclid(1_000_000_000) as i64),
+        Val::Duration(d) => Ok((d / 1_000_000_000) as i64),
+        other => Err(format!("no such overload: int({})", other.type_name())),
+    }
+}
+
+fn index_value(collection: &Val, index: &Val) -> Result<Val, String> {
+    match (collection, index) {
+        (Val::List(items), _) => {
+            let i = match index {
+                Val::Int(i) => *i,
+                Val::Uint(u) => i64::try_from(*u).unwrap_or(i64::MAX),
+                Val::Double(d) if d.fract() == 0.0 => *d as i64,
+                _ => return Err(format!("unsupported index type '{}' in list", index.type_name())),
+            };
+            usize::try_from(i)
+                .ok()
+                .and_then(|position| items.get(position))
+                .cloned()
+                .ok_or_else(|| format!("index out of bounds: {i}"))
+        }
+        (Val::Map(map), key) => map
+            .get(key)
+            .cloned()
+            .ok_or_else(|| format!("no such key: {}", key_text(key))),
+        _ => Err(no_overload("_[_]")),
+    }
+}
+
+/// How a missing key prints in `no such key: ...`.
+pub(crate) fn key_text(key: &Val) -> String {
+    match key {
+        Val::String(s) => s.to_string(),
+        other => to_string(other).unwrap_or_default(),
+    }
+}
+
+fn size(value: &Val) -> EvalResult {
+    ok(Val::Int(match value {
+        Val::String(s) => s.chars().count() as i64,
+        Val::Bytes(b) => b.len() as i64,
+        Val::List(l) => l.len() as i64,
+        Val::Map(m) => m.entries.len() as i64,
+        _ => return Err(no_overload("size")),
+    }))
+}
+
+fn parse_ip(text: &str) -> Option<IpAddr> {
+    // Kubernetes rejects IPv4-mapped IPv6 and zones; std rejects zones already.
+    let ip: IpAddr = text.parse().ok()?;
+    if let IpAddr::V6(v6) = ip {
+        if v6.to_ipv4_mapped().is_some() {
+            return None;
+        }
+    }
+    Some(ip)
+}
+
+fn parse_cidr(text: &str) -> Option<(IpAddr, u8)> {
+    let (address, prefix) = text.split_once('/')?;
+    let ip = parse_ip(address)?;
+    if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_digit()) || (prefix.len() > 1 && prefix.starts_with('0'))
+    {
+        return None;
+    }
+    let prefix: u8 = prefix.parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (prefix <= max).then_some((ip, prefix))
+}
+
+fn masked(ip: IpAddr, prefix: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(prefix))
+            };
+            IpAddr::from((u32::from(v4) & mask).to_be_bytes())
+        }
+        IpAddr::V6(v6) => {
+            let mask = if prefix == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(prefix))
+            };
+            IpAddr::from((u128::from(v6) & mask).to_be_bytes())
+        }
+    }
+}
+
+fn cidr_contains(network: IpAddr, prefix: u8, ip: IpAddr) -> bool {
+    network.is_ipv4() == ip.is_ipv4() && masked(network, prefix) == masked(ip, prefix)
+}
+
+fn timestamp_part(name: &str, nanos: i128, zone: Option<&str>) -> Result<i64, String> {
+    let offset = match zone {
+        None | Some("UTC" | "Z") => 0,
+        Some(zone) => parse_offset(zone).ok_or_else(|| format!("unknown time zone {zone}"))?,
+    };
+    let local = nanos + i128::from(offset) * 1_000_000_000;
+    let seconds = local.div_euclid(1_000_000_000) as i64;
+    let days = seconds.div_euclid(86_400);
+    let second_of_day = seconds.rem_euclid(86_400);
+    let (year, month, day) = civil_from_days(days);
+    Ok(match name {
+        "getFullYear" => year,
+        "getMonth" => i64::from(month) - 1,
+        "getDate" => i64::from(day),
+        "getDayOfMonth" => i64::from(day) - 1,
+        "getDayOfWeek" => (days + 4).rem_euclid(7),
+        "getDayOfYear" => days - days_from_civil(year, 1, 1),
+        "getHours" => second_of_day / 3600,
+        "getMinutes" => second_of_day % 3600 / 60,
+        "getSeconds" => second_of_day % 60,
+        _ => (local.rem_euclid(1_000_000_000) / 1_000_000) as i64,
+    })
+}
+
+/// `+05:30` / `-08:00` offsets (IANA zone names need a tz database kapi does not carry).
+fn parse_offset(zone: &str) -> Option<i64> {
+    let (sign, rest) = match zone.as_bytes().first()? {
+        b'+' => (1, &zone[1..]),
+        b'-' => (-1, &zone[1..]),
+        _ => return None,
+    };
+    let (hours, minutes) = rest.split_once(':')?;
+    Some(sign * (hours.parse::<i64>().ok()? * 3600 + minutes.parse::<i64>().ok()? * 60))
+}
+
+fn member(name: &str, target: Val, args: Vec<Val>) -> EvalResult {
+    match (name, &target, args.as_slice()) {
+        ("size", value, []) => size(value),
+        ("contains", Val::String(s), [Val::String(sub)]) => Ok((
+            Val::Bool(s.contains(sub.as_ref())),
+            traversal_cost(s.len() as u64).max(1),
+        )),
+        ("startsWith", Val::String(s), [Val::String(prefix)]) => Ok((
+            Val::Bool(s.starts_with(prefix.as_ref())),
+            traversal_cost(prefix.len() as u64).max(1),
+        )),
+        ("endsWith", Val::String(s), [Val::String(suffix)]) => Ok((
+            Val::Bool(s.ends_with(suffix.as_ref())),
+            traversal_cost(suffix.len() as u64).max(1),
+        )),
+        ("matches", Val::String(s), [Val::String(pattern)]) => {
+            let re = regex(pattern)?;
+            let cost = traversal_cost(s.len() as u64)
+                .saturating_mul(pattern.len() as u64)
+                .max(1);
+            Ok((Val::Bool(re.is_match(s)), cost))
+        }
+        ("find", Val::String(s), [Val::String(pattern)]) => {
+            let re = regex(pattern)?;
+            let found = re.find(s).map_or("", |m| m.as_str());
+            Ok((
+                Val::string(found),
+                traversal_cost(s.len() as u64)
+                    .saturating_mul(pattern.len() as u64)
+                    .max(1),
+            ))
+        }
+        ("findAll", Val::String(s), [Val::String(pattern), rest @ ..]) => {
+            let re = regex(pattern)?;
+            let limit = match rest {
+                [] => -1,
+                [Val::Int(n)] => *n,
+                _ => return Err(no_overload(name)),
+            };
+            let limit = if limit < 0 { usize::MAX } else { limit as usize };
+            let found: Vec<Val> = re.find_iter(s).take(limit).map(|m| Val::string(m.as_str())).collect();
+            Ok((
+                Val::List(Rc::new(found)),
+                traversal_cost(s.len() as u64)
+                    .saturating_mul(pattern.len() as u64)
+                    .max(1),
+            ))
+        }
+        (
+            "getFullYear" | "getMonth" | "getDate" | "getDayOfMonth" | "getDayOfWeek" | "getDayOfYear" | "getHours"
+            | "getMinutes" | "getSeconds" | "getMilliseconds",
+            Val::Timestamp(t),
+            zone,
+        ) => {
+            let zone = match zone {
+                [] => None,
+                [Val::String(zone)] => Some(zone.as_ref()),
+                _ => return Err(no_overload(name)),
+            };
+            ok(Val::Int(timestamp_part(name, *t, zone)?))
+        }
+        ("getHours" | "getMinutes" | "getSeconds" | "getMilliseconds", Val::Duration(d), []) => {
+            ok(Val::Int(match name {
+                "getHours" => (d / 3_600_000_000_000) as i64,
+                "getMinutes" => (d / 60_000_000_000) as i64,
+                "getSeconds" => (d / 1_000_000_000) as i64,
+                _ => (d / 1_000_000) as i64,
+            }))
+        }
+        ("charAt", Val::String(s), [Val::Int(i)]) => {
+            let count = s.chars().count() as i64;
+            if *i < 0 || *i > count {
+                return Err(format!("index out of range: {i}"));
+            }
+            let c = s.chars().nth(*i as usize).map(String::from).unwrap_or_default();
+            Ok((Val::string(c), traversal_cost(s.len() as u64).max(1)))
+        }
+        ("indexOf" | "lastIndexOf", Val::String(s), [Val::String(sub), rest @ ..]) => string_index(name, s, sub, rest),
+        ("indexOf" | "lastIndexOf", Val::List(items), [value]) => {
+            let mut positions = items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| item.equals(value))
+                .map(|(i, _)| i as i64);
+            let found = if name == "indexOf" {
+                positions.next()
+            } else {
+                positions.last()
+            };
+            Ok((Val::Int(found.unwrap_or(-1)), items.len().max(1) as u64))
+        }
+        ("lowerAscii", Val::String(s), []) => Ok((
+            Val::string(s.to_ascii_lowercase()),
+            traversal_cost(s.len() as u64).max(1),
+        )),
+        ("upperAscii", Val::String(s), []) => Ok((
+            Val::string(s.to_ascii_uppercase()),
+            traversal_cost(s.len() as u64).max(1),
+        )),
+        ("trim", Val::String(s), []) => Ok((Val::string(s.trim()), traversal_cost(s.len() as u64).max(1))),
+        ("reverse", Val::String(s), []) => Ok((
+            Val::string(s.chars().rev().collect::<String>()),
+            traversal_cost(s.len() as u64).max(1),
+        )),
+        ("replace", Val::String(s), [Val::String(from), Val::String(to), rest @ ..]) => {
+            let text = match rest {
+                [] => s.replace(from.as_ref(), to),
+                [Val::Int(n)] if *n < 0 => s.replace(from.as_ref(), to),
+                [Val::Int(n)] => s.replacen(from.as_ref(), to, *n as usize),
+                _ => return Err(no_overload(name)),
+            };
+            Ok((Val::string(text), traversal_cost(s.len() as u64).max(1)))
+        }
+        ("split", Val::String(s), [Val::String(separator), rest @ ..]) => {
+            let limit = match rest {
+                [] => -1,
+                [Val::Int(n)] => *n,
+                _ => return Err(no_overload(name)),
+            };
+            let parts: Vec<Val> = match limit {
+                0 => Vec::new(),
+                n if n < 0 => split_all(s, separator).into_iter().map(Val::string).collect(),
+                n => {
+                    if separator.is_empty() {
+                        let chars: Vec<char> = s.chars().collect();
+                        let n = (n as usize).min(chars.len().max(1));
+                        let mut parts: Vec<Val> = chars
+                            .iter()
+                            .take(n.saturating_sub(1))
+                            .map(|c| Val::string(c.to_string()))
+                            .collect();
+                        parts.push(Val::string(chars.iter().skip(n.saturating_sub(1)).collect::<String>()));
+                        parts
+                    } else {
+                        s.splitn(n as usize, separator.as_ref()).map(Val::string).collect()
+                    }
+                }
+            };
+            Ok((Val::List(Rc::new(parts)), traversal_cost(s.len() as u64).max(1)))
+        }
+        ("substring", Val::String(s), [Val::Int(start), rest @ ..]) => {
+            let chars: Vec<char> = s.chars().collect();
+            let end = match rest {
+                [] => chars.len() as i64,
+                [Val::Int(end)] => *end,
+                _ => return Err(no_overload(name)),
+            };
+            if *start < 0 || *start as usize > chars.len() {
+                return Err(format!("index out of range: {start}"));
+            }
+            if end < 0 || end as usize > chars.len() {
+                return Err(format!("index out of range: {end}"));
+            }
+            if *start > end {
+                return Err(format!("invalid substring range. start: {start}, end: {end}"));
+            }
+            let text: String = chars[*start as usize..end as usize].iter().collect();
+            Ok((Val::string(text), traversal_cost(s.len() as u64).max(1)))
+        }
+        ("join", Val::List(items), rest) => {
+            let separator = match rest {
+                [] => "",
+                [Val::String(separator)] => separator.as_ref(),
+                _ => return Err(no_overload(name)),
+            };
+            let parts: Result<Vec<&str>, String> = items
+                .iter()
+                .map(|item| str_arg(item).ok_or_else(|| no_overload(name)))
+                .collect();
+            let text = parts?.join(separator);
+            let cost = traversal_cost(text.len() as u64).max(1);
+            Ok((Val::string(text), cost))
+        }
+        ("format", Val::String(template), [Val::List(values)]) => {
+            let text = crate::format::format(template, values)?;
+            let cost = traversal_cost(text.len() as u64).max(1);
+            Ok((Val::string(text), cost))
+        }
+        ("isSorted", Val::List(items), []) => {
+            let mut sorted = true;
+            for pair in items.windows(2) {
+                match pair[0].compare(&pair[1]) {
+                    Some(Ordering::Greater) => sorted = false,
+                    Some(_) => {}
+                    None => return Err(no_overload(name)),
+                }
+            }
+            Ok((Val::Bool(sorted), items.len().max(1) as u64))
+        }
+        ("sum", Val::List(items), []) => {
+            let mut total = match items.first() {
+                Some(Val::Double(_)) => Val::Double(0.0),
+                Some(Val::Uint(_)) => Val::Uint(0),
+                Some(Val::Duration(_)) => Val::Duration(0),
+                _ => Val::Int(0),
+            };
+            for item in items.iter() {
+                total = arithmetic("_+_", &total, item)?.0;
+            }
+            Ok((total, items.len().max(1) as u64))
+        }
+        ("min" | "max", Val::List(items), []) => {
+            let mut best: Option<&Val> = None;
+            for item in items.iter() {
+                best = Some(match best {
+                    None => item,
+                    Some(current) => {
+                        let order = item.compare(current).ok_or_else(|| no_overload(name))?;
+                        if (name == "min" && order == Ordering::Less) || (name == "max" && order == Ordering::Greater) {
+                            item
+                        } else {
+                            current
+                        }
+                    }
+                });
+            }
+            let best = best.ok_or_else(|| format!("{name} called on empty list"))?;
+            Ok((best.clone(), items.len().max(1) as u64))
+        }
+        ("getScheme", Val::Url(url), []) => ok(Val::string(url.scheme.as_str())),
+        ("getHost", Val::Url(url), []) => ok(Val::string(url.host.as_str())),
+        ("getHostname", Val::Url(url), []) => ok(Val::string(url.hostname())),
+        ("getPort", Val::Url(url), []) => ok(Val::string(url.port())),
+        ("getEscapedPath", Val::Url(url), []) => ok(Val::string(url.path.as_str())),
+        ("getQuery", Val::Url(url), []) => {
+            let mut entries: BTreeMap<Key, Vec<Val>> = BTreeMap::new();
+            for pair in url.query.split('&').filter(|pair| !pair.is_empty()) {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                entries
+                    .entry(Key::Str(Rc::from(key)))
+                    .or_default()
+                    .push(Val::string(value));
+            }
+            let map = MapVal {
+                entries: entries
+                    .into_iter()
+                    .map(|(key, values)| (key, Val::List(Rc::new(values))))
+                    .collect(),
+            };
+            ok(Val::Map(Rc::new(map)))
+        }
+        ("family", Val::Ip(ip), []) => ok(Val::Int(if ip.is_ipv4() { 4 } else { 6 })),
+        ("isUnspecified", Val::Ip(ip), []) => ok(Val::Bool(ip.is_unspecified())),
+        ("isLoopback", Val::Ip(ip), []) => ok(Val::Bool(ip.is_loopback())),
+        ("isLinkLocalMulticast", Val::Ip(ip), []) => ok(Val::Bool(match ip {
+            IpAddr::V4(v4) => v4.octets()[..3] == [224, 0, 0],
+            IpAddr::V6(v6) => v6.segments()[0] & 0xff0f == 0xff02,
+        })),
+        ("isLinkLocalUnicast", Val::Ip(ip), []) => ok(Val::Bool(match ip {
+            IpAddr::V4(v4) => v4.is_link_local(),
+            IpAddr::V6(v6) => v6.segments()[0] & 0xffc0 == 0xfe80,
+        })),
+        ("isGlobalUnicast", Val::Ip(ip), []) => ok(Val::Bool(match ip {
+            IpAddr::V4(v4) => {
+                !(v4.is_unspecified()
+                    || v4.is_loopback()
+                    || v4.is_link_local()
+                    || v4.is_multicast()
+                    || v4.is_broadcast())
+            }
+            IpAddr::V6(v6) => {
+                !(v6.is_unspecified() || v6.is_loopback() || v6.is_multicast() || v6.segments()[0] & 0xffc0 == 0xfe80)
+            }
+        })),
+        ("containsIP", Val::Cidr(network, prefix), [other]) => {
+            let ip = match other {
+                Val::Ip(ip) => *ip,
+                Val::String(s) => {
+                    parse_ip(s).ok_or_else(|| format!("IP Address {s:?} parse error during conversion from string"))?
+                }
+                _ => return Err(no_overload(name)),
+            };
+            ok(Val::Bool(cidr_contains(*network, *prefix, ip)))
+        }
+        ("containsCIDR", Val::Cidr(network, prefix), [other]) => {
+            let (ip, other_prefix) = match other {
+                Val::Cidr(ip, p) => (*ip, *p),
+                Val::String(s) => parse_cidr(s)
+                    .ok_or_else(|| format!("network address parse error during conversion from string: {s:?}"))?,
+                _ => return Err(no_overload(name)),
+            };
+            ok(Val::Bool(
+                other_prefix >= *prefix && cidr_contains(*network, *prefix, ip),
+            ))
+        }
+        ("ip", Val::Cidr(ip, _), []) => ok(Val::Ip(*ip)),
+        ("masked", Val::Cidr(ip, prefix), []) => ok(Val::Cidr(masked(*ip, *prefix), *prefix)),
+        ("prefixLength", Val::Cidr(_, prefix), []) => ok(Val::Int(i64::from(*prefix))),
+        ("isInteger", Val::Quantity(q), []) => ok(Val::Bool(q.is_integer())),
+        ("asInteger", Val::Quantity(q), []) => ok(Val::Int(
+            q.as_i64().ok_or_else(|| "cannot convert value to integer".to_owned())?,
+        )),
+        ("asApproximateFloat", Val::Quantity(q), []) => ok(Val::Double(q.as_f64())),
+        ("sign", Val::Quantity(q), []) => ok(Val::Int(q.sign())),
+        ("add" | "sub", Val::Quantity(q), [other]) => {
+            let other = match other {
+                Val::Quantity(other) => (**other).clone(),
+                Val::Int(i) => Quantity {
+                    mantissa: i128::from(*i),
+                    exponent: 0,
+                },
+                _ => return Err(no_overload(name)),
+            };
+            let other = if name == "sub" { other.negated() } else { other };
+            ok(Val::Quantity(Rc::new(q.add(&other).ok_or_else(overflow)?)))
+        }
+        ("isGreaterThan", Val::Quantity(a), [Val::Quantity(b)]) => ok(Val::Bool(a.compare(b) == Ordering::Greater)),
+        ("isLessThan", Val::Quantity(a), [Val::Quantity(b)]) => ok(Val::Bool(a.compare(b) == Ordering::Less)),
+        ("compareTo", Val::Quantity(a), [Val::Quantity(b)]) => ok(Val::Int(a.compare(b) as i64)),
+        ("isGreaterThan", Val::Semver(a), [Val::Semver(b)]) => ok(Val::Bool(a.compare(b) == Ordering::Greater)),
+        ("isLessThan", Val::Semver(a), [Val::Semver(b)]) => ok(Val::Bool(a.compare(b) == Ordering::Less)),
+        ("compareTo", Val::Semver(a), [Val::Semver(b)]) => ok(Val::Int(a.compare(b) as i64)),
+        ("major", Val::Semver(v), []) => ok(Val::Int(v.major as i64)),
+        ("minor", Val::Semver(v), []) => ok(Val::Int(v.minor as i64)),
+        ("patch", Val::Semver(v), []) => ok(Val::Int(v.patch as i64)),
+        ("hasValue", Val::Optional(inner), []) => ok(Val::Bool(inner.is_some())),
+        ("value", Val::Optional(inner), []) => inner
+            .as_ref()
+            .map(|value| ((**value).clone(), 1))
+            .ok_or_else(|| "optional.none() dereference".to_owned()),
+        ("or", Val::Optional(inner), [other]) => ok(if inner.is_some() { target.clone() } else { other.clone() }),
+        ("orValue", Val::Optional(inner), [other]) => {
+            ok(inner.as_ref().map_or_else(|| other.clone(), |value| (**value).clone()))
+        }
+        ("validate", Val::Format(format), [Val::String(s)]) => {
+            let errors = crate::format::validate_named(format, s);
+            let cost = traversal_cost(s.len() as u64).max(1);
+            let value = if errors.is_empty() {
+                Val::Optional(None)
+            } else {
+                Val::Optional(Some(Rc::new(Val::List(Rc::new(
+                    errors.into_iter().map(Val::string).collect(),
+                )))))
+            };
+            Ok((value, cost))
+        }
+        _ => {
+            let _ = int_arg;
+            Err(no_overload(name))
+        }
+    }
+}
+
+fn split_all<'a>(s: &'a str, separator: &str) -> Vec<&'a str> {
+    if separator.is_empty() {
+        return s.char_indices().map(|(i, c)| &s[i..i + c.len_utf8()]).collect();
+    }
+    s.split(separator).collect()
+}
+
+fn string_index(name: &str, s: &str, sub: &str, rest: &[Val]) -> EvalResult {
+    let chars: Vec<char> = s.chars().collect();
+    let needle: Vec<char> = sub.chars().collect();
+    let cost = traversal_cost((chars.len() as u64).saturating_mul(needle.len().max(1) as u64)).max(1);
+    let matches_at = |i: usize| chars.get(i..i + needle.len()) == Some(needle.as_slice());
+    let found = if name == "indexOf" {
+        let start = match rest {
+            [] => 0,
+            [Val::Int(n)] if *n >= 0 && (*n as usize) <= chars.len() => *n as usize,
+            [Val::Int(n)] => return Err(format!("index out of range: {n}")),
+            _ => return Err(no_overload(name)),
+        };
+        (start..=chars.len()).find(|i| matches_at(*i))
+    } else {
+        let end = match rest {
+            [] => chars.len(),
+            [Val::Int(n)] if *n >= 0 && (*n as usize) <= chars.len() => *n as usize,
+            [Val::Int(n)] => return Err(format!("index out of range: {n}")),
+            _ => return Err(no_overload(name)),
+        };
+        (0..=end).rev().find(|i| matches_at(*i))
+    };
+    Ok((Val::Int(found.map_or(-1, |i| i as i64)), cost))
+}

@@ -1,0 +1,930 @@
+//! CEL source → AST: a hand-written lexer and precedence-climbing parser for the CEL grammar (cel-spec
+//! `langdef.md`), without message construction (`Type{field: ...}`), which Kubernetes rules have no type for.
+//!
+//! Macros (`has`, `all`, `exists`, `exists_one`, `map`, `filter`, `optMap`, `optFlatMap`) are expanded here into
+//! their own AST nodes, as cel-go's parser does.
+
+use std::fmt::Write as _;
+
+/// One parsed expression node. `offset` is the character offset of the token that cel-go reports errors at.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Expr {
+    pub(crate) id: u32,
+    pub(crate) offset: usize,
+    pub(crate) kind: ExprKind,
+}
+
+/// A literal constant.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Literal {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Double(f64),
+    String(String),
+    Bytes(Vec<u8>),
+}
+
+/// The comprehension macros.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MacroKind {
+    All,
+    Exists,
+    ExistsOne,
+    /// `map(x, t)` (no filter) or `map(x, p, t)` (filter first).
+    Map,
+    Filter,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ExprKind {
+    Lit(Literal),
+    Ident(String),
+    /// `operand.field`; `test_only` for `has(operand.field)`; `optional` for `operand.?field`.
+    Select {
+        operand: Box<Expr>,
+        field: String,
+        test_only: bool,
+        optional: bool,
+    },
+    /// Function or operator call (`_+_`, `_[_]`, `_[?_]`, `_?_:_`, `_&&_`, `!_`, ...). `target` for `x.f(...)`.
+    Call {
+        function: String,
+        target: Option<Box<Expr>>,
+        args: Vec<Expr>,
+    },
+    /// `[a, ?b]`: the indices of optional entries.
+    List {
+        items: Vec<Expr>,
+        optional: Vec<usize>,
+    },
+    /// `{k: v, ?k2: v2}`: (key, value, optional).
+    Map(Vec<(Expr, Expr, bool)>),
+    /// A comprehension macro over `range` binding `var` (and `var2` for two-variable forms).
+    Comprehension {
+        kind: MacroKind,
+        range: Box<Expr>,
+        var: String,
+        predicate: Option<Box<Expr>>,
+        transform: Option<Box<Expr>>,
+    },
+    /// `opt.optMap(v, expr)` / `opt.optFlatMap(v, expr)`.
+    OptMap {
+        flat: bool,
+        target: Box<Expr>,
+        var: String,
+        body: Box<Expr>,
+    },
+}
+
+/// A parse error at a character offset.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SyntaxError {
+    pub(crate) offset: usize,
+    pub(crate) message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Int(i64),
+    Uint(u64),
+    Double(f64),
+    Str(String),
+    Bytes(Vec<u8>),
+    /// Punctuation and operators, and the reserved literals `true`, `false`, `null`, `in`.
+    Sym(&'static str),
+    Eof,
+}
+
+impl Tok {
+    fn describe(&self, source: &[char], start: usize, end: usize) -> String {
+        match self {
+            Tok::Eof => "<EOF>".to_owned(),
+            _ => source[start..end].iter().collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Token {
+    tok: Tok,
+    start: usize,
+    end: usize,
+}
+
+const SYMBOLS: [&str; 28] = [
+    "==", "!=", "<=", ">=", "&&", "||", ".?", "[?", "<", ">", "+", "-", "*", "/", "%", "!", "?", ":", ".", ",", "(",
+    ")", "[", "]", "{", "}", "=", "|",
+];
+
+const RESERVED: [&str; 16] = [
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+];
+
+/// What ANTLR lists after "expecting" where a primary expression must start.
+const EXPECT_PRIMARY: &str =
+    "{'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}";
+
+fn lex(source: &[char]) -> Result<Vec<Token>, SyntaxError> {
+    let mut tokens = Vec::new();
+    let mut i = 0;
+    while i < source.len() {
+        let c = source[i];
+        if c.is_whitespace() {
+            i += 1;
+            continue;
+        }
+        if c == '/' && source.get(i + 1) == Some(&'/') {
+            while i < source.len() && source[i] != '\n' {
+                i += 1;
+            }
+            continue;
+        }
+        let start = i;
+        // String and bytes literals, with optional r/R (raw) and b/B prefixes in either order.
+        let mut prefix_len = 0;
+        let (mut raw, mut bytes) = (false, false);
+        while prefix_len < 2 {
+            match source.get(i + prefix_len) {
+                Some('r' | 'R') if !raw => raw = true,
+                Some('b' | 'B') if !bytes => bytes = true,
+                _ => break,
+            }
+            prefix_len += 1;
+        }
+        if matches!(source.get(i + prefix_len), Some('"' | '\'')) {
+            let (text, end) = lex_string(source, i + prefix_len, raw)?;
+            i = end;
+            let tok = if bytes {
+                Tok::Bytes(text.into_iter().flat_map(|unit| unit.into_bytes()).collect())
+            } else {
+                Tok::Str(text.into_iter().map(StrUnit::into_char).collect())
+            };
+            tokens.push(Token { tok, start, end });
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == '_' {
+            while i < source.len() && (source[i].is_ascii_alphanumeric() || source[i] == '_') {
+                i += 1;
+            }
+            let word: String = source[start..i].iter().collect();
+            let tok = match word.as_str() {
+                "true" => Tok::Sym("true"),
+                "false" => Tok::Sym("false"),
+                "null" => Tok::Sym("null"),
+                "in" => Tok::Sym("in"),
+                _ => Tok::Ident(word),
+            };
+            tokens.push(Token { tok, start, end: i });
+            continue;
+        }
+        if c.is_ascii_digit() || (c == '.' && source.get(i + 1).is_some_and(char::is_ascii_digit)) {
+            let (tok, end) = lex_number(source, i)?;
+            tokens.push(Token { tok, start, end });
+            i = end;
+            continue;
+        }
+        let rest: String = source[i..source.len().min(i + 2)].iter().collect();
+        let symbol = SYMBOLS.iter().find(|symbol| rest.starts_with(**symbol));
+        match symbol {
+            // `x.?y` and `x[?y]` only; a `?` after `.` or `[` in other contexts is a ternary, never adjacent.
+            Some(symbol) => {
+                tokens.push(Token {
+                    tok: Tok::Sym(symbol),
+                    start,
+                    end: i + symbol.len(),
+                });
+                i += symbol.len();
+            }
+            None => {
+                return Err(SyntaxError {
+                    offset: i,
+                    message: format!("Syntax error: token recognition error at: '{c}'"),
+                })
+            }
+        }
+    }
+    tokens.push(Token {
+        tok: Tok::Eof,
+        start: source.len(),
+        end: source.len(),
+    });
+    Ok(tokens)
+}
+
+/// A decoded unit of a string literal: a character, or a raw byte from `\x`/octal escapes in bytes literals.
+enum StrUnit {
+    Char(char),
+    Byte(u8),
+}
+
+impl StrUnit {
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            StrUnit::Char(c) => c.to_string().into_bytes(),
+            StrUnit::Byte(b) => vec![b],
+        }
+    }
+    fn into_char(self) -> char {
+        match self {
+            StrUnit::Char(c) => c,
+            StrUnit::Byte(b) => char::from(b),
+        }
+    }
+}
+
+fn lex_string(source: &[char], start: usize, raw: bool) -> Result<(Vec<StrUnit>, usize), SyntaxError> {
+    let quote = source[start];
+    let triple = source.get(start + 1) == Some(&quote) && source.get(start + 2) == Some(&quote);
+    let mut i = start + if triple { 3 } else { 1 };
+    let mut out = Vec::new();
+    let unterminated = || SyntaxError {
+        offset: start,
+        message: "Syntax error: token recognition error at: 'unterminated string'".to_owned(),
+    };
+    loop {
+        let Some(&c) = source.get(i) else {
+            return Err(unterminated());
+        };
+        if triple {
+            if c == quote && source.get(i + 1) == Some(&quote) && source.get(i + 2) == Some(&quote) {
+                return Ok((out, i + 3));
+            }
+        } else if c == quote {
+            return Ok((out, i + 1));
+        } else if c == '\n' || c == '\r' {
+            return Err(unterminated());
+        }
+        if c == '\\' && !raw {
+            let Some(&escape) = source.get(i + 1) else {
+                return Err(unterminated());
+            };
+            i += 2;
+            let bad = |offset| SyntaxError {
+                offset,
+                message: "Syntax error: token recognition error at: 'invalid escape sequence'".to_owned(),
+            };
+            let simple = match escape {
+                'a' => Some('\u{7}'),
+                'b' => Some('\u{8}'),
+                'f' => Some('\u{c}'),
+                'n' => Some('\n'),
+                'r' => Some('\r'),
+                't' => Some('\t'),
+                'v' => Some('\u{b}'),
+                '\\' | '\'' | '"' | '`' | '?' => Some(escape),
+                _ => None,
+            };
+            if let Some(simple) = simple {
+                out.push(StrUnit::Char(simple));
+                continue;
+            }
+            let (digits, radix) = match escape {
+                'x' | 'X' => (2, 16),
+                'u' => (4, 16),
+                'U' => (8, 16),
+                '0'..='3' => {
+                    i -= 1;
+                    (3, 8)
+                }
+                _ => return Err(bad(i - 2)),
+            };
+            let text: String = source.get(i..i + digits).ok_or_else(|| bad(i))?.iter().collect();
+            let code = u32::from_str_radix(&text, radix).map_err(|_| bad(i))?;
+            i += digits;
+            if radix == 8 || escape == 'x' || escape == 'X' {
+                out.push(StrUnit::Byte(u8::try_from(code).map_err(|_| bad(i))?));
+            } else {
+                out.push(StrUnit::Char(char::from_u32(code).ok_or_else(|| bad(i))?));
+            }
+            continue;
+        }
+        out.push(StrUnit::Char(c));
+        i += 1;
+    }
+}
+
+fn lex_number(source: &[char], start: usize) -> Result<(Tok, usize), SyntaxError> {
+    let mut i = start;
+    let bad = |message: &str| SyntaxError {
+        offset: start,
+        message: message.to_owned(),
+    };
+    if source[i] == '0' && matches!(source.get(i + 1), Some('x' | 'X')) {
+        i += 2;
+        let digits_start = i;
+        while i < source.len() && source[i].is_ascii_hexdigit() {
+            i += 1;
+        }
+        let text: String = source[digits_start..i].iter().collect();
+        if matches!(source.get(i), Some('u' | 'U')) {
+            let value = u64::from_str_radix(&text, 16).map_err(|_| bad("invalid uint literal"))?;
+            return Ok((Tok::Uint(value), i + 1));
+        }
+        let value = i64::from_str_radix(&text, 16).map_err(|_| bad("invalid int literal"))?;
+        return Ok((Tok::Int(value), i));
+    }
+    while i < source.len() && source[i].is_ascii_digit() {
+        i += 1;
+    }
+    let mut is_double = false;
+    if source.get(i) == Some(&'.') && source.get(i + 1).is_some_and(char::is_ascii_digit) {
+        is_double = true;
+        i += 1;
+        while i < source.len() && source[i].is_ascii_digit() {
+            i += 1;
+        }
+    }
+    if matches!(source.get(i), Some('e' | 'E')) {
+        let mut j = i + 1;
+        if matches!(source.get(j), Some('+' | '-')) {
+            j += 1;
+        }
+        if source.get(j).is_some_and(char::is_ascii_digit) {
+            is_double = true;
+            i = j;
+            while i < source.len() && source[i].is_ascii_digit() {
+                i += 1;
+            }
+        }
+    }
+    let text: String = source[start..i].iter().collect();
+    if is_double {
+        let value: f64 = text.parse().map_err(|_| bad("invalid double literal"))?;
+        return Ok((Tok::Double(value), i));
+    }
+    if matches!(source.get(i), Some('u' | 'U')) {
+        let value: u64 = text.parse().map_err(|_| bad("invalid uint literal"))?;
+        return Ok((Tok::Uint(value), i + 1));
+    }
+    // An int literal out of range may still be valid when negated (`-9223372036854775808`); the parser folds it.
+    match text.parse::<i64>() {
+        Ok(value) => Ok((Tok::Int(value), i)),
+        Err(_) if text == "9223372036854775808" => Ok((Tok::Uint(1 << 63), i)),
+        Err(_) => Err(bad("invalid int literal")),
+    }
+}
+
+/// Parses a CEL expression. Errors carry the character offset cel-go reports.
+pub(crate) fn parse(text: &str) -> Result<Expr, SyntaxError> {
+    let source: Vec<char> = text.chars().collect();
+    let tokens = lex(&source)?;
+    let mut parser = Parser {
+        source: &source,
+        tokens,
+        pos: 0,
+        next_id: 1,
+        depth: 0,
+    };
+    let expr = parser.expr()?;
+    let token = parser.peek().clone();
+    if token.tok != Tok::Eof {
+        return Err(SyntaxError {
+            offset: token.start,
+            message: format!(
+                "Syntax error: extraneous input '{}' expecting <EOF>",
+                token.tok.describe(&source, token.start, token.end)
+            ),
+        });
+    }
+    if ast_depth(&expr) > MAX_AST_DEPTH {
+        return Err(SyntaxError {
+            offset: 0,
+            message: "expression recursion limit exceeded".to_owned(),
+        });
+    }
+    Ok(expr)
+}
+
+/// The depth of the tree, measured without recursion (long operator chains nest without parentheses).
+fn ast_depth(root: &Expr) -> usize {
+    let mut deepest = 0;
+    let mut stack = vec![(root, 1_usize)];
+    while let Some((expr, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        let mut children: Vec<&Expr> = Vec::new();
+        match &expr.kind {
+            ExprKind::Lit(_) | ExprKind::Ident(_) => {}
+            ExprKind::Select { operand, .. } => children.push(operand),
+            ExprKind::Call { target, args, .. } => {
+                children.extend(target.as_deref());
+                children.extend(args.iter());
+            }
+            ExprKind::List { items, .. } => children.extend(items.iter()),
+            ExprKind::Map(entries) => {
+                for (key, value, _) in entries {
+                    children.push(key);
+                    children.push(value);
+                }
+            }
+            ExprKind::Comprehension {
+                range,
+                predicate,
+                transform,
+                ..
+            } => {
+                children.push(range);
+                children.extend(predicate.as_deref());
+                children.extend(transform.as_deref());
+            }
+            ExprKind::OptMap { target, body, .. } => {
+                children.push(target);
+                children.push(body);
+            }
+        }
+        stack.extend(children.into_iter().map(|child| (child, depth + 1)));
+    }
+    deepest
+}
+
+/// Parenthesis and unary nesting beyond this is refused: each level costs the recursive-descent parser about ten
+/// stack frames, and no rule may overflow a 2 MiB thread stack, even in a debug build.
+const MAX_DEPTH: usize = 40;
+/// Trees deeper than this (long operator chains nest too) are refused, bounding the checker's and the
+/// evaluator's recursion (cel-go's limit).
+const MAX_AST_DEPTH: usize = 250;
+
+struct Parser<'a> {
+    source: &'a [char],
+    tokens: Vec<Token>,
+    pos: usize,
+    next_id: u32,
+    depth: usize,
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> &Token {
+        &self.tokens[self.pos.min(self.tokens.len() - 1)]
+    }
+
+    fn peek_sym(&self) -> Option<&'static str> {
+        match self.peek().tok {
+            Tok::Sym(symbol) => Some(symbol),
+            _ => None,
+        }
+    }
+
+    fn advance(&mut self) -> Token {
+        let token = self.peek().clone();
+        if self.pos < self.tokens.len() - 1 {
+            self.pos += 1;
+        }
+        token
+    }
+
+    fn node(&mut self, offset: usize, kind: ExprKind) -> Expr {
+        let id = self.next_id;
+        self.next_id += 1;
+        Expr { id, offset, kind }
+    }
+
+    fn mismatched(&self, expecting: &str) -> SyntaxError {
+        let token = self.peek();
+        SyntaxError {
+            offset: token.start,
+            message: format!(
+                "Syntax error: mismatched input '{}' expecting {expecting}",
+                token.tok.describe(self.source, token.start, token.end)
+            ),
+        }
+    }
+
+    fn expect(&mut self, symbol: &'static str) -> Result<Token, SyntaxError> {
+        if self.peek_sym() == Some(symbol) {
+            Ok(self.advance())
+        } else {
+            Err(self.mismatched(&format!("'{symbol}'")))
+        }
+    }
+
+    fn call(&mut self, offset: usize, function: &str, target: Option<Expr>, args: Vec<Expr>) -> Expr {
+        self.node(
+            offset,
+            ExprKind::Call {
+                function: function.to_owned(),
+                target: target.map(Box::new),
+                args,
+            },
+        )
+    }
+
+    /// Counts one level of nesting; both recursion and operator chains nest the tree (and its drop).
+    fn enter(&mut self) -> Result<(), SyntaxError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(SyntaxError {
+                offset: self.peek().start,
+                message: "expression recursion limit exceeded".to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn expr(&mut self) -> Result<Expr, SyntaxError> {
+        self.enter()?;
+        let condition = self.binary(0)?;
+        let result = if self.peek_sym() == Some("?") {
+            let question = self.advance();
+            let when_true = self.binary(0)?;
+            self.expect(":")?;
+            let when_false = self.expr()?;
+            Ok(self.call(question.start, "_?_:_", None, vec![condition, when_true, when_false]))
+        } else {
+            Ok(condition)
+        };
+        self.depth -= 1;
+        result
+    }
+
+    /// Binary operators by precedence level: 0 `||`, 1 `&&`, 2 relations, 3 `+ -`, 4 `* / %`.
+    fn binary(&mut self, level: usize) -> Result<Expr, SyntaxError> {
+        if level > 4 {
+            return self.unary();
+        }
+        let mut left = self.binary(level + 1)?;
+        loop {
+            let Some(symbol) = self.peek_sym() else { break };
+            let function = match (level, symbol) {
+                (0, "||") => "_||_",
+                (1, "&&") => "_&&_",
+                (2, "==") => "_==_",
+                (2, "!=") => "_!=_",
+                (2, "<") => "_<_",
+                (2, "<=") => "_<=_",
+                (2, ">") => "_>_",
+                (2, ">=") => "_>=_",
+                (2, "in") => "@in",
+                (3, "+") => "_+_",
+                (3, "-") => "_-_",
+                (4, "*") => "_*_",
+                (4, "/") => "_/_",
+                (4, "%") => "_%_",
+                _ => break,
+            };
+            let operator = self.advance();
+            let right = self.binary(level + 1)?;
+            left = self.call(operator.start, function, None, vec![left, right]);
+        }
+        Ok(left)
+    }
+
+    fn unary(&mut self) -> Result<Expr, SyntaxError> {
+        match self.peek_sym() {
+            Some("!") => {
+                let operator = self.advance();
+                self.enter()?;
+                let operand = self.unary()?;
+                self.depth -= 1;
+                Ok(self.call(operator.start, "!_", None, vec![operand]))
+            }
+            Some("-") => {
+                let operator = self.advance();
+                // Fold negative numeric literals so that `-9223372036854775808` is representable.
+                match self.peek().tok.clone() {
+                    Tok::Int(value) if !self.followed_by_member() => {
+                        let token = self.advance();
+                        let _ = token;
+                        return Ok(self.node(operator.start, ExprKind::Lit(Literal::Int(-value))));
+                    }
+                    Tok::Uint(value) if value == 1 << 63 => {
+                        self.advance();
+                        return Ok(self.node(operator.start, ExprKind::Lit(Literal::Int(i64::MIN))));
+                    }
+                    Tok::Double(value) if !self.followed_by_member() => {
+                        self.advance();
+                        return Ok(self.node(operator.start, ExprKind::Lit(Literal::Double(-value))));
+                    }
+                    _ => {}
+                }
+                self.enter()?;
+                let operand = self.unary()?;
+                self.depth -= 1;
+                Ok(self.call(operator.start, "-_", None, vec![operand]))
+            }
+            _ => self.member(),
+        }
+    }
+
+    fn followed_by_member(&self) -> bool {
+        matches!(
+            self.tokens.get(self.pos + 1).map(|token| &token.tok),
+            Some(Tok::Sym("." | "[" | ".?" | "[?"))
+        )
+    }
+
+    fn args(&mut self, close: &'static str) -> Result<Vec<Expr>, SyntaxError> {
+        let mut args = Vec::new();
+        if self.peek_sym() == Some(close) {
+            self.advance();
+            return Ok(args);
+        }
+        loop {
+            args.push(self.expr()?);
+            match self.peek_sym() {
+                Some(",") => {
+                    self.advance();
+                }
+                Some(symbol) if symbol == close => {
+                    self.advance();
+                    return Ok(args);
+                }
+                _ => return Err(self.mismatched(&format!("{{',', '{close}'}}"))),
+            }
+        }
+    }
+
+    fn member(&mut self) -> Result<Expr, SyntaxError> {
+        let mut expr = self.primary()?;
+        loop {
+            match self.peek_sym() {
+                Some(symbol @ ("." | ".?")) => {
+                    let dot = self.advance();
+                    let name = match self.advance().tok {
+                        Tok::Ident(name) => name,
+                        _ => {
+                            self.pos -= 1;
+                            return Err(self.mismatched("IDENTIFIER"));
+                        }
+                    };
+                    if symbol == "." && self.peek_sym() == Some("(") {
+                        let open = self.advance();
+                        let args = self.args(")")?;
+                        expr = self.member_call(open.start, expr, &name, args)?;
+                    } else {
+                        expr = self.node(
+                            dot.start,
+                            ExprKind::Select {
+                                operand: Box::new(expr),
+                                field: name,
+                                test_only: false,
+                                optional: symbol == ".?",
+                            },
+                        );
+                    }
+                }
+                Some(symbol @ ("[" | "[?")) => {
+                    let open = self.advance();
+                    let index = self.expr()?;
+                    self.expect("]")?;
+                    let function = if symbol == "[" { "_[_]" } else { "_[?_]" };
+                    expr = self.call(open.start, function, None, vec![expr, index]);
+                }
+                _ => return Ok(expr),
+            }
+        }
+    }
+
+    fn member_call(
+        &mut self,
+        offset: usize,
+        target: Expr,
+        name: &str,
+        mut args: Vec<Expr>,
+    ) -> Result<Expr, SyntaxError> {
+        let kind = match (name, args.len()) {
+            ("all", 2) => Some(MacroKind::All),
+            ("exists", 2) => Some(MacroKind::Exists),
+            ("exists_one" | "existsOne", 2) => Some(MacroKind::ExistsOne),
+            ("map", 2 | 3) => Some(MacroKind::Map),
+            ("filter", 2) => Some(MacroKind::Filter),
+            _ => None,
+        };
+        let var_of = |expr: &Expr| match &expr.kind {
+            ExprKind::Ident(name) => Some(name.clone()),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            let Some(var) = var_of(&args[0]) else {
+                return Err(SyntaxError {
+                    offset: args[0].offset,
+                    message: "argument must be a simple name".to_owned(),
+                });
+            };
+            let (predicate, transform) = match (kind, args.len()) {
+                (MacroKind::Map, 2) => (None, args.pop()),
+                (MacroKind::Map, _) => {
+                    let transform = args.pop();
+                    (args.pop(), transform)
+                }
+                _ => (args.pop(), None),
+            };
+            return Ok(self.node(
+                offset,
+                ExprKind::Comprehension {
+                    kind,
+                    range: Box::new(target),
+                    var,
+                    predicate: predicate.map(Box::new),
+                    transform: transform.map(Box::new),
+                },
+            ));
+        }
+        if matches!(name, "optMap" | "optFlatMap") && args.len() == 2 {
+            let Some(var) = var_of(&args[0]) else {
+                return Err(SyntaxError {
+                    offset: args[0].offset,
+                    message: "argument must be a simple name".to_owned(),
+                });
+            };
+            let body = args.pop().map(Box::new);
+            if let Some(body) = body {
+                return Ok(self.node(
+                    offset,
+                    ExprKind::OptMap {
+                        flat: name == "optFlatMap",
+                        target: Box::new(target),
+                        var,
+                        body,
+                    },
+                ));
+            }
+        }
+        Ok(self.call(offset, name, Some(target), args))
+    }
+
+    fn primary(&mut self) -> Result<Expr, SyntaxError> {
+        let token = self.peek().clone();
+        let literal = match &token.tok {
+            Tok::Int(value) => Some(Literal::Int(*value)),
+            Tok::Uint(value) if *value == 1 << 63 && !self.previous_is_minus() => {
+                return Err(SyntaxError {
+                    offset: token.start,
+                    message: "invalid int literal".to_owned(),
+                })
+            }
+            Tok::Uint(value) => Some(Literal::Uint(*value)),
+            Tok::Double(value) => Some(Literal::Double(*value)),
+            Tok::Str(value) => Some(Literal::String(value.clone())),
+            Tok::Bytes(value) => Some(Literal::Bytes(value.clone())),
+            Tok::Sym("true") => Some(Literal::Bool(true)),
+            Tok::Sym("false") => Some(Literal::Bool(false)),
+            Tok::Sym("null") => Some(Literal::Null),
+            _ => None,
+        };
+        if let Some(literal) = literal {
+            self.advance();
+            return Ok(self.node(token.start, ExprKind::Lit(literal)));
+        }
+        match token.tok {
+            Tok::Ident(name) => {
+                self.advance();
+                if RESERVED.contains(&name.as_str()) {
+                    return Err(SyntaxError {
+                        offset: token.start,
+                        message: format!("reserved identifier: {name}"),
+                    });
+                }
+                if self.peek_sym() == Some("(") {
+                    let open = self.advance();
+                    let mut args = self.args(")")?;
+                    if name == "has" {
+                        if args.len() == 1 {
+                            if let Some(Expr {
+                                kind:
+                                    ExprKind::Select {
+                                        operand,
+                                        field,
+                                        optional: false,
+                                        ..
+                                    },
+                                offset,
+                                ..
+                            }) = args.pop()
+                            {
+                                return Ok(self.node(
+                                    offset,
+                                    ExprKind::Select {
+                                        operand,
+                                        field,
+                                        test_only: true,
+                                        optional: false,
+                                    },
+                                ));
+                            }
+                        }
+                        return Err(SyntaxError {
+                            offset: open.start,
+                            message: "invalid argument to has() macro".to_owned(),
+                        });
+                    }
+                    return Ok(self.call(open.start, &name, None, args));
+                }
+                Ok(self.node(token.start, ExprKind::Ident(name)))
+            }
+            Tok::Sym(".") => {
+                // A leading dot names the root scope: `.self`.
+                self.advance();
+                match self.peek().tok.clone() {
+                    Tok::Ident(name) => {
+                        self.advance();
+                        Ok(self.node(token.start, ExprKind::Ident(name)))
+                    }
+                    _ => Err(self.mismatched("IDENTIFIER")),
+                }
+            }
+            Tok::Sym("(") => {
+                self.advance();
+                let inner = self.expr()?;
+                self.expect(")")?;
+                Ok(inner)
+            }
+            Tok::Sym("[") => {
+                self.advance();
+                let mut items = Vec::new();
+                let mut optional = Vec::new();
+                while self.peek_sym() != Some("]") {
+                    if self.peek_sym() == Some("?") {
+                        self.advance();
+                        optional.push(items.len());
+                    }
+                    items.push(self.expr()?);
+                    match self.peek_sym() {
+                        Some(",") => {
+                            self.advance();
+                        }
+                        Some("]") => {}
+                        _ => return Err(self.mismatched("{',', ']'}")),
+                    }
+                }
+                self.advance();
+                Ok(self.node(token.start, ExprKind::List { items, optional }))
+            }
+            Tok::Sym("{") => {
+                self.advance();
+                let mut entries = Vec::new();
+                while self.peek_sym() != Some("}") {
+                    let optional = if self.peek_sym() == Some("?") {
+                        self.advance();
+                        true
+                    } else {
+                        false
+                    };
+                    let key = self.expr()?;
+                    self.expect(":")?;
+                    let value = self.expr()?;
+                    entries.push((key, value, optional));
+                    match self.peek_sym() {
+                        Some(",") => {
+                            self.advance();
+                        }
+                        Some("}") => {}
+                        _ => return Err(self.mismatched("{',', '}'}")),
+                    }
+                }
+                self.advance();
+                Ok(self.node(token.start, ExprKind::Map(entries)))
+            }
+            _ => Err(self.mismatched(EXPECT_PRIMARY)),
+        }
+    }
+
+    fn previous_is_minus(&self) -> bool {
+        self.pos > 0 && self.tokens[self.pos - 1].tok == Tok::Sym("-")
+    }
+}
+
+/// Formats one error the way cel-go does: `ERROR: <input>:line:col: message`, the source line and a caret.
+pub(crate) fn format_error(source: &str, offset: usize, message: &str) -> String {
+    let mut line_number = 1;
+    let mut line_start = 0;
+    for (index, c) in source.chars().enumerate() {
+        if index >= offset {
+            break;
+        }
+        if c == '\n' {
+            line_number += 1;
+            line_start = index + 1;
+        }
+    }
+    let column = offset - line_start;
+    let line: String = source.chars().skip(line_start).take_while(|c| *c != '\n').collect();
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "ERROR: <input>:{line_number}:{}: {message}\n | {line}\n | ",
+        column + 1
+    );
+    for c in line.chars().take(column) {
+        // cel-go keeps tabs so the caret lines up; everything else becomes a dot.
+        out.push(if c == '\t' { '\t' } else { '.' });
+    }
+    out.push('^');
+    out
+}

@@ -1,0 +1,260 @@
+//! Evaluating compiled rules against an object (and its old version), walking the schema as upstream's
+//! `cel.Validator` does, with the per-call and per-object runtime cost budgets.
+
+use std::rc::Rc;
+
+use kapi_core::{BadValue, FieldError, FieldErrorType, FieldErrors, FieldPath};
+use serde_json::Value;
+
+use crate::{
+    compile::{CompiledRule, Node},
+    eval::{Evaluator, Failure},
+    value::Val,
+};
+
+/// Upstream's `PerCallLimit`: the most one evaluation of one expression may cost.
+pub(crate) const PER_CALL_LIMIT: u64 = 1_000_000;
+/// Upstream's `RuntimeCELCostBudget`: the most all rules may cost while validating one object.
+pub(crate) const RUNTIME_COST_BUDGET: u64 = 10_000_000;
+/// Upstream's `MaxEvaluatedMessageExpressionSizeBytes`.
+const MAX_MESSAGE_EXPRESSION_BYTES: usize = 5 * 1024;
+
+/// The validation walk's state: collected errors and the remaining budget (`None` once exhausted).
+pub(crate) struct Validation {
+    pub(crate) errors: FieldErrors,
+    remaining: u64,
+    stopped: bool,
+}
+
+impl Validation {
+    pub(crate) fn new(budget: u64) -> Validation {
+        Validation {
+            errors: FieldErrors::new(),
+            remaining: budget,
+            stopped: false,
+        }
+    }
+
+    /// Validates `new` (with `old` when it correlates) against `node` at `path`.
+    pub(crate) fn node(&mut self, node: &Node, path: &FieldPath, new: &Value, old: Option<&Value>) {
+        if self.stopped || new.is_null() {
+            return;
+        }
+        let old = old.filter(|old| !old.is_null());
+        self.rules(node, path, new, old);
+        if self.stopped {
+            return;
+        }
+        match new {
+            Value::Object(members) => {
+                let old_members = if node.atomic_map {
+                    None
+                } else {
+                    old.and_then(Value::as_object)
+                };
+                if let Some(additional) = &node.additional_properties {
+                    for (key, value) in members {
+                        let old_value = old_members.and_then(|old| old.get(key));
+                        self.node(additional, &path.key(key.as_str()), value, old_value);
+                        if self.stopped {
+                            return;
+                        }
+                    }
+                }
+                for (name, child) in &node.properties {
+                    if let Some(value) = members.get(name) {
+                        let old_value = old_members.and_then(|old| old.get(name));
+                        self.node(child, &path.child(name.as_str()), value, old_value);
+                        if self.stopped {
+                            return;
+                        }
+                    }
+                }
+            }
+            Value::Array(items) => {
+                let Some(item_node) = &node.items else { return };
+                let old_items = old.and_then(Value::as_array);
+                for (index, item) in items.iter().enumerate() {
+                    // Only map-type lists correlate an item with its old version (by the list's keys).
+                    let old_item = match (&node.list_map_keys, old_items) {
+                        (Some(keys), Some(old_items)) => old_items
+                            .iter()
+                            .find(|old_item| keys.iter().all(|key| old_item.get(key) == item.get(key))),
+                        _ => None,
+                    };
+                    self.node(item_node, &path.index(index), item, old_item);
+                    if self.stopped {
+                        return;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn type_value(node: &Node) -> BadValue {
+        BadValue::Str(node.schema_type.clone())
+    }
+
+    fn stop(&mut self, error: FieldError) {
+        self.errors.push(error);
+        self.stopped = true;
+    }
+
+    fn rules(&mut self, node: &Node, path: &FieldPath, new: &Value, old: Option<&Value>) {
+        if node.rules.is_empty() {
+            return;
+        }
+        if self.remaining == 0 {
+            self.stop(FieldError::invalid(
+                path,
+                Self::type_value(node),
+                "validation failed due to running out of cost budget, no further validation rules will be run",
+            ));
+            return;
+        }
+        let self_value = Val::from_json(new, Some(&node.decl));
+        let old_value = old.map(|old| Val::from_json(old, Some(&node.decl)));
+        for rule in &node.rules {
+            if rule.uses_old_self && old_value.is_none() && !rule.optional_old_self {
+                continue;
+            }
+            let old_binding = if rule.optional_old_self {
+                Some(Val::Optional(old_value.clone().map(Rc::new)))
+            } else {
+                old_value.clone()
+            };
+            let mut variables = vec![(Rc::from("self"), self_value.clone())];
+            if let Some(old_binding) = old_binding {
+                variables.push((Rc::from("oldSelf"), old_binding));
+            }
+            let mut evaluator = Evaluator::new(variables.clone(), PER_CALL_LIMIT);
+            let outcome = evaluator.eval(&rule.program);
+            let cost = evaluator.cost;
+            if matches!(outcome, Err(Failure::CostExceeded)) {
+                self.stop(FieldError::invalid(
+                    path,
+                    Self::type_value(node),
+                    format!(
+                        "'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: {}",
+                        rule_error_string(rule)
+                    ),
+                ));
+                return;
+            }
+            if cost > self.remaining {
+                self.stop(FieldError::invalid(
+                    path,
+                    Self::type_value(node),
+                    "validation failed due to running out of cost budget, no further validation rules will be run",
+                ));
+                return;
+            }
+            self.remaining -= cost;
+            match outcome {
+                Ok(Val::Bool(true)) => {}
+                Ok(Val::Bool(false)) => self.failed(node, rule, path, new, variables),
+                Ok(other) => self.errors.push(FieldError::invalid(
+                    path,
+                    Self::type_value(node),
+                    format!("rule returned {} instead of a bool evaluating rule: {}", other.type_name(), rule_error_string(rule)),
+                )),
+                Err(Failure::Error(message)) if message.starts_with("no such overload") => self.errors.push(FieldError::invalid(
+                    path,
+                    Self::type_value(node),
+                    format!(
+                        "'{message}': call arguments did not match a supported operator, function or macro signature for rule: {}",
+                        rule_error_string(rule)
+                    ),
+                )),
+                Err(Failure::Error(message)) => self.errors.push(FieldError::invalid(
+                    path,
+                    Self::type_value(node),
+                    format!("{message} evaluating rule: {}", rule_error_string(rule)),
+                )),
+                Err(Failure::CostExceeded) => {}
+            }
+            if self.stopped {
+                return;
+            }
+        }
+    }
+
+    fn failed(
+        &mut self,
+        node: &Node,
+        rule: &CompiledRule,
+        path: &FieldPath,
+        new: &Value,
+        variables: Vec<(Rc<str>, Val)>,
+    ) {
+        let error_path = match &rule.field_path {
+            Some(field_path) => path.child(field_path.as_str()),
+            None => path.clone(),
+        };
+        let mut detail = None;
+        if let Some(message_expression) = &rule.message_expression {
+            let mut evaluator = Evaluator::new(variables, PER_CALL_LIMIT);
+            let outcome = evaluator.eval(message_expression);
+            if matches!(outcome, Err(Failure::CostExceeded)) {
+                self.stop(FieldError::invalid(
+                    &error_path,
+                    Self::type_value(node),
+                    "no further validation rules will be run due to call cost exceeds limit for messageExpression"
+                        .to_owned(),
+                ));
+                return;
+            }
+            if evaluator.cost > self.remaining {
+                self.stop(FieldError::invalid(
+                    &error_path,
+                    Self::type_value(node),
+                    "messageExpression evaluation failed due to running out of cost budget, no further validation rules will be run",
+                ));
+                return;
+            }
+            self.remaining -= evaluator.cost;
+            if let Ok(Val::String(message)) = outcome {
+                let trimmed = message.trim();
+                // An unusable message (too long, multi-line, empty) falls back to the rule's message, as upstream.
+                if !trimmed.is_empty() && trimmed.len() <= MAX_MESSAGE_EXPRESSION_BYTES && !trimmed.contains('\n') {
+                    detail = Some((trimmed.to_owned(), true));
+                }
+            }
+        }
+        let (detail, from_expression) = detail.unwrap_or_else(|| {
+            let message = if rule.message.is_empty() {
+                format!("failed rule: {}", rule_error_string(rule))
+            } else {
+                rule.message.clone()
+            };
+            (message, false)
+        });
+        let value = if from_expression
+            || node.schema_type == "object"
+            || node.schema_type == "array"
+            || new.is_object()
+            || new.is_array()
+        {
+            BadValue::Omitted
+        } else {
+            BadValue::Unstructured(new.clone())
+        };
+        let error = match rule.reason {
+            Some(FieldErrorType::Forbidden) => FieldError::forbidden(&error_path, detail),
+            Some(FieldErrorType::Required) => FieldError::required(&error_path, detail),
+            Some(FieldErrorType::Duplicate) => FieldError::duplicate(&error_path, value),
+            _ => FieldError::invalid(&error_path, value, detail),
+        };
+        self.errors.push(error);
+    }
+}
+
+/// Upstream's `ruleErrorString`: the message if set, else the rule.
+fn rule_error_string(rule: &CompiledRule) -> &str {
+    if rule.message.is_empty() {
+        &rule.rule
+    } else {
+        &rule.message
+    }
+}
