@@ -434,7 +434,7 @@ fn new_uid() -> String {
     )
 }
 
-pub use crate::blocking::BlockingConverter;
+pub use crate::blocking::{BlockingConverter, ConversionThread};
 
 /// The converter a CRD's `spec.conversion` asks for: [`NoneConverter`] for strategy `None` (or none given), a
 /// [`WebhookConverter`] for `Webhook` (its `clientConfig`, service references resolved by `resolver`, calls

@@ -3,7 +3,7 @@
 use std::{sync::Arc, time::Duration};
 
 use kapi_webhook::{
-    conversion::{converter_for_crd, BlockingConverter, Converter, NoneConverter, WebhookConverter},
+    conversion::{converter_for_crd, BlockingConverter, ConversionThread, Converter, NoneConverter, WebhookConverter},
     testing::{conversion_response, WebhookReply},
     Endpoint, NoServiceResolver, ServiceReference, StaticServiceResolver, WebhookClient, WebhookClientConfig,
 };
@@ -426,8 +426,8 @@ fn blocking_callers_convert_through_their_own_runtime() {
         WebhookReply::json(conversion_response(&review, rename_spec))
     }));
     let client = url_client(&ca, &server, "/convert");
-    let blocking =
-        BlockingConverter::new(Arc::new(WebhookConverter::new(client, &v1_only()))).expect("conversion thread");
+    let thread = ConversionThread::start().expect("conversion thread");
+    let blocking = BlockingConverter::new(thread, Arc::new(WebhookConverter::new(client, &v1_only())));
 
     // From a plain thread.
     let converted = blocking.convert(vec![crontab("a", V1)], V2).expect("converts");
