@@ -61,6 +61,8 @@ struct Compiler {
     errors: FieldErrors,
     /// Every expression's path and estimated cost, for the per-CRD total.
     costs: Vec<(FieldPath, u64)>,
+    /// How many errors were about the rules' own fields; CEL is not compiled at or above such a node.
+    schema_errors: usize,
 }
 
 /// Compiles all rules under `schema` (the root of a CRD version's openAPIV3Schema).
@@ -68,6 +70,7 @@ pub(crate) fn compile_schema(schema: &Value, path: &FieldPath) -> (Option<Node>,
     let mut compiler = Compiler {
         errors: FieldErrors::new(),
         costs: Vec::new(),
+        schema_errors: 0,
     };
     let node = root_decl(schema).and_then(|decl| compiler.node(schema, decl, path, 1, None));
     let total = compiler
@@ -75,7 +78,13 @@ pub(crate) fn compile_schema(schema: &Value, path: &FieldPath) -> (Option<Node>,
         .iter()
         .fold(0_u64, |sum, (_, cost)| sum.saturating_add(*cost));
     if total > STATIC_ESTIMATED_CRD_COST_LIMIT {
-        let mut costs = compiler.costs.clone();
+        // Only expressions worth at least 1% of the limit are named, as upstream's TotalCost does.
+        let mut costs: Vec<(FieldPath, u64)> = compiler
+            .costs
+            .iter()
+            .filter(|(_, cost)| *cost >= STATIC_ESTIMATED_CRD_COST_LIMIT / 100)
+            .cloned()
+            .collect();
         costs.sort_by(|a, b| b.1.cmp(&a.1));
         for (expensive, _) in costs.into_iter().take(MOST_EXPENSIVE_REPORTED) {
             compiler.errors.push(FieldError::forbidden(
@@ -142,7 +151,7 @@ impl Compiler {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let errors_before = self.errors.len();
+        let schema_errors_before = self.schema_errors;
         let mut properties = Vec::new();
         if let (Some(members), Type::Object(object)) = (schema.get("properties").and_then(Value::as_object), &decl.ty) {
             let mut names: Vec<&String> = members.keys().collect();
@@ -194,7 +203,7 @@ impl Compiler {
                 )
                 .map(Box::new);
         }
-        let deeper_schema_errors = self.errors.len() > errors_before;
+        let deeper_schema_errors = self.schema_errors > schema_errors_before;
         let rules = self.rules(schema, &decl, path, cardinality, uncorrelatable, deeper_schema_errors);
         let list_map_keys = (list_type == "map").then(|| {
             schema
@@ -242,6 +251,7 @@ impl Compiler {
             );
             let mut push = |error: FieldError| {
                 schema_errors = true;
+                self.schema_errors += 1;
                 self.errors.push(error);
             };
             if source.trim().is_empty() {
