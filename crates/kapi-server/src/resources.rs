@@ -41,6 +41,7 @@ pub const GENERIC_RESOURCES: &[BuiltinResource] = &[
     BuiltinResource::new("rolebindings", "rbac.authorization.k8s.io"),
     BuiltinResource::new("clusterroles", "rbac.authorization.k8s.io"),
     BuiltinResource::new("clusterrolebindings", "rbac.authorization.k8s.io"),
+    BuiltinResource::new("customresourcedefinitions", "apiextensions.k8s.io"),
 ];
 
 /// The set of built-in types to serve.
@@ -113,7 +114,10 @@ impl FromStr for ResourceSelection {
 }
 
 fn lookup(name: &str) -> Result<BuiltinResource, UnknownResource> {
-    let lower = name.to_ascii_lowercase();
+    let mut lower = name.to_ascii_lowercase();
+    if lower == "crd" || lower == "crds" {
+        "customresourcedefinitions".clone_into(&mut lower);
+    }
     GENERIC_RESOURCES
         .iter()
         .copied()
@@ -150,6 +154,9 @@ mod tests {
         assert_eq!("default".parse::<ResourceSelection>(), Ok(ResourceSelection::default()));
         let events: ResourceSelection = "events,events.events.k8s.io".parse().expect("valid list");
         assert_eq!(events.resources().len(), 2);
+        let crds: ResourceSelection = "crds".parse().expect("CRDs alone");
+        assert!(crds.contains("customresourcedefinitions", "apiextensions.k8s.io"));
+        assert_eq!(crds.resources().len(), 1);
         let error = "pods".parse::<ResourceSelection>().expect_err("pods are not built in");
         assert!(error.to_string().contains("unknown resource \"pods\""), "{error}");
     }

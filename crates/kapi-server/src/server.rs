@@ -89,6 +89,7 @@ impl Server {
             resources: ResourceSelection::default(),
             extra_resources: Vec::new(),
             namespace_controller: Some(DEFAULT_NAMESPACE_SYNC),
+            crd_controller: true,
             shutdown_grace: Duration::from_secs(10),
             version: VersionInfo::default(),
             health_checks: Vec::new(),
@@ -111,6 +112,7 @@ pub struct ServerBuilder {
     resources: ResourceSelection,
     extra_resources: Vec<Arc<dyn Strategy>>,
     namespace_controller: Option<Duration>,
+    crd_controller: bool,
     shutdown_grace: Duration,
     version: VersionInfo,
     health_checks: Vec<(HealthEndpoint, HealthCheck)>,
@@ -130,6 +132,7 @@ impl std::fmt::Debug for ServerBuilder {
             .field("resources", &self.resources)
             .field("extra_resources", &self.extra_resources.len())
             .field("namespace_controller", &self.namespace_controller)
+            .field("crd_controller", &self.crd_controller)
             .field("shutdown_grace", &self.shutdown_grace)
             .field("version", &self.version)
             .field("health_checks", &self.health_checks)
@@ -182,6 +185,14 @@ impl ServerBuilder {
     /// the namespaces (default: on). Without it, deleted namespaces stay `Terminating`.
     pub fn namespace_controller(mut self, enabled: bool) -> Self {
         self.namespace_controller = enabled.then_some(DEFAULT_NAMESPACE_SYNC);
+        self
+    }
+
+    /// Whether to run the CRD controller when CustomResourceDefinitions are served (default: on): it serves
+    /// each CRD's custom resources, marks CRDs Established, and deletes a deleted CRD's objects before the
+    /// CRD. Without it, CRDs are stored but their resources are not served.
+    pub fn crd_controller(mut self, enabled: bool) -> Self {
+        self.crd_controller = enabled;
         self
     }
 
@@ -271,6 +282,13 @@ impl ServerBuilder {
         if let (true, Some(interval)) = (serves_namespaces, self.namespace_controller) {
             tasks.push(namespace::spawn_controller(Arc::clone(&registry), interval));
         }
+        let serves_crds = registry
+            .store(kapi_apiextensions::GROUP, "v1", "customresourcedefinitions")
+            .is_some();
+        if serves_crds && self.crd_controller {
+            let controller = kapi_apiextensions::CrdController::new(Arc::clone(&registry));
+            tasks.push(kapi_apiextensions::spawn_controller(controller));
+        }
         let metrics = Metrics::default();
         let sqlite = match &storage {
             OpenedStorage::Sqlite(sqlite) => Some(sqlite.clone()),
@@ -326,6 +344,12 @@ impl ServerBuilder {
                 self.resources.contains(&info.resource, &info.group)
             })
             .collect();
+        if self
+            .resources
+            .contains("customresourcedefinitions", kapi_apiextensions::GROUP)
+        {
+            strategies.push(Arc::new(kapi_apiextensions::CrdStrategy::new()));
+        }
         strategies.extend(self.extra_resources.iter().cloned());
         strategies
     }

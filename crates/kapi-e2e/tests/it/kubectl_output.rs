@@ -223,6 +223,7 @@ fn api_resources_and_versions() {
             [
                 "clusterrolebindings.rbac.authorization.k8s.io",
                 "clusterroles.rbac.authorization.k8s.io",
+                "customresourcedefinitions.apiextensions.k8s.io",
                 "namespaces"
             ]
         );
@@ -230,6 +231,7 @@ fn api_resources_and_versions() {
         let versions: Vec<&str> = versions.lines().collect();
         for expected in [
             "v1",
+            "apiextensions.k8s.io/v1",
             "coordination.k8s.io/v1",
             "events.k8s.io/v1",
             "rbac.authorization.k8s.io/v1",

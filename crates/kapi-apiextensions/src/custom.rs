@@ -1,0 +1,396 @@
+//! The strategy of one served version of a CRD's custom resources.
+
+use std::sync::Arc;
+
+use kapi_core::{validation::NameRule, FieldErrors};
+use kapi_openapi::{Definitions, SchemaNode};
+use kapi_registry::{
+    validate_metadata, validate_metadata_update, FieldsShape, ResourceInfo, Strategy, TableColumn,
+    CREATION_TIMESTAMP_DESCRIPTION,
+};
+use serde_json::{json, Value};
+
+use crate::{
+    conversion::{Converter, NoneConverter},
+    crd::{storage_version, versions},
+    jsonpath::{self, Step},
+    openapi, schema,
+};
+
+/// An `additionalPrinterColumns` entry.
+#[derive(Debug, Clone)]
+struct PrinterColumn {
+    steps: Option<Vec<Step>>,
+    type_: String,
+}
+
+/// The paths of a CRD version's `scale` subresource.
+#[derive(Debug, Clone)]
+pub struct ScalePaths {
+    /// `specReplicasPath`, e.g. `.spec.replicas`.
+    pub spec_replicas: Vec<Step>,
+    /// `statusReplicasPath`, e.g. `.status.replicas`.
+    pub status_replicas: Vec<Step>,
+    /// `labelSelectorPath`, e.g. `.status.selector`.
+    pub label_selector: Option<Vec<Step>>,
+}
+
+/// One served version of a CRD: its [`ResourceInfo`], schema, subresources and printer columns.
+pub struct CustomResource {
+    info: ResourceInfo,
+    crd_name: String,
+    storage_version: String,
+    schema: Option<Value>,
+    definitions: Definitions,
+    status_subresource: bool,
+    scale: Option<ScalePaths>,
+    columns: Vec<PrinterColumn>,
+    selectable: Vec<(String, Vec<Step>)>,
+    converter: Arc<dyn Converter>,
+    deprecation_warning: Option<String>,
+}
+
+impl std::fmt::Debug for CustomResource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CustomResource")
+            .field("crd", &self.crd_name)
+            .field("version", &self.info.version)
+            .finish_non_exhaustive()
+    }
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|list| list.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
+    value.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
+}
+
+/// `corpus.example.com` → `com.example.corpus`: the reversed-domain prefix of a CRD's OpenAPI definitions.
+pub fn reversed_group(group: &str) -> String {
+    group.split('.').rev().collect::<Vec<_>>().join(".")
+}
+
+impl CustomResource {
+    /// The strategy of version `version` of `crd` (a CRD object as stored), converting through conversion
+    /// strategy `None`. `None` when the CRD has no such version.
+    pub fn from_crd(crd: &Value, version: &str) -> Option<Self> {
+        let group = text(crd, "/spec/group");
+        Self::with_converter(crd, version, Arc::new(NoneConverter::new(group)))
+    }
+
+    /// Like [`from_crd`](Self::from_crd) with a converter between the CRD's versions (conversion webhooks).
+    pub fn with_converter(crd: &Value, version: &str, converter: Arc<dyn Converter>) -> Option<Self> {
+        let served = versions(crd)
+            .iter()
+            .find(|candidate| candidate.get("name").and_then(Value::as_str) == Some(version))?;
+        let group = text(crd, "/spec/group").to_owned();
+        let names = crd.pointer("/spec/names").cloned().unwrap_or(Value::Null);
+        let plural = text(&names, "/plural").to_owned();
+        let kind = text(&names, "/kind").to_owned();
+        let list_kind = match text(&names, "/listKind") {
+            "" => format!("{kind}List"),
+            list_kind => list_kind.to_owned(),
+        };
+        let singular = match text(&names, "/singular") {
+            "" => kind.to_lowercase(),
+            singular => singular.to_owned(),
+        };
+        let status_subresource = served.pointer("/subresources/status").is_some();
+        let scale = served.pointer("/subresources/scale").and_then(|scale| {
+            Some(ScalePaths {
+                spec_replicas: jsonpath::parse(scale.get("specReplicasPath")?.as_str()?)?,
+                status_replicas: jsonpath::parse(scale.get("statusReplicasPath")?.as_str()?)?,
+                label_selector: scale
+                    .get("labelSelectorPath")
+                    .and_then(Value::as_str)
+                    .and_then(jsonpath::parse),
+            })
+        });
+        let mut subresources = Vec::new();
+        if status_subresource {
+            subresources.push("status".to_owned());
+        }
+        if scale.is_some() {
+            subresources.push("scale".to_owned());
+        }
+        let (table_columns, columns) = printer_columns(served);
+        let selectable = served
+            .get("selectableFields")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|field| {
+                let path = field.get("jsonPath")?.as_str()?;
+                Some((jsonpath::field_name(path), jsonpath::parse(path)?))
+            })
+            .collect();
+        let schema = served.pointer("/schema/openAPIV3Schema").cloned();
+        let definition = format!("{}.{version}.{kind}", reversed_group(&group));
+        let info = ResourceInfo {
+            group: group.clone(),
+            version: version.to_owned(),
+            resource: plural.clone(),
+            kind: kind.clone(),
+            list_kind: list_kind.clone(),
+            singular,
+            short_names: strings(names.get("shortNames")),
+            categories: strings(names.get("categories")),
+            namespaced: text(crd, "/spec/scope") != "Cluster",
+            verbs: ResourceInfo::standard_verbs(),
+            subresources,
+            table_columns,
+            openapi_definition: Some(definition.clone()),
+            storage_prefix: format!("/registry/{group}/{plural}/"),
+        };
+        let definitions = openapi::definitions(&info, &definition, schema.as_ref());
+        let deprecation_warning = (served.get("deprecated").and_then(Value::as_bool) == Some(true)).then(|| {
+            served
+                .get("deprecationWarning")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("{group}/{version} {kind} is deprecated"))
+        });
+        Some(Self {
+            info,
+            crd_name: kapi_core::meta::name(crd).unwrap_or_default().to_owned(),
+            storage_version: storage_version(crd).unwrap_or(version).to_owned(),
+            schema,
+            definitions,
+            status_subresource,
+            scale,
+            columns,
+            selectable,
+            converter,
+            deprecation_warning,
+        })
+    }
+
+    /// The CRD's name (`<plural>.<group>`).
+    pub fn crd_name(&self) -> &str {
+        &self.crd_name
+    }
+
+    /// The version objects are stored in.
+    pub fn storage_version(&self) -> &str {
+        &self.storage_version
+    }
+
+    /// The `scale` subresource's paths, when the version has one.
+    pub fn scale(&self) -> Option<&ScalePaths> {
+        self.scale.as_ref()
+    }
+
+    /// The Warning a deprecated version's requests carry.
+    pub fn deprecation_warning(&self) -> Option<&str> {
+        self.deprecation_warning.as_deref()
+    }
+
+    /// The version's `openAPIV3Schema`.
+    pub fn openapi_v3_schema(&self) -> Option<&Value> {
+        self.schema.as_ref()
+    }
+
+    fn api_version_of(&self, version: &str) -> String {
+        format!("{}/{version}", self.info.group)
+    }
+
+    fn convert_to(&self, obj: Value, version: &str) -> Value {
+        let wanted = self.api_version_of(version);
+        if obj.get("apiVersion").and_then(Value::as_str) == Some(wanted.as_str()) {
+            return obj;
+        }
+        match self.converter.convert(obj.clone(), version) {
+            Ok(converted) => converted,
+            Err(error) => {
+                tracing::warn!(crd = %self.crd_name, %error, "conversion failed; serving the object unconverted");
+                obj
+            }
+        }
+    }
+}
+
+fn printer_columns(served: &Value) -> (Vec<TableColumn>, Vec<PrinterColumn>) {
+    let mut table = vec![TableColumn::name_column()];
+    let mut columns = Vec::new();
+    let declared = served
+        .get("additionalPrinterColumns")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if declared.is_empty() {
+        table.push(TableColumn::age_column("Age"));
+        columns.push(PrinterColumn {
+            steps: jsonpath::parse(".metadata.creationTimestamp"),
+            type_: "date".to_owned(),
+        });
+        let _ = CREATION_TIMESTAMP_DESCRIPTION;
+        return (table, columns);
+    }
+    for column in declared {
+        let path = text(&column, "/jsonPath");
+        let description = match text(&column, "/description") {
+            "" => format!("Custom resource definition column (in JSONPath format): {path}"),
+            description => description.to_owned(),
+        };
+        let type_ = text(&column, "/type").to_owned();
+        table.push(TableColumn::new(
+            text(&column, "/name"),
+            &type_,
+            text(&column, "/format"),
+            &description,
+            column.get("priority").and_then(Value::as_i64).unwrap_or(0) as i32,
+        ));
+        columns.push(PrinterColumn {
+            steps: jsonpath::parse(path),
+            type_,
+        });
+    }
+    (table, columns)
+}
+
+/// A Table cell: scalars as they are, dates as ages, anything else as JSON text.
+fn cell(column: &PrinterColumn, obj: &Value) -> Value {
+    let Some(value) = column.steps.as_deref().and_then(|steps| jsonpath::lookup(obj, steps)) else {
+        return Value::Null;
+    };
+    match (column.type_.as_str(), value) {
+        ("date", Value::String(timestamp)) => kapi_registry::util::timestamp_age(Some(timestamp)),
+        (_, Value::Object(_) | Value::Array(_)) => Value::String(value.to_string()),
+        _ => value.clone(),
+    }
+}
+
+/// A selectable field's value as field selectors compare it.
+fn selector_text(value: Option<&Value>) -> String {
+    match value {
+        Some(Value::String(text)) => text.clone(),
+        Some(Value::Bool(flag)) => flag.to_string(),
+        Some(Value::Number(number)) => number.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn shape_of(schema: &Value, path: &str, shape: &mut FieldsShape) {
+    let join = |name: &str| {
+        if path.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (name, property) in properties {
+            if path.is_empty() && name == "metadata" {
+                continue;
+            }
+            shape_of(property, &join(name), shape);
+        }
+    }
+    if schema.get("additionalProperties").is_some_and(Value::is_object) && !path.is_empty() {
+        shape.maps.push(path.to_owned());
+    }
+    if schema.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic") {
+        shape.atomic.push(path.to_owned());
+    }
+    match schema.get("x-kubernetes-list-type").and_then(Value::as_str) {
+        Some("set") => shape.sets.push(path.to_owned()),
+        Some("map") => shape
+            .keyed_lists
+            .push((path.to_owned(), strings(schema.get("x-kubernetes-list-map-keys")))),
+        _ => {}
+    }
+}
+
+impl Strategy for CustomResource {
+    fn info(&self) -> &ResourceInfo {
+        &self.info
+    }
+
+    fn name_rule(&self) -> NameRule {
+        NameRule::Dns1123Subdomain
+    }
+
+    fn has_generation(&self) -> bool {
+        true
+    }
+
+    fn has_status_subresource(&self) -> bool {
+        self.status_subresource
+    }
+
+    fn default(&self, obj: &mut Value) {
+        if let Some(schema) = &self.schema {
+            schema::apply_defaults(obj, schema);
+        }
+    }
+
+    fn prepare_for_create(&self, obj: &mut Value) {
+        if self.status_subresource {
+            if let Some(map) = obj.as_object_mut() {
+                map.shift_remove("status");
+            }
+        }
+    }
+
+    fn validate_create(&self, obj: &Value) -> FieldErrors {
+        validate_metadata(obj, self.info.namespaced, self.name_rule())
+    }
+
+    fn validate_update(&self, new: &Value, old: &Value) -> FieldErrors {
+        let mut errors = validate_metadata_update(new, old);
+        errors.append(validate_metadata(new, self.info.namespaced, self.name_rule()));
+        errors
+    }
+
+    fn warnings(&self, _obj: &Value) -> Vec<String> {
+        self.deprecation_warning.iter().cloned().collect()
+    }
+
+    fn selectable_fields(&self, obj: &Value) -> Vec<(String, String)> {
+        self.selectable
+            .iter()
+            .map(|(name, steps)| (name.clone(), selector_text(jsonpath::lookup(obj, steps))))
+            .collect()
+    }
+
+    fn table_row(&self, obj: &Value) -> Vec<Value> {
+        let mut row = vec![json!(kapi_core::meta::name(obj).unwrap_or_default())];
+        row.extend(self.columns.iter().map(|column| cell(column, obj)));
+        row
+    }
+
+    fn unknown_fields(&self, obj: &Value) -> Vec<String> {
+        match &self.schema {
+            Some(schema) => schema::unknown_fields(obj, schema, true),
+            None => Vec::new(),
+        }
+    }
+
+    fn read_stored(&self, obj: Value) -> Value {
+        let mut obj = self.convert_to(obj, &self.info.version);
+        // Defaults added to the schema after an object was written apply when it is read.
+        self.default(&mut obj);
+        obj
+    }
+
+    fn prepare_stored(&self, obj: Value) -> Value {
+        self.convert_to(obj, &self.storage_version)
+    }
+
+    fn fields_shape(&self) -> FieldsShape {
+        let mut shape = FieldsShape::default();
+        if let Some(schema) = &self.schema {
+            shape_of(schema, "", &mut shape);
+        }
+        shape
+    }
+
+    fn schema(&self) -> Option<SchemaNode<'_>> {
+        SchemaNode::definition(&self.definitions, self.info.openapi_definition.as_deref()?)
+    }
+}

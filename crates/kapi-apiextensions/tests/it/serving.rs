@@ -1,0 +1,162 @@
+//! A CRD's life: created, established and served; custom resources defaulted, pruned, selected and shown
+//! in tables; deleted together with its objects.
+
+use kapi_registry::{CreateOptions, DeleteOptions, DeleteOutcome, FieldValidation, GetOptions, ListOptions};
+use serde_json::{json, Value};
+
+use crate::{crds, ctx, eventually, serving_registry, widget_crd};
+
+fn condition(crd: &Value, kind: &str) -> Option<String> {
+    crd.pointer("/status/conditions")?
+        .as_array()?
+        .iter()
+        .find(|condition| condition["type"] == kind)
+        .map(|condition| condition["status"].as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn a_crd_is_established_and_its_resources_served_then_deleted_with_them() {
+    let (registry, controller) = serving_registry().await;
+    let created = crds(&registry)
+        .create(&ctx(), None, widget_crd("Namespaced"), &CreateOptions::default())
+        .await
+        .expect("create CRD");
+    assert_eq!(created.value["status"]["storedVersions"], json!(["v1"]));
+    assert_eq!(created.value["spec"]["conversion"], json!({"strategy": "None"}));
+    eventually("Established", || async {
+        let crd = crds(&registry)
+            .get(None, "widgets.corpus.example.com", &GetOptions::default())
+            .await
+            .expect("get CRD");
+        condition(&crd, "Established").as_deref() == Some("True")
+            && condition(&crd, "NamesAccepted").as_deref() == Some("True")
+    })
+    .await;
+    let crd = crds(&registry)
+        .get(None, "widgets.corpus.example.com", &GetOptions::default())
+        .await
+        .expect("get CRD");
+    assert_eq!(crd["status"]["acceptedNames"]["kind"], "Widget");
+    let widgets = registry
+        .store("corpus.example.com", "v1", "widgets")
+        .expect("served once established");
+    assert_eq!(widgets.info().short_names, ["wd"]);
+    assert_eq!(widgets.info().subresources, ["status", "scale"]);
+
+    let options = CreateOptions {
+        field_validation: FieldValidation::Warn,
+        ..CreateOptions::default()
+    };
+    let body = json!({"apiVersion": "corpus.example.com/v1", "kind": "Widget", "metadata": {"name": "w1"},
+        "spec": {"color": "red", "bogus": 1, "extra": {"kept": true}}, "status": {"phase": "ignored"}});
+    let w1 = widgets
+        .create(&ctx(), Some("default"), body, &options)
+        .await
+        .expect("create w1");
+    assert_eq!(w1.warnings, ["unknown field \"spec.bogus\""]);
+    assert_eq!(
+        w1.value["spec"],
+        json!({"color": "red", "extra": {"kept": true}, "replicas": 1, "config": {"timeout": 30}})
+    );
+    assert!(
+        w1.value.get("status").is_none(),
+        "status is a subresource: {}",
+        w1.value
+    );
+    assert_eq!(w1.value["metadata"]["generation"], 1);
+    let body = json!({"metadata": {"name": "w2"}, "spec": {"color": "blue"}});
+    widgets
+        .create(&ctx(), Some("default"), body, &CreateOptions::default())
+        .await
+        .expect("create w2");
+
+    let selected = widgets
+        .list(
+            Some("default"),
+            &ListOptions {
+                field_selector: Some("spec.color=blue".to_owned()),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("list by spec.color");
+    let names: Vec<&str> = selected["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|item| item["metadata"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["w2"]);
+    let row = widgets.table_row(&w1.value);
+    assert_eq!(row[0], "w1");
+    assert_eq!(row[1], "red");
+    assert_eq!(row[2], Value::Null);
+    let columns: Vec<(&str, i32)> = widgets
+        .info()
+        .table_columns
+        .iter()
+        .map(|column| (column.name.as_str(), column.priority))
+        .collect();
+    assert_eq!(columns, [("Name", 0), ("Color", 0), ("Phase", 1)]);
+
+    let outcome = crds(&registry)
+        .delete(&ctx(), None, "widgets.corpus.example.com", &DeleteOptions::default())
+        .await
+        .expect("delete CRD");
+    let DeleteOutcome::Pending(terminating) = outcome else {
+        panic!("a CRD waits for its objects to go: {outcome:?}");
+    };
+    assert_eq!(
+        terminating["metadata"]["finalizers"],
+        json!(["customresourcecleanup.apiextensions.k8s.io"])
+    );
+    assert_eq!(condition(&terminating, "Terminating").as_deref(), Some("True"));
+    eventually("CRD gone and its resource unserved", || async {
+        let gone = crds(&registry)
+            .get(None, "widgets.corpus.example.com", &GetOptions::default())
+            .await
+            .is_err();
+        gone && registry.store("corpus.example.com", "v1", "widgets").is_none()
+    })
+    .await;
+    let left = registry
+        .storage()
+        .count("/registry/corpus.example.com/widgets/")
+        .await
+        .expect("count");
+    assert_eq!(left, 0, "the CRD's objects were deleted first");
+    controller.abort();
+}
+
+#[tokio::test]
+async fn invalid_crds_are_refused_with_upstream_messages() {
+    let (registry, controller) = serving_registry().await;
+    let mut wrong_name = widget_crd("Namespaced");
+    wrong_name["metadata"]["name"] = json!("wrongname.corpus.example.com");
+    let error = crds(&registry)
+        .create(&ctx(), None, wrong_name, &CreateOptions::default())
+        .await
+        .expect_err("name must be plural.group");
+    assert!(
+        error.to_string().contains("must be spec.names.plural+\".\"+spec.group"),
+        "{error}"
+    );
+    let mut two_storage = widget_crd("Namespaced");
+    let mut second = two_storage["spec"]["versions"][0].clone();
+    second["name"] = json!("v2");
+    two_storage["spec"]["versions"]
+        .as_array_mut()
+        .expect("versions")
+        .push(second);
+    let error = crds(&registry)
+        .create(&ctx(), None, two_storage, &CreateOptions::default())
+        .await
+        .expect_err("one storage version");
+    assert!(
+        error
+            .to_string()
+            .contains("must have exactly one version marked as storage version"),
+        "{error}"
+    );
+    controller.abort();
+}
