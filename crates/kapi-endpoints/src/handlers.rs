@@ -13,11 +13,11 @@ use crate::{
         partial_object_metadata_list, table, TableSpec,
     },
     negotiate::{
-        check_route_accepts, negotiate_resource, parse_accept, Representation, Target, OBJECT_ROUTE_PRODUCES,
+        check_route_accepts, negotiate_resource, parse_accept, Encoding, Representation, Target, OBJECT_ROUTE_PRODUCES,
         STREAMING_ROUTE_PRODUCES,
     },
     query::Query,
-    response::{add_warnings, encoded},
+    response::{add_warnings, encoded, json_bytes},
     watch::{error_event, stream_watch},
     EndpointsConfig,
 };
@@ -173,14 +173,22 @@ pub(crate) async fn serve_verb(request: ResourceRequest<'_>) -> Result<Response,
     }
 }
 
+/// Whether a response is the object's own JSON, which the registry writes from its cached encoding.
+fn plain_json(representation: &Representation) -> bool {
+    matches!(representation.target, Target::Plain) && representation.encoding == Encoding::Json
+}
+
 async fn get(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
     let representation = request.representation(&OBJECT_ROUTE_PRODUCES)?;
     let options = request.query.get_options();
     let object = request
         .store
-        .get(request.namespace(), &request.info.name, &options)
+        .get_read(request.namespace(), &request.info.name, &options)
         .await?;
-    request.object_response(200, &object, &representation)
+    if plain_json(&representation) {
+        return Ok(json_bytes(200, object.json()?));
+    }
+    request.object_response(200, &object.value()?, &representation)
 }
 
 async fn list(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
@@ -189,8 +197,11 @@ async fn list(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
     if let Target::Table { .. } = representation.target {
         request.query.include_object()?;
     }
-    let list = request.store.list(request.namespace(), &options).await?;
-    request.list_response(&list, &representation)
+    let list = request.store.list_read(request.namespace(), &options).await?;
+    if plain_json(&representation) {
+        return Ok(json_bytes(200, list.json()?));
+    }
+    request.list_response(&list.value()?, &representation)
 }
 
 async fn watch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {

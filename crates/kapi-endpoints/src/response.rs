@@ -30,6 +30,13 @@ pub fn json_with_type(code: u16, value: &Value, content_type: &str) -> Response 
     with_content_type(response, content_type)
 }
 
+/// A JSON body already encoded (`application/json`).
+pub fn json_bytes(code: u16, bytes: Vec<u8>) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    *response.status_mut() = status_code(code);
+    with_content_type(response, Encoding::Json.content_type())
+}
+
 /// A body in `encoding` with its Content-Type. Protobuf takes the kind from the value's `kind`/`apiVersion`
 /// (every top-level value carries them); a value without a protobuf form falls back to JSON.
 pub fn encoded(code: u16, value: &Value, encoding: Encoding) -> Response {

@@ -11,7 +11,7 @@ use axum::{
 };
 use bytes::Bytes;
 use kapi_core::ApiError;
-use kapi_registry::{ResourceInfo, Strategy, WatchEvent, WatchEventType, WatchEvents};
+use kapi_registry::{ObjectRead, ResourceInfo, SharedWatchEvent, Strategy, WatchEvent, WatchEventType, WatchEvents};
 use serde_json::{json, Value};
 
 use crate::{
@@ -77,6 +77,18 @@ fn frame(event_type: &str, object: &Value, encoding: Encoding) -> Bytes {
     Bytes::from(bytes)
 }
 
+/// A JSON line of an object event, written from the watch cache's encoding of the object (every watcher
+/// shares it; nothing is decoded or encoded per watcher). Byte for byte what [`frame`] writes for it.
+fn shared_json_frame(event_type: &str, object: &ObjectRead) -> Option<Bytes> {
+    let mut bytes = Vec::with_capacity(2048);
+    bytes.extend_from_slice(b"{\"type\":\"");
+    bytes.extend_from_slice(event_type.as_bytes());
+    bytes.extend_from_slice(b"\",\"object\":");
+    object.write_json(&mut bytes).ok()?;
+    bytes.extend_from_slice(b"}\n");
+    Some(Bytes::from(bytes))
+}
+
 fn streaming_response(body: Body, encoding: Encoding) -> Response {
     let content_type = match encoding {
         Encoding::Protobuf => "application/vnd.kubernetes.protobuf;stream=watch",
@@ -101,6 +113,8 @@ pub(crate) fn stream_watch(
     allow_bookmarks: bool,
 ) -> Response {
     let encoding = representation.encoding;
+    // YAML watchers get JSON lines too (see `frame`).
+    let shared_json = matches!(representation.target, Target::Plain) && encoding != Encoding::Protobuf;
     let shaper = EventShaper {
         representation,
         include,
@@ -112,9 +126,21 @@ pub(crate) fn stream_watch(
     let deadline = tokio::time::Instant::now() + timeout;
     let stream = futures_util::stream::unfold((events, shaper), move |(mut events, mut shaper)| async move {
         loop {
-            let event = tokio::select! {
-                event = events.next() => event?,
+            let shared = tokio::select! {
+                event = events.next_shared() => event?,
                 _ = tokio::time::sleep_until(deadline) => return None,
+            };
+            let event = match shared {
+                SharedWatchEvent::Object { kind, object } if shared_json => {
+                    let Some(bytes) = shared_json_frame(kind.as_str(), &object) else {
+                        continue;
+                    };
+                    return Some((Ok::<Bytes, std::convert::Infallible>(bytes), (events, shaper)));
+                }
+                other => match other.into_event() {
+                    Some(event) => event,
+                    None => continue,
+                },
             };
             let object = shaper.shape(&event);
             if object.is_null() {

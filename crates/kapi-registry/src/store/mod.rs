@@ -6,10 +6,11 @@
 
 mod bookmarks;
 pub(crate) mod delete;
+mod encoded;
 mod read;
 mod write;
 
-pub use self::read::WatchEvents;
+pub use self::read::{ListRead, ObjectRead, SharedWatchEvent, WatchEvents};
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -41,15 +42,29 @@ pub(crate) enum UpdateKind {
     Apply,
 }
 
-/// An object as the watch cache keeps it: decoded once, with the labels and fields selectors look at.
+/// An object as the watch cache keeps it: decoded once into the labels and fields selectors look at, and its
+/// API form encoded once as JSON (see [`Decoded::value`]).
 #[derive(Debug)]
 pub struct Decoded {
-    /// The object without `resourceVersion`, or why its bytes did not decode.
-    pub value: Result<Value, Arc<str>>,
+    /// The API form (JSON with a slot for the resourceVersion), or why the stored bytes did not decode.
+    form: encoded::ApiForm,
     /// `metadata.labels`.
     pub labels: BTreeMap<String, String>,
     /// Selectable fields: `metadata.name`, `metadata.namespace` and the strategy's.
     pub fields: BTreeMap<String, String>,
+}
+
+impl Decoded {
+    /// The object in API form with `metadata.resourceVersion` = `revision`; a 500 if its stored bytes did not
+    /// decode.
+    pub fn value(&self, revision: u64) -> Result<Value, ApiError> {
+        self.form.value(revision)
+    }
+
+    /// Whether the stored bytes decoded.
+    pub fn is_valid(&self) -> bool {
+        self.form.check().is_ok()
+    }
 }
 
 /// One served resource: strategy, storage and watch cache.
@@ -90,14 +105,17 @@ fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
                 meta::namespace(&value).unwrap_or_default().to_owned(),
             );
             fields.extend(strategy.selectable_fields(&value));
+            let labels = meta::labels(&value);
+            // What `Store::with_revision` makes of it, minus the revision.
+            let api = strategy.read_stored(strategy.prepare_stored(value));
             Decoded {
-                labels: meta::labels(&value),
+                labels,
                 fields,
-                value: Ok(value),
+                form: encoded::ApiForm::new(api),
             }
         }
         Err(error) => Decoded {
-            value: Err(Arc::from(error.to_string())),
+            form: encoded::ApiForm::Invalid(Arc::from(error.to_string())),
             labels: BTreeMap::new(),
             fields: BTreeMap::new(),
         },
@@ -222,6 +240,16 @@ impl Store {
         Ok(self.with_revision(value, kv.mod_revision))
     }
 
+    /// The API form of a stored object, encoded once (what [`object_from`](Self::object_from) gives, without
+    /// the revision).
+    pub(crate) fn api_form(&self, kv: &KeyValue) -> Result<encoded::ApiForm, ApiError> {
+        let value: Value = serde_json::from_slice(&kv.value)
+            .map_err(|error| ApiError::internal_error(format!("stored object does not decode: {error}")))?;
+        Ok(encoded::ApiForm::new(
+            self.strategy.read_stored(self.strategy.prepare_stored(value)),
+        ))
+    }
+
     /// `value` in API form (as read back from storage) with `metadata.resourceVersion` = `revision`.
     fn with_revision(&self, value: Value, revision: u64) -> Value {
         let mut value = self.strategy.read_stored(self.strategy.prepare_stored(value));
@@ -260,7 +288,7 @@ impl Store {
                 .await
                 .ok()
                 .flatten()
-                .and_then(|cached| cached.object.value.as_ref().ok().cloned()),
+                .and_then(|cached| cached.object.value(cached.revision()).ok()),
             None => None,
         };
         let object = match cached {
@@ -283,10 +311,15 @@ impl Store {
 /// Sets `metadata.resourceVersion` where kube-apiserver writes it (objects are stored in canonical order, so
 /// after the identity keys that precede it), without reordering anything else.
 pub(crate) fn set_resource_version(value: &mut Value, revision: u64) {
+    set_resource_version_text(value, revision.to_string());
+}
+
+/// [`set_resource_version`] with any text (the encoder's placeholder).
+fn set_resource_version_text(value: &mut Value, text: String) {
     let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) else {
         return;
     };
-    let text = Value::String(revision.to_string());
+    let text = Value::String(text);
     if let Some(existing) = metadata.get_mut("resourceVersion") {
         *existing = text;
         return;

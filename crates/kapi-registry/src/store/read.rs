@@ -21,7 +21,7 @@ use kapi_storage::{
 };
 use serde_json::{json, Map, Value};
 
-use super::{bookmarks::BookmarkSchedule, Decoded, Store};
+use super::{bookmarks::BookmarkSchedule, encoded::ApiForm, Decoded, Store};
 use crate::{
     types::{GetOptions, ListOptions, WatchEvent, WatchEventType},
     util,
@@ -44,25 +44,123 @@ fn list_query(opts: &ListOptions, watch: bool) -> ListQuery {
     }
 }
 
-impl Store {
-    /// The object `value` of a cached entry with its revision, `None` if its bytes did not decode.
-    fn cached_value(&self, cached: &CachedObject<Decoded>) -> Result<Value, ApiError> {
-        match &cached.object.value {
-            Ok(value) => Ok(self.with_revision(value.clone(), cached.revision())),
-            Err(error) => Err(ApiError::internal_error(format!(
-                "stored object does not decode: {error}"
-            ))),
+/// One object read for a response: JSON encoded once (shared with the watch cache), decoded into a `Value`
+/// only for representations that need one.
+#[derive(Debug)]
+pub struct ObjectRead(ObjectSource);
+
+#[derive(Debug)]
+enum ObjectSource {
+    Cached(Arc<CachedObject<Decoded>>),
+    Read { form: ApiForm, revision: u64 },
+}
+
+impl ObjectRead {
+    fn form_and_revision(&self) -> (&ApiForm, u64) {
+        match &self.0 {
+            ObjectSource::Cached(cached) => (&cached.object.form, cached.revision()),
+            ObjectSource::Read { form, revision } => (form, *revision),
         }
     }
 
+    /// The object as a `Value` (`metadata.resourceVersion` set).
+    pub fn value(&self) -> Result<Value, ApiError> {
+        let (form, revision) = self.form_and_revision();
+        form.value(revision)
+    }
+
+    /// The object's JSON, byte for byte what encoding [`value`](Self::value) gives.
+    pub fn json(&self) -> Result<Vec<u8>, ApiError> {
+        let (form, revision) = self.form_and_revision();
+        let mut out = Vec::with_capacity(form.encoded_len());
+        form.write_object(revision, &mut out)?;
+        Ok(out)
+    }
+
+    /// Appends the object's JSON to `out`.
+    pub fn write_json(&self, out: &mut Vec<u8>) -> Result<(), ApiError> {
+        let (form, revision) = self.form_and_revision();
+        form.write_object(revision, out)
+    }
+}
+
+/// One page of a list, its items encoded once (see [`ListRead::json`]).
+#[derive(Debug)]
+pub struct ListRead {
+    list_kind: String,
+    api_version: String,
+    /// `resourceVersion`, then `continue` and `remainingItemCount` when set.
+    metadata: Map<String, Value>,
+    items: Vec<Arc<CachedObject<Decoded>>>,
+}
+
+impl ListRead {
+    /// The `<Kind>List` object, items without kind/apiVersion as kube-apiserver sends them.
+    pub fn value(&self) -> Result<Value, ApiError> {
+        let mut items = Vec::with_capacity(self.items.len());
+        for cached in &self.items {
+            let mut value = cached.object.value(cached.revision())?;
+            if let Some(map) = value.as_object_mut() {
+                map.shift_remove("kind");
+                map.shift_remove("apiVersion");
+            }
+            items.push(value);
+        }
+        // Built by hand: `json!` would serialize (deep-copy) every item once more.
+        let mut list = Map::with_capacity(4);
+        list.insert("kind".to_owned(), Value::String(self.list_kind.clone()));
+        list.insert("apiVersion".to_owned(), Value::String(self.api_version.clone()));
+        list.insert("metadata".to_owned(), Value::Object(self.metadata.clone()));
+        list.insert("items".to_owned(), Value::Array(items));
+        Ok(Value::Object(list))
+    }
+
+    /// The list's JSON, byte for byte what encoding [`value`](Self::value) gives, assembled from the items'
+    /// cached encodings.
+    pub fn json(&self) -> Result<Vec<u8>, ApiError> {
+        let encoding = |error: serde_json::Error| ApiError::internal_error(error.to_string());
+        let items: usize = self.items.iter().map(|item| item.object.form.encoded_len() + 1).sum();
+        let mut out = Vec::with_capacity(items + 256);
+        out.extend_from_slice(b"{\"kind\":");
+        serde_json::to_writer(&mut out, &self.list_kind).map_err(encoding)?;
+        out.extend_from_slice(b",\"apiVersion\":");
+        serde_json::to_writer(&mut out, &self.api_version).map_err(encoding)?;
+        out.extend_from_slice(b",\"metadata\":");
+        serde_json::to_writer(&mut out, &self.metadata).map_err(encoding)?;
+        out.extend_from_slice(b",\"items\":[");
+        for (index, cached) in self.items.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            cached.object.form.write_item(cached.revision(), &mut out)?;
+        }
+        out.extend_from_slice(b"]}");
+        Ok(out)
+    }
+}
+
+impl Store {
     /// GET of one object.
     pub async fn get(&self, namespace: Option<&str>, name: &str, opts: &GetOptions) -> Result<Value, ApiError> {
+        self.get_read(namespace, name, opts).await?.value()
+    }
+
+    /// GET of one object, encoded once: [`ObjectRead::json`] writes it without a `Value`.
+    pub async fn get_read(
+        &self,
+        namespace: Option<&str>,
+        name: &str,
+        opts: &GetOptions,
+    ) -> Result<ObjectRead, ApiError> {
         let key = self.key(namespace, name);
         let semantics = get_semantics(opts.resource_version.as_deref().unwrap_or(""))?;
         let freshness = match semantics {
             GetSemantics::MostRecent => {
                 return match self.read_current(&key).await? {
-                    Some(kv) => self.object_from(&kv),
+                    Some(kv) => Ok(ObjectRead(ObjectSource::Read {
+                        form: self.api_form(&kv)?,
+                        revision: kv.mod_revision,
+                    })),
                     None => Err(ApiError::not_found(&self.group_resource(), name)),
                 };
             }
@@ -70,7 +168,10 @@ impl Store {
             GetSemantics::NotOlderThan(revision) => Freshness::NotOlderThan(revision),
         };
         match self.cacher.get(&key, freshness).await {
-            Ok(Some(cached)) => self.cached_value(&cached),
+            Ok(Some(cached)) => {
+                cached.object.form.check()?;
+                Ok(ObjectRead(ObjectSource::Cached(cached)))
+            }
             Ok(None) => Err(ApiError::not_found(&self.group_resource(), name)),
             Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),
         }
@@ -99,12 +200,17 @@ impl Store {
             return Ok(None);
         }
         Ok(Some(Arc::new(move |_key: &str, decoded: &Decoded| {
-            decoded.value.is_ok() && labels.matches(&decoded.labels) && fields.matches(&decoded.fields)
+            decoded.is_valid() && labels.matches(&decoded.labels) && fields.matches(&decoded.fields)
         })))
     }
 
     /// LIST: the `<Kind>List` object, items without kind/apiVersion as kube-apiserver sends them.
     pub async fn list(&self, namespace: Option<&str>, opts: &ListOptions) -> Result<Value, ApiError> {
+        self.list_read(namespace, opts).await?.value()
+    }
+
+    /// LIST, encoded once: [`ListRead::json`] writes the list from the items' cached JSON.
+    pub async fn list_read(&self, namespace: Option<&str>, opts: &ListOptions) -> Result<ListRead, ApiError> {
         let query = list_query(opts, false);
         query.check(true)?;
         let limit = opts.limit.filter(|limit| *limit > 0);
@@ -156,14 +262,8 @@ impl Store {
                 kapi_storage::Error::Expired { .. } => ApiError::list_expired(),
                 other => util::storage_error(&self.group_resource(), "", other),
             })?;
-        let mut items = Vec::with_capacity(page.items.len());
         for cached in &page.items {
-            let mut value = self.cached_value(cached)?;
-            if let Some(map) = value.as_object_mut() {
-                map.shift_remove("kind");
-                map.shift_remove("apiVersion");
-            }
-            items.push(value);
+            cached.object.form.check()?;
         }
         let mut metadata = Map::new();
         metadata.insert("resourceVersion".to_owned(), Value::String(page.revision.to_string()));
@@ -174,13 +274,12 @@ impl Store {
             metadata.insert("remainingItemCount".to_owned(), Value::from(remaining));
         }
         let info = self.info();
-        // Built by hand: `json!` would serialize (deep-copy) every item once more.
-        let mut list = Map::with_capacity(4);
-        list.insert("kind".to_owned(), Value::String(info.list_kind.clone()));
-        list.insert("apiVersion".to_owned(), Value::String(info.api_version()));
-        list.insert("metadata".to_owned(), Value::Object(metadata));
-        list.insert("items".to_owned(), Value::Array(items));
-        Ok(Value::Object(list))
+        Ok(ListRead {
+            list_kind: info.list_kind.clone(),
+            api_version: info.api_version(),
+            metadata,
+            items: page.items,
+        })
     }
 
     /// WATCH: a stream of wire events. A start revision the cache no longer has is reported like
@@ -272,6 +371,34 @@ impl BookmarkShape {
     }
 }
 
+/// A watch event as the registry produces it: object events share the watch cache's encoded JSON, so a
+/// JSON watcher writes bytes without decoding or encoding the object (see [`WatchEvents::next_shared`]).
+#[derive(Debug)]
+pub enum SharedWatchEvent {
+    /// ADDED, MODIFIED or DELETED of an object.
+    Object {
+        /// The event type.
+        kind: WatchEventType,
+        /// The object at the event's revision.
+        object: ObjectRead,
+    },
+    /// A BOOKMARK or ERROR event.
+    Other(WatchEvent),
+}
+
+impl SharedWatchEvent {
+    /// The event in `Value` form; `None` for an object that does not decode (such events are skipped).
+    pub fn into_event(self) -> Option<WatchEvent> {
+        match self {
+            Self::Object { kind, object } => Some(WatchEvent {
+                kind,
+                object: object.value().ok()?,
+            }),
+            Self::Other(event) => Some(event),
+        }
+    }
+}
+
 /// The state a watch stream's pending `next` owns.
 struct WatchState {
     watch: Option<CacheWatch<Decoded>>,
@@ -281,9 +408,9 @@ struct WatchState {
 }
 
 impl WatchState {
-    async fn next(mut self) -> (Self, Option<WatchEvent>) {
+    async fn next(mut self) -> (Self, Option<SharedWatchEvent>) {
         if let Some(event) = self.pending.pop_front() {
-            return (self, Some(event));
+            return (self, Some(SharedWatchEvent::Other(event)));
         }
         let Some(watch) = self.watch.as_mut() else {
             return (self, None);
@@ -303,48 +430,48 @@ impl WatchState {
                     let status = ApiError::too_old_resource_version(requested, oldest).to_status();
                     return (
                         self,
-                        Some(WatchEvent {
+                        Some(SharedWatchEvent::Other(WatchEvent {
                             kind: WatchEventType::Error,
                             object: status,
-                        }),
+                        })),
                     );
                 }
                 Some(Ok(item)) => item,
             };
             let event = match item {
                 WatchItem::Event { kind, object } => {
-                    let Ok(value) = &object.object.value else { continue };
-                    let mut value = value.clone();
-                    super::set_resource_version(&mut value, object.revision());
-                    WatchEvent {
+                    if !object.object.is_valid() {
+                        continue;
+                    }
+                    SharedWatchEvent::Object {
                         kind: match kind {
                             EventKind::Added => WatchEventType::Added,
                             EventKind::Modified => WatchEventType::Modified,
                             EventKind::Deleted => WatchEventType::Deleted,
                         },
-                        object: value,
+                        object: ObjectRead(ObjectSource::Cached(object)),
                     }
                 }
                 WatchItem::Bookmark { revision } => {
                     if !self.bookmarks.take_if_due() {
                         continue;
                     }
-                    WatchEvent {
+                    SharedWatchEvent::Other(WatchEvent {
                         kind: WatchEventType::Bookmark,
                         object: self.shape.bookmark(revision, false),
-                    }
+                    })
                 }
-                WatchItem::InitialEventsEnd { revision } => WatchEvent {
+                WatchItem::InitialEventsEnd { revision } => SharedWatchEvent::Other(WatchEvent {
                     kind: WatchEventType::Bookmark,
                     object: self.shape.bookmark(revision, true),
-                },
+                }),
             };
             return (self, Some(event));
         }
     }
 }
 
-type NextFuture = Pin<Box<dyn Future<Output = (WatchState, Option<WatchEvent>)> + Send>>;
+type NextFuture = Pin<Box<dyn Future<Output = (WatchState, Option<SharedWatchEvent>)> + Send>>;
 
 /// A watch's events in wire form (`ADDED`/`MODIFIED`/`DELETED`/`BOOKMARK`/`ERROR`). Ends when the watch cache
 /// closes it or after an ERROR event; the endpoint ends it after `timeoutSeconds` by dropping it.
@@ -382,7 +509,26 @@ impl WatchEvents {
         std::future::poll_fn(|cx| self.poll_event(cx)).await
     }
 
+    /// The next event with its object still in the watch cache's shared form, `None` once the watch has ended.
+    pub async fn next_shared(&mut self) -> Option<SharedWatchEvent> {
+        std::future::poll_fn(|cx| self.poll_shared(cx)).await
+    }
+
     fn poll_event(&mut self, cx: &mut Context<'_>) -> Poll<Option<WatchEvent>> {
+        loop {
+            match self.poll_shared(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(Some(shared)) => {
+                    if let Some(event) = shared.into_event() {
+                        return Poll::Ready(Some(event));
+                    }
+                }
+            }
+        }
+    }
+
+    fn poll_shared(&mut self, cx: &mut Context<'_>) -> Poll<Option<SharedWatchEvent>> {
         if self.in_flight.is_none() {
             let Some(state) = self.state.take() else {
                 return Poll::Ready(None);
