@@ -38,7 +38,7 @@ use serde_json::Value;
 
 use crate::schema::Node;
 pub use crate::{
-    crd::{default_crd, prepare_crd_for_create, validate_crd},
+    crd::{default_crd, prepare_crd_for_create, prepare_crd_for_update, validate_crd},
     scale::validate_scale,
 };
 

@@ -15,6 +15,13 @@ pub(crate) fn validate(value: &Value, node: &Node, path: &FieldPath) -> FieldErr
     errors.into()
 }
 
+/// Validates the list types of any value (a default may be a list itself).
+pub(crate) fn validate_any(value: &Value, node: &Node, path: &FieldPath) -> FieldErrors {
+    let mut errors = Vec::new();
+    any(value, node, path, &mut errors);
+    errors.into()
+}
+
 fn object(map: &Map<String, Value>, node: &Node, path: &FieldPath, errors: &mut Vec<FieldError>) {
     if let Some(additional) = node.additional_schema() {
         for (key, child) in map {

@@ -214,7 +214,7 @@ fn type_check(node: &Node, value: &Value, name: &str, out: &mut Vec<Finding>) {
         out.push(invalid_type(name, &node.format, value_format));
         return;
     }
-    if !(contains("number") || contains("integer")) && !node.format.is_empty() && stringy {
+    if stringy && !(contains("number") || contains("integer") || node.format.is_empty()) {
         return;
     }
     if !(contains(value_type) || float_int || int_float) {

@@ -126,13 +126,12 @@ fn replay_custom_resource_creates(scenario: &str) -> usize {
         return 0;
     };
     let steps = steps(&recording);
-    let crd = &steps[0]["request"]["body"];
-    assert!(
-        validate_crd(crd, None).is_empty(),
-        "{scenario}: the recorded CRD is valid: {}",
-        validate_crd(crd, None)
-    );
-    let served = served_version(crd);
+    let mut crd = steps[0]["request"]["body"].clone();
+    kapi_crd_schema::default_crd(&mut crd);
+    kapi_crd_schema::prepare_crd_for_create(&mut crd);
+    let errors = validate_crd(&crd, None);
+    assert!(errors.is_empty(), "{scenario}: the recorded CRD is valid: {errors}");
+    let served = served_version(&crd);
     let mut compared = 0;
     for (index, step) in steps.iter().enumerate().skip(1) {
         let request = &step["request"];
@@ -254,4 +253,68 @@ fn every_recorded_crd_create_that_succeeded_is_valid() {
         }
     }
     assert!(checked == 0 || checked > 10, "checked {checked}");
+}
+
+/// Replays the recorded invalid CRD creates: every cause this crate owns must be the recorded one, in order.
+fn replay_invalid_crds(scenario: &str) -> usize {
+    let Some(recording) = load(scenario) else {
+        return 0;
+    };
+    let mut compared = 0;
+    for (index, step) in steps(&recording).iter().enumerate() {
+        if step["response"]["status"] != 422 {
+            continue;
+        }
+        let mut crd = step["request"]["body"].clone();
+        kapi_crd_schema::default_crd(&mut crd);
+        kapi_crd_schema::prepare_crd_for_create(&mut crd);
+        let mine: Vec<Cause> = validate_crd(&crd, None).iter().map(cause).collect();
+        let recorded = causes_of(&step["response"]["body"]);
+        assert_eq!(mine, recorded, "{scenario}[{index}]");
+        compared += 1;
+    }
+    compared
+}
+
+#[test]
+fn invalid_schemas_match_the_recording() {
+    let compared = replay_invalid_crds("crd_invalid_schema");
+    assert!(compared == 0 || compared == 4, "compared {compared}");
+}
+
+#[test]
+fn invalid_versions_and_names_match_the_recording() {
+    let compared = replay_invalid_crds("crd_invalid_versions_and_names");
+    assert!(compared == 0 || compared == 3, "compared {compared}");
+}
+
+#[test]
+fn invalid_cel_crds_pass_everything_but_cel() {
+    // The recorded causes are all CEL compilation and cost findings, which the CEL engine reports.
+    let Some(recording) = load("crd_invalid_cel") else {
+        return;
+    };
+    for step in steps(&recording) {
+        let mut crd = step["request"]["body"].clone();
+        kapi_crd_schema::default_crd(&mut crd);
+        kapi_crd_schema::prepare_crd_for_create(&mut crd);
+        let errors = validate_crd(&crd, None);
+        assert!(errors.is_empty(), "{errors}");
+    }
+}
+
+#[test]
+fn stored_crd_gets_the_recorded_status() {
+    let Some(recording) = load("crd_create_rich_schema") else {
+        return;
+    };
+    let steps = steps(&recording);
+    let mut crd = steps[0]["request"]["body"].clone();
+    kapi_crd_schema::default_crd(&mut crd);
+    kapi_crd_schema::prepare_crd_for_create(&mut crd);
+    let response = &steps[0]["response"]["body"];
+    assert_eq!(crd["status"], response["status"]);
+    assert_eq!(crd["spec"]["names"], response["spec"]["names"]);
+    assert_eq!(crd["spec"]["conversion"], response["spec"]["conversion"]);
+    assert_eq!(crd["metadata"]["generation"], response["metadata"]["generation"]);
 }
