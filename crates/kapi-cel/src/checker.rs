@@ -303,14 +303,21 @@ impl Checker {
                 );
             }
         }
-        let step_cost = predicate_checked
-            .as_ref()
-            .map_or(0, |c| c.cost)
-            .saturating_add(transform_checked.as_ref().map_or(0, |c| c.cost));
-        // Each iteration also pays for the loop condition and the accumulator update.
+        let predicate_cost = predicate_checked.as_ref().map_or(0, |c| c.cost);
+        let transform_cost = transform_checked.as_ref().map_or(0, |c| c.cost);
+        // The per-iteration overhead of cel-go's macro expansions (loop condition, accumulator update, list
+        // construction) and the cost of the accumulator's initial value and result.
+        let (per_iteration, fixed) = match kind {
+            MacroKind::All => (predicate_cost.saturating_add(3), 1),
+            MacroKind::Exists => (predicate_cost.saturating_add(4), 1),
+            MacroKind::ExistsOne => (predicate_cost.saturating_add(2), 2),
+            MacroKind::Filter => (predicate_cost.saturating_add(13), 11),
+            MacroKind::Map => (predicate_cost.saturating_add(transform_cost).saturating_add(12), 11),
+        };
         let cost = range_checked
             .cost
-            .saturating_add(iterations.saturating_mul(step_cost.saturating_add(2)));
+            .saturating_add(fixed)
+            .saturating_add(iterations.saturating_mul(per_iteration));
         match kind {
             MacroKind::All | MacroKind::Exists | MacroKind::ExistsOne => scalar(Type::Bool, cost),
             MacroKind::Filter => with_size(Type::List(elem), iterations, cost),

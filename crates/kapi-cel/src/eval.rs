@@ -184,8 +184,16 @@ impl Evaluator {
         let mut results = Vec::new();
         // all/exists keep going past an error in case a later element decides the result, as CEL's logic does.
         let mut pending_error: Option<Failure> = None;
+        // Each iteration pays the loop overhead of cel-go's macro expansion, as the static estimate assumes.
+        let per_iteration = match kind {
+            MacroKind::All => 3,
+            MacroKind::Exists => 4,
+            MacroKind::ExistsOne => 2,
+            MacroKind::Filter => 13,
+            MacroKind::Map => 12,
+        };
         for item in items {
-            self.charge(1)?;
+            self.charge(per_iteration)?;
             self.scope.push((var.clone(), item.clone()));
             let predicate_result = predicate.map(|predicate| self.eval(predicate));
             let outcome = match kind {

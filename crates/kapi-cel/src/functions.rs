@@ -198,6 +198,14 @@ fn literal_len(expr: Option<&Expr>, decl: &Decl) -> u64 {
     }
 }
 
+/// cel-go's regex cost: 0.1 per character of the subject (plus one) times 0.25 per character of the regex.
+pub(crate) fn regex_cost(subject_size: u64, regex_size: u64) -> u64 {
+    let regex_factor = regex_size / 4 + u64::from(regex_size % 4 != 0);
+    traversal_cost(subject_size.saturating_add(1))
+        .saturating_mul(regex_factor)
+        .max(1)
+}
+
 /// The result declaration and call cost of `name` applied to `target` and `args`, or `None` when no overload
 /// matches. `dyn` arguments match any parameter.
 pub(crate) fn signature(
@@ -284,11 +292,8 @@ pub(crate) fn signature(
             if !same(a(0)?, a(1)?) {
                 return None;
             }
-            let cost = match a(0)? {
-                Type::String | Type::Bytes => traversal_cost(size_of(0).min(size_of(1))),
-                Type::List(_) | Type::Map(..) | Type::Object(_) => size_of(0).min(size_of(1)),
-                _ => 1,
-            };
+            // cel-go: 0.1 per element or character of the smaller operand, at least 1.
+            let cost = traversal_cost(size_of(0).min(size_of(1)));
             return Some((one(Type::Bool), cost.max(1)));
         }
         ("_<_" | "_<=_" | "_>_" | "_>=_", 2, true) => {
@@ -394,8 +399,12 @@ pub(crate) fn signature(
             one(Type::Timestamp)
         }
         ("contains" | "startsWith" | "endsWith", 1, false) if string_or_dyn(t) && string_or_dyn(a(0)) => {
-            let size = if name == "contains" { target_size } else { size_of(0) };
-            return Some((one(Type::Bool), traversal_cost(size).max(1)));
+            let cost = if name == "contains" {
+                traversal_cost(target_size).saturating_mul(traversal_cost(size_of(0)))
+            } else {
+                traversal_cost(size_of(0))
+            };
+            return Some((one(Type::Bool), cost.max(1)));
         }
         ("matches", 1, false) | ("matches", 2, true) => {
             let (subject, pattern, pattern_index) = if global { (a(0), a(1), 1) } else { (t, a(0), 0) };
@@ -404,10 +413,7 @@ pub(crate) fn signature(
             }
             let subject_size = if global { size_of(0) } else { target_size };
             let regex_size = literal_len(arg_exprs.get(pattern_index), &args[pattern_index]);
-            return Some((
-                one(Type::Bool),
-                traversal_cost(subject_size).saturating_mul(regex_size).max(1),
-            ));
+            return Some((one(Type::Bool), regex_cost(subject_size, regex_size)));
         }
         ("getFullYear" | "getMonth" | "getDate" | "getDayOfMonth" | "getDayOfWeek" | "getDayOfYear", 0 | 1, false)
             if matches!(t, Some(Type::Timestamp | Type::Dyn)) && (n == 0 || string_or_dyn(a(0))) =>
@@ -462,13 +468,8 @@ pub(crate) fn signature(
             return Some((sized(Type::String, size), traversal_cost(size).max(1)));
         }
         ("format", 1, false) if string_or_dyn(t) && matches!(a(0), Some(Type::List(_) | Type::Dyn)) => {
-            let elem_size = match a(0) {
-                Some(Type::List(elem)) if matches!(elem.ty, Type::Int | Type::Uint | Type::Double | Type::Bool) => 24,
-                Some(Type::List(elem)) => elem.max_size,
-                _ => u64::MAX,
-            };
-            let size = target_size.saturating_add(size_of(0).saturating_mul(elem_size));
-            return Some((sized(Type::String, size), traversal_cost(size).max(1)));
+            // cel-go charges for the template only and cannot bound the result.
+            return Some((unbounded(Type::String), traversal_cost(target_size).max(1)));
         }
         ("strings.quote", 1, true) if string_or_dyn(a(0)) => {
             return Some((
@@ -479,17 +480,14 @@ pub(crate) fn signature(
         // The Kubernetes regex library.
         ("find", 1, false) if string_or_dyn(t) && string_or_dyn(a(0)) => {
             let regex_size = literal_len(arg_exprs.first(), &args[0]);
-            return Some((
-                sized(Type::String, target_size),
-                traversal_cost(target_size).saturating_mul(regex_size).max(1),
-            ));
+            return Some((sized(Type::String, target_size), regex_cost(target_size, regex_size)));
         }
         ("findAll", 1 | 2, false) if string_or_dyn(t) && string_or_dyn(a(0)) && (n == 1 || int_or_dyn(a(1))) => {
             let regex_size = literal_len(arg_exprs.first(), &args[0]);
             let elem = Arc::new(sized(Type::String, target_size));
             return Some((
                 sized(Type::List(elem), target_size),
-                traversal_cost(target_size).saturating_mul(regex_size).max(1),
+                regex_cost(target_size, regex_size),
             ));
         }
         // The Kubernetes lists library.

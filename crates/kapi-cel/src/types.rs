@@ -171,11 +171,19 @@ fn schema_decl_bounded(schema: &Value, name: &str, embedded_resource: bool, budg
                 Some("byte") => Type::Bytes,
                 _ => Type::String,
             };
-            let max_size = match (&ty, max_length) {
-                (Type::Bytes, Some(max)) => max,
-                (_, Some(max)) => max,
+            // maxLength counts code points but sizes are bytes: a code point may take four (as upstream).
+            let longest_enum = schema.get("enum").and_then(Value::as_array).and_then(|values| {
+                values
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(|value| value.len() as u64)
+                    .max()
+            });
+            let max_size = match (max_length, longest_enum) {
+                (Some(max), _) => max.saturating_mul(4),
+                (None, Some(longest)) => longest,
                 // Quotes take two of the request's bytes.
-                _ => budget.saturating_sub(2),
+                (None, None) => budget.saturating_sub(2),
             };
             Decl { ty, max_size }
         }
