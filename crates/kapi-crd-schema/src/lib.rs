@@ -135,18 +135,103 @@ impl Structural {
         listtype::validate(obj, &self.root, &FieldPath::nil())
     }
 
-    /// The schema of this version as kube publishes it in `/openapi/v3` for the custom resource's kind (the
-    /// `components.schemas` entry): the schema with its `x-kubernetes-*` extensions, `apiVersion`, `kind` and a
-    /// `metadata` reference to ObjectMeta, and `x-kubernetes-group-version-kind`. `gvk` is (group, version, kind).
+    /// The definition of the custom resource's kind as kube publishes it in `/openapi/v3` (kube-openapi's field
+    /// order, properties sorted, `x-kubernetes-*` extensions kept and sorted, `x-kubernetes-int-or-string` spelled
+    /// out as `anyOf: [integer, string]`, and `apiVersion`, `kind` and a `metadata` reference to ObjectMeta added,
+    /// also inside `x-kubernetes-embedded-resource` objects). [`openapi_definitions`] adds the
+    /// group-version-kind and selectable-field extensions and the list kind.
     pub fn openapi_v3(&self) -> Value {
-        openapi::v3(&self.root)
+        openapi::kind_definition(&self.schema, false)
     }
 
-    /// The OpenAPI v2 form of [`openapi_v3`](Self::openapi_v3) (`/openapi/v2` `definitions` entry): v2 cannot say
-    /// `nullable`, `anyOf`/`oneOf`/`not` and several other keywords, which are dropped as upstream drops them.
+    /// The OpenAPI v2 form of [`openapi_v3`](Self::openapi_v3) (`/openapi/v2` `definitions`): without `default`,
+    /// `allOf`/`anyOf`/`oneOf`/`not`, untyped where the schema is nullable or preserves unknown fields (as
+    /// upstream publishes it for kubectl), and `{"type": "object"}` when the root preserves unknown fields.
     pub fn openapi_v2(&self) -> Value {
-        openapi::v2(&self.root)
+        openapi::kind_definition(&self.schema, true)
     }
+}
+
+/// What the published OpenAPI definitions of a custom resource name: its group, version, kinds, plural and the
+/// selectable fields of the version.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishedKind {
+    /// The API group (`corpus.example.com`).
+    pub group: String,
+    /// The version (`v1`).
+    pub version: String,
+    /// The kind (`Widget`).
+    pub kind: String,
+    /// The list kind (`WidgetList`).
+    pub list_kind: String,
+    /// The plural resource name (`widgets`).
+    pub plural: String,
+    /// The version's `selectableFields[*].jsonPath` values as written (`.spec.color`).
+    pub selectable_fields: Vec<String>,
+}
+
+/// The definition name kube gives a custom resource kind: the group reversed, then version and kind
+/// (`com.example.corpus.v1.Widget`).
+pub fn definition_name(group: &str, version: &str, kind: &str) -> String {
+    let mut parts: Vec<&str> = group.split('.').filter(|part| !part.is_empty()).collect();
+    parts.reverse();
+    parts.push(version);
+    parts.push(kind);
+    parts.join(".")
+}
+
+/// The `/openapi/v3` `components.schemas` (or, with `v2`, `/openapi/v2` `definitions`) entries of one custom
+/// resource version: the kind and its list, by definition name, each with `x-kubernetes-group-version-kind` and
+/// (when the version has selectable fields) `x-kubernetes-selectable-fields`. `schema` is `None` for a version
+/// without a schema, which publishes `{"type": "object"}`.
+pub fn openapi_definitions(schema: Option<&Structural>, kind: &PublishedKind, v2: bool) -> Vec<(String, Value)> {
+    let kind_name = definition_name(&kind.group, &kind.version, &kind.kind);
+    let list_name = definition_name(&kind.group, &kind.version, &kind.list_kind);
+    let kind_definition = match schema {
+        Some(schema) if v2 => schema.openapi_v2(),
+        Some(schema) => schema.openapi_v3(),
+        None => serde_json::json!({"type": "object"}),
+    };
+    let list_definition = openapi::list_definition(&kind_name, &kind.kind, &kind.list_kind, &kind.plural, v2);
+    let selectable: Vec<Value> = kind
+        .selectable_fields
+        .iter()
+        .map(|path| serde_json::json!({"fieldPath": path.trim_start_matches('.')}))
+        .collect();
+    let decorate = |mut definition: Value, published_kind: &str| {
+        if let Some(map) = definition.as_object_mut() {
+            map.insert(
+                "x-kubernetes-group-version-kind".to_owned(),
+                serde_json::json!([{"group": kind.group, "kind": published_kind, "version": kind.version}]),
+            );
+            if !selectable.is_empty() {
+                map.insert(
+                    "x-kubernetes-selectable-fields".to_owned(),
+                    Value::Array(selectable.clone()),
+                );
+            }
+            let mut extensions: Vec<(String, Value)> = Vec::new();
+            let keys: Vec<String> = map.keys().filter(|key| key.starts_with("x-")).cloned().collect();
+            for key in keys {
+                if let Some(value) = map.shift_remove(&key) {
+                    extensions.push((key, value));
+                }
+            }
+            extensions.sort_by(|left, right| left.0.cmp(&right.0));
+            map.extend(extensions);
+        }
+        definition
+    };
+    vec![
+        (kind_name.clone(), decorate(kind_definition, &kind.kind)),
+        (list_name, decorate(list_definition, &kind.list_kind)),
+    ]
+}
+
+/// A schema as kube-apiserver stores and returns it in a CRD: Go's `JSONSchemaProps` field order, empty values
+/// omitted, properties sorted, integral numbers without a fraction, unknown keywords dropped.
+pub fn stored_schema_form(open_api_v3_schema: &Value) -> Value {
+    openapi::stored_form(open_api_v3_schema)
 }
 
 /// The warning text (and Strict error item) for a pruned field: `unknown field "spec.foo"`.

@@ -318,3 +318,69 @@ fn stored_crd_gets_the_recorded_status() {
     assert_eq!(crd["spec"]["conversion"], response["spec"]["conversion"]);
     assert_eq!(crd["metadata"]["generation"], response["metadata"]["generation"]);
 }
+
+fn published_kind(crd: &Value) -> kapi_crd_schema::PublishedKind {
+    let text = |pointer: &str| {
+        crd.pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    kapi_crd_schema::PublishedKind {
+        group: text("/spec/group"),
+        version: text("/spec/versions/0/name"),
+        kind: text("/spec/names/kind"),
+        list_kind: text("/spec/names/listKind"),
+        plural: text("/spec/names/plural"),
+        selectable_fields: crd
+            .pointer("/spec/versions/0/selectableFields")
+            .and_then(Value::as_array)
+            .map(|fields| {
+                fields
+                    .iter()
+                    .filter_map(|f| f["jsonPath"].as_str())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+/// Compares two JSON values including the order of object keys.
+fn assert_same_json(mine: &Value, recorded: &Value, what: &str) {
+    assert_eq!(
+        serde_json::to_string_pretty(mine).expect("serializable"),
+        serde_json::to_string_pretty(recorded).expect("serializable"),
+        "{what}"
+    );
+}
+
+#[test]
+fn published_openapi_definitions_are_the_recorded_ones() {
+    let Some(recording) = load("crd_openapi") else {
+        return;
+    };
+    let steps = steps(&recording);
+    let crd = &steps[0]["request"]["body"];
+    let schema = Structural::from_schema(&crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]).expect("structural");
+    let kind = published_kind(crd);
+    let v3 = &steps[1]["response"]["body"]["components"]["schemas"];
+    for (name, definition) in kapi_crd_schema::openapi_definitions(Some(&schema), &kind, false) {
+        assert_same_json(&definition, &v3[&name], &format!("v3 {name}"));
+    }
+    let v2 = &steps[4]["response"]["body"]["definitions"];
+    for (name, definition) in kapi_crd_schema::openapi_definitions(Some(&schema), &kind, true) {
+        assert_same_json(&definition, &v2[&name], &format!("v2 {name}"));
+    }
+}
+
+#[test]
+fn stored_schema_form_is_the_recorded_one() {
+    let Some(recording) = load("crd_create_rich_schema") else {
+        return;
+    };
+    let steps = steps(&recording);
+    let schema = &steps[0]["request"]["body"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    let stored = &steps[0]["response"]["body"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    assert_same_json(&kapi_crd_schema::stored_schema_form(schema), stored, "stored schema");
+}
