@@ -24,7 +24,7 @@ fn walk(value: &Value, node: &Node, path: &FieldPath, resource_root: bool, error
     }
     match value {
         Value::Object(map) => {
-            for (key, child) in map {
+            for (key, child) in crate::listtype::sorted_entries(map) {
                 if let Some(property) = node.properties.get(key) {
                     walk(child, property, &path.child(key), false, errors);
                 } else if let Some(additional) = node.additional_schema() {
@@ -50,7 +50,7 @@ fn embedded_resource(map: &Map<String, Value>, path: &FieldPath, errors: &mut Ve
     if !map.contains_key("kind") {
         errors.push(FieldError::required(&path.child("kind"), "must not be empty"));
     }
-    for (key, value) in map {
+    for (key, value) in crate::listtype::sorted_entries(map) {
         match key.as_str() {
             "apiVersion" => match value.as_str() {
                 None => errors.push(FieldError::invalid(

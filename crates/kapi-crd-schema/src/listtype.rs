@@ -22,13 +22,20 @@ pub(crate) fn validate_any(value: &Value, node: &Node, path: &FieldPath) -> Fiel
     errors.into()
 }
 
+/// The entries of an object in sorted key order (upstream walks Go maps, in random order).
+pub(crate) fn sorted_entries(map: &Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_by(|left, right| left.0.cmp(right.0));
+    entries
+}
+
 fn object(map: &Map<String, Value>, node: &Node, path: &FieldPath, errors: &mut Vec<FieldError>) {
     if let Some(additional) = node.additional_schema() {
-        for (key, child) in map {
+        for (key, child) in sorted_entries(map) {
             any(child, additional, &path.key(key), errors);
         }
     }
-    for (key, child) in map {
+    for (key, child) in sorted_entries(map) {
         if let Some(property) = node.properties.get(key) {
             any(child, property, &path.child(key), errors);
         }
