@@ -125,7 +125,8 @@ pub trait Strategy: Send + Sync + 'static {
         obj
     }
 
-    /// How the type's fields are tracked in managedFields.
+    /// A hand-written description of the type's maps and lists. Unused by the registry, which tracks
+    /// managedFields and applies by [`schema`](Self::schema); kept for implementations that still provide it.
     fn fields_shape(&self) -> FieldsShape {
         FieldsShape::default()
     }

@@ -40,6 +40,8 @@ pub(crate) enum UpdateKind {
     Status,
     /// Server-side apply (managedFields already computed).
     Apply,
+    /// Server-side apply to the `status` subresource (managedFields already computed).
+    ApplyStatus,
 }
 
 /// An object as the watch cache keeps it: decoded once into the labels and fields selectors look at, and its

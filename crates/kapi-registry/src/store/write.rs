@@ -134,14 +134,16 @@ impl Store {
         manager: &'a str,
         api_version: &'a str,
         time: &'a str,
-        shape: &'a managed::FieldsShape,
+        subresource: &'a str,
+        reset: &'a kapi_apply::Set,
     ) -> Writer<'a> {
         Writer {
             manager,
             api_version,
             time,
-            shape,
-            ignore_status: self.strategy.has_status_subresource(),
+            schema: managed::type_of(self.strategy.as_ref()),
+            subresource,
+            reset,
         }
     }
 
@@ -206,10 +208,13 @@ impl Store {
         } else {
             set_meta(&mut obj, "generation", None);
         }
-        let shape = self.strategy.fields_shape();
         let entries = match managed_fields {
             Some(entries) => entries,
-            None => managed::on_create(&obj, self.writer(&manager, &api_version, &now, &shape)),
+            None => {
+                let reset = managed::reset_fields(self.strategy.has_status_subresource(), "", &obj);
+                let empty = managed::empty_object(self.strategy.as_ref(), &obj);
+                managed::on_create(&obj, &empty, self.writer(&manager, &api_version, &now, "", &reset))
+            }
         };
         self.strategy.prepare_for_create(&mut obj);
         if !entries.is_empty() {
@@ -372,7 +377,7 @@ impl Store {
         manager: &str,
         kind: UpdateKind,
     ) -> Result<Value, ApiError> {
-        let status_only = kind == UpdateKind::Status;
+        let status_only = matches!(kind, UpdateKind::Status | UpdateKind::ApplyStatus);
         let info = self.info();
         let name = meta_text(old, "name");
         let status_body;
@@ -386,6 +391,13 @@ impl Store {
                 };
             }
             set_meta(&mut merged, "resourceVersion", Some(Value::from(requested_rv)));
+            if kind == UpdateKind::ApplyStatus {
+                set_meta(
+                    &mut merged,
+                    "managedFields",
+                    obj.pointer("/metadata/managedFields").cloned(),
+                );
+            }
             status_body = merged;
             &status_body
         } else {
@@ -449,29 +461,22 @@ impl Store {
                 map.insert("status".to_owned(), status.clone());
             }
         }
-        // The client's managedFields replace the stored ones; none (or an empty list) keeps the stored ones.
-        let base: Vec<Value> = match new.pointer("/metadata/managedFields") {
-            Some(Value::Array(entries)) if !entries.is_empty() => entries.clone(),
-            _ => meta::managed_fields(old).to_vec(),
-        };
         let now = util::now_rfc3339();
         let api_version = info.api_version();
-        let shape = self.strategy.fields_shape();
-        let mut writer = self.writer(manager, &api_version, &now, &shape);
-        writer.ignore_status &= !status_only;
-        let mut entries = if kind == UpdateKind::Apply {
-            base
-        } else if base.is_empty() {
-            // kube-apiserver does not start tracking fields on an update of an object that has no managedFields
-            // (its skip-non-applied manager): the object stays without them.
-            Vec::new()
-        } else {
-            managed::on_update(&new, old, &base, writer)
+        let mut entries = match kind {
+            // Server-side apply computed its managedFields already.
+            UpdateKind::Apply | UpdateKind::ApplyStatus => meta::managed_fields(&new).to_vec(),
+            UpdateKind::Replace | UpdateKind::Status => {
+                let subresource = if status_only { "status" } else { "" };
+                let reset = managed::reset_fields(self.strategy.has_status_subresource(), subresource, &new);
+                let requested = new.pointer("/metadata/managedFields").and_then(Value::as_array);
+                let writer = self.writer(manager, &api_version, &now, subresource, &reset);
+                managed::on_update(&new, old, requested.map(Vec::as_slice), writer)
+            }
         };
         if comparable(&Value::Array(entries.clone())) == comparable(&Value::Array(meta::managed_fields(old).to_vec())) {
             entries = meta::managed_fields(old).to_vec();
         }
-        managed::sort_entries(&mut entries);
         set_meta(
             &mut new,
             "managedFields",
