@@ -1,9 +1,14 @@
 //! The HTTPS client: one JSON POST per call, over HTTP/2 or HTTP/1.1 as the webhook's ALPN chooses.
 
-use std::{net::IpAddr, sync::Arc, time::Duration};
+use std::{
+    net::IpAddr,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use bytes::Bytes;
 use http::{header, Method, Request, Uri};
+use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::{pki_types::ServerName, ClientConfig};
 use serde_json::Value;
@@ -23,8 +28,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest response body read; a bigger one fails the call instead of filling memory.
 const MAX_RESPONSE_BYTES: usize = 64 << 20;
 
-/// Ends a connection's task when the call that owns it ends (done, failed or timed out), so that a webhook that
-/// never answers holds no task.
+/// How many open connections a client keeps between calls.
+const MAX_IDLE_CONNECTIONS: usize = 4;
+
+/// Ends a connection's task with its last handle: a call that fails or times out drops its connection, idle ones
+/// go with the client, so a webhook that never answers holds no task.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
@@ -55,6 +63,8 @@ pub struct WebhookClient {
     tls: Arc<ClientConfig>,
     resolver: Arc<dyn ServiceResolver>,
     timeout: Duration,
+    /// Connections kept open between calls (shared by clones).
+    idle: Arc<Mutex<Vec<Connection>>>,
 }
 
 impl std::fmt::Debug for WebhookClient {
@@ -113,6 +123,7 @@ impl WebhookClient {
             tls,
             resolver,
             timeout: DEFAULT_TIMEOUT,
+            idle: Arc::new(Mutex::new(Vec::new())),
         })
     }
 
@@ -166,8 +177,41 @@ impl WebhookClient {
         decode_response(status, &content_type, &bytes)
     }
 
-    /// Resolve, dial, handshake, send, read: the status, content type and body, or the transport error's cause.
+    /// Sends over an idle connection when there is one (dialing anew when it turns out closed), else over a new
+    /// one: the status, content type and body, or the transport error's cause.
     async fn exchange(&self, payload: Bytes) -> Result<(u16, String, Bytes), String> {
+        if let Some(connection) = self.take_idle() {
+            match self.send(connection, payload.clone()).await {
+                Ok(answer) => return Ok(answer),
+                // The webhook closed the idle connection: the request never reached it; try a fresh one.
+                Err(SendError::Unsent(_)) => {}
+                Err(SendError::Failed(cause)) => return Err(cause),
+            }
+        }
+        let connection = self.connect().await?;
+        self.send(connection, payload).await.map_err(SendError::into_cause)
+    }
+
+    fn take_idle(&self) -> Option<Connection> {
+        let mut idle = self.idle.lock().ok()?;
+        while let Some(connection) = idle.pop() {
+            if !connection.is_closed() {
+                return Some(connection);
+            }
+        }
+        None
+    }
+
+    fn put_idle(&self, connection: Connection) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < MAX_IDLE_CONNECTIONS {
+                idle.push(connection);
+            }
+        }
+    }
+
+    /// Resolve, dial, TLS handshake (ALPN picks HTTP/2 or HTTP/1.1), HTTP handshake.
+    async fn connect(&self) -> Result<Connection, String> {
         let dial = match &self.target {
             Target::Url { dial } => dial.clone(),
             Target::Service { namespace, name, port } => self.resolver.resolve(namespace, name, *port).await?,
@@ -184,39 +228,54 @@ impl WebhookClient {
             .map_err(|error| tls::handshake_error_message(&error, &server_name))?;
         let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
         let io = TokioIo::new(stream);
+        if http2 {
+            let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
+                .await
+                .map_err(|error| error.to_string())?;
+            let task = Arc::new(AbortOnDrop(tokio::spawn(async move {
+                let _ = connection.await;
+            })));
+            Ok(Connection::Http2 { sender, _task: task })
+        } else {
+            let (sender, connection) = http1::handshake(io).await.map_err(|error| error.to_string())?;
+            let task = Arc::new(AbortOnDrop(tokio::spawn(async move {
+                let _ = connection.await;
+            })));
+            Ok(Connection::Http1 { sender, _task: task })
+        }
+    }
 
+    /// One request over `connection`, which goes back to the idle ones once the answer is read.
+    async fn send(&self, mut connection: Connection, payload: Bytes) -> Result<(u16, String, Bytes), SendError> {
         let request = Request::builder()
             .method(Method::POST)
             .header(header::CONTENT_TYPE, "application/json")
             .header(header::ACCEPT, "application/json, */*")
             .header(header::USER_AGENT, concat!("kapi/", env!("CARGO_PKG_VERSION")));
-        let connection_task;
-        let response = if http2 {
-            let uri = format!("https://{}{}", self.authority, self.request_target());
-            let request = request
-                .uri(uri)
-                .body(OneFrame::new(payload))
-                .map_err(|error| error.to_string())?;
-            let (mut sender, connection) = hyper::client::conn::http2::handshake(TokioExecutor::new(), io)
-                .await
-                .map_err(|error| error.to_string())?;
-            connection_task = AbortOnDrop(tokio::spawn(async move {
-                let _ = connection.await;
-            }));
-            sender.send_request(request).await.map_err(|error| error.to_string())?
-        } else {
-            let request = request
-                .uri(self.request_target())
-                .header(header::HOST, self.authority.as_str())
-                .body(OneFrame::new(payload))
-                .map_err(|error| error.to_string())?;
-            let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
-                .await
-                .map_err(|error| error.to_string())?;
-            connection_task = AbortOnDrop(tokio::spawn(async move {
-                let _ = connection.await;
-            }));
-            sender.send_request(request).await.map_err(|error| error.to_string())?
+        let response = match &mut connection {
+            Connection::Http2 { sender, .. } => {
+                let request = request
+                    .uri(format!("https://{}{}", self.authority, self.request_target()))
+                    .body(OneFrame::new(payload))
+                    .map_err(|error| SendError::Failed(error.to_string()))?;
+                sender
+                    .ready()
+                    .await
+                    .map_err(|error| SendError::Unsent(error.to_string()))?;
+                sender.send_request(request).await.map_err(SendError::from_hyper)?
+            }
+            Connection::Http1 { sender, .. } => {
+                let request = request
+                    .uri(self.request_target())
+                    .header(header::HOST, self.authority.as_str())
+                    .body(OneFrame::new(payload))
+                    .map_err(|error| SendError::Failed(error.to_string()))?;
+                sender
+                    .ready()
+                    .await
+                    .map_err(|error| SendError::Unsent(error.to_string()))?;
+                sender.send_request(request).await.map_err(SendError::from_hyper)?
+            }
         };
         let status = response.status().as_u16();
         let content_type = response
@@ -225,9 +284,57 @@ impl WebhookClient {
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        let body = read_body(response.into_body(), MAX_RESPONSE_BYTES).await?;
-        drop(connection_task);
+        let body = read_body(response.into_body(), MAX_RESPONSE_BYTES)
+            .await
+            .map_err(SendError::Failed)?;
+        self.put_idle(connection);
         Ok((status, content_type, body))
+    }
+}
+
+/// An open connection to the webhook; its task ends when the last handle is dropped.
+enum Connection {
+    Http1 {
+        sender: http1::SendRequest<OneFrame>,
+        _task: Arc<AbortOnDrop>,
+    },
+    Http2 {
+        sender: http2::SendRequest<OneFrame>,
+        _task: Arc<AbortOnDrop>,
+    },
+}
+
+impl Connection {
+    fn is_closed(&self) -> bool {
+        match self {
+            Self::Http1 { sender, .. } => sender.is_closed(),
+            Self::Http2 { sender, .. } => sender.is_closed(),
+        }
+    }
+}
+
+/// Why a request over a connection failed: before the webhook could have seen it (safe to send again on a new
+/// connection), or otherwise.
+enum SendError {
+    Unsent(String),
+    Failed(String),
+}
+
+impl SendError {
+    fn from_hyper(error: hyper::Error) -> Self {
+        // Webhook calls may be repeated (conversion is pure, admission webhooks must be idempotent), so a request
+        // the webhook may have half-read on a connection it was closing is sent again on a new one.
+        if error.is_canceled() || error.is_closed() || error.is_incomplete_message() {
+            Self::Unsent(error.to_string())
+        } else {
+            Self::Failed(error.to_string())
+        }
+    }
+
+    fn into_cause(self) -> String {
+        match self {
+            Self::Unsent(cause) | Self::Failed(cause) => cause,
+        }
     }
 }
 

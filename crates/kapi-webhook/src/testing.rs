@@ -105,6 +105,7 @@ pub struct WebhookReply {
     content_type: &'static str,
     body: Vec<u8>,
     delay: Duration,
+    close: bool,
 }
 
 impl WebhookReply {
@@ -115,6 +116,7 @@ impl WebhookReply {
             content_type: "application/json",
             body: body.to_string().into_bytes(),
             delay: Duration::ZERO,
+            close: false,
         }
     }
 
@@ -125,12 +127,19 @@ impl WebhookReply {
             content_type: "text/plain; charset=utf-8",
             body: body.as_bytes().to_vec(),
             delay: Duration::ZERO,
+            close: false,
         }
     }
 
     /// The same answer with another status code.
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = status;
+        self
+    }
+
+    /// The same answer with `Connection: close` (HTTP/1.1): the server closes the connection after it.
+    pub fn closing(mut self) -> Self {
+        self.close = true;
         self
     }
 
@@ -173,6 +182,8 @@ pub struct Recorded {
     pub path: String,
     /// The decoded JSON body.
     pub body: Value,
+    /// Which connection it came over (the server numbers them from 0 as it accepts them).
+    pub connection: u64,
 }
 
 type Handler = Arc<dyn Fn(Value) -> WebhookReply + Send + Sync>;
@@ -264,6 +275,7 @@ async fn accept_loop(
     requests: Arc<Mutex<Vec<Recorded>>>,
 ) {
     let mut connections = JoinSet::new();
+    let mut accepted = 0u64;
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
@@ -272,6 +284,8 @@ async fn accept_loop(
         let acceptor = acceptor.clone();
         let handler = Arc::clone(&handler);
         let requests = Arc::clone(&requests);
+        let connection = accepted;
+        accepted += 1;
         connections.spawn(async move {
             let Ok(stream) = acceptor.accept(tcp).await else {
                 return;
@@ -279,7 +293,7 @@ async fn accept_loop(
             let service = service_fn(move |request: Request<Incoming>| {
                 let handler = Arc::clone(&handler);
                 let requests = Arc::clone(&requests);
-                async move { Ok::<_, std::convert::Infallible>(answer(request, &handler, &requests).await) }
+                async move { Ok::<_, std::convert::Infallible>(answer(request, connection, &handler, &requests).await) }
             });
             let _ = auto::Builder::new(TokioExecutor::new())
                 .serve_connection(TokioIo::new(stream), service)
@@ -288,7 +302,12 @@ async fn accept_loop(
     }
 }
 
-async fn answer(request: Request<Incoming>, handler: &Handler, requests: &Mutex<Vec<Recorded>>) -> Response<OneFrame> {
+async fn answer(
+    request: Request<Incoming>,
+    connection: u64,
+    handler: &Handler,
+    requests: &Mutex<Vec<Recorded>>,
+) -> Response<OneFrame> {
     let version = request.version();
     let path = request
         .uri()
@@ -303,6 +322,7 @@ async fn answer(request: Request<Incoming>, handler: &Handler, requests: &Mutex<
                     version,
                     path,
                     body: review.clone(),
+                    connection,
                 });
             }
             handler(review)
@@ -316,6 +336,11 @@ async fn answer(request: Request<Incoming>, handler: &Handler, requests: &Mutex<
     *response.status_mut() = StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     if let Ok(value) = header::HeaderValue::from_str(reply.content_type) {
         response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    if reply.close {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, header::HeaderValue::from_static("close"));
     }
     response
 }

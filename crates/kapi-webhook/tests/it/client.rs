@@ -252,3 +252,42 @@ async fn http2_is_preferred_and_http1_used_when_the_webhook_offers_only_that() {
         assert_eq!(recorded[0].path, "/convert?timeout=30s");
     }
 }
+
+#[tokio::test]
+async fn connections_are_reused_and_a_closed_one_is_replaced() {
+    let (ca, server) = server_with(&[], |_| WebhookReply::json(json!({"ok": true}))).await;
+    let client = url_client(&ca, &server, "/convert");
+    for _ in 0..3 {
+        client.post_json(&json!({})).await.expect("answer over HTTP/2");
+    }
+    let connections: Vec<u64> = server.recorded().iter().map(|recorded| recorded.connection).collect();
+    assert_eq!(connections, [0, 0, 0], "one HTTP/2 connection for all calls");
+
+    // HTTP/1.1 with the server closing after every answer: every call still succeeds, on a new connection.
+    let identity = ca.issue(&[], &[crate::support::loopback()]).expect("certificate");
+    let closing = kapi_webhook::testing::WebhookServer::start_with_alpn(identity, &[b"http/1.1"], |_| {
+        WebhookReply::json(json!({"ok": true})).closing()
+    })
+    .await
+    .expect("HTTP/1.1 server");
+    let client = url_client(&ca, &closing, "/convert");
+    for _ in 0..3 {
+        assert_eq!(client.post_json(&json!({})).await.expect("answer"), json!({"ok": true}));
+    }
+    let connections: Vec<u64> = closing.recorded().iter().map(|recorded| recorded.connection).collect();
+    assert_eq!(connections, [0, 1, 2]);
+
+    // HTTP/1.1 keeping connections open: reused.
+    let identity = ca.issue(&[], &[crate::support::loopback()]).expect("certificate");
+    let keeping = kapi_webhook::testing::WebhookServer::start_with_alpn(identity, &[b"http/1.1"], |_| {
+        WebhookReply::json(json!({"ok": true}))
+    })
+    .await
+    .expect("HTTP/1.1 server");
+    let client = url_client(&ca, &keeping, "/convert");
+    for _ in 0..3 {
+        client.post_json(&json!({})).await.expect("answer");
+    }
+    let connections: Vec<u64> = keeping.recorded().iter().map(|recorded| recorded.connection).collect();
+    assert_eq!(connections, [0, 0, 0]);
+}
