@@ -1,4 +1,4 @@
-//! Namespace lifecycle: the namespaces every cluster has, `/finalize`, and the namespace controller that empties
+//! Namespace lifecycle: the namespaces every cluster has ([`SYSTEM_NAMESPACES`]), `/finalize`, and the namespace controller that empties
 //! a deleted namespace and then removes it.
 //!
 //! Deleting a namespace only marks it (`deletionTimestamp`, `status.phase: Terminating`, see
@@ -17,8 +17,9 @@ use crate::{
     types::{CreateOptions, DeleteOptions, ListOptions, RequestContext, UpdateOptions},
 };
 
-/// The namespaces kube-apiserver creates on start.
-pub const SYSTEM_NAMESPACES: [&str; 3] = ["default", "kube-system", "kube-public"];
+/// The namespaces kube-apiserver creates on start, in its order (`default` by its bootstrap controller, the
+/// others by the system namespaces controller; `kube-node-lease` holds the nodes' heartbeat leases).
+pub const SYSTEM_NAMESPACES: [&str; 4] = ["kube-system", "kube-public", "default", "kube-node-lease"];
 /// The finalizer the namespace controller owns.
 pub const KUBERNETES_FINALIZER: &str = "kubernetes";
 
@@ -30,17 +31,19 @@ fn system_context() -> RequestContext {
     }
 }
 
-/// Creates `default`, `kube-system` and `kube-public` if they do not exist (no-op without a namespaces store).
+/// Creates the [`SYSTEM_NAMESPACES`] that do not exist (no-op without a namespaces store).
 pub async fn bootstrap(registry: &Registry) -> Result<(), ApiError> {
     let Some(store) = registry.store("", "v1", "namespaces") else {
         return Ok(());
     };
+    // kube-apiserver creates them through its loopback client, so their field manager is `kube-apiserver`.
+    let ctx = RequestContext {
+        user_agent: Some("kube-apiserver".to_owned()),
+        ..system_context()
+    };
     for name in SYSTEM_NAMESPACES {
         let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-        match store
-            .create(&system_context(), None, object, &CreateOptions::default())
-            .await
-        {
+        match store.create(&ctx, None, object, &CreateOptions::default()).await {
             Ok(_) | Err(ApiError::AlreadyExists { .. }) => {}
             Err(error) => return Err(error),
         }

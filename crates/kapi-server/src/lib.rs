@@ -36,8 +36,9 @@
 //!
 //! The Kubernetes API is `kapi_endpoints::router` over a `kapi_registry::Registry` of the selected
 //! built-in types ([`ServerBuilder::resources`]) plus the user's ([`ServerBuilder::resource`]). When namespaces
-//! are served, `default`, `kube-system` and `kube-public` are created at start and the namespace controller
-//! runs (unless [`ServerBuilder::namespace_controller`] turns it off). The storage compactor always runs.
+//! are served, `default`, `kube-system`, `kube-public` and `kube-node-lease` are created at start and the
+//! namespace controller runs (unless [`ServerBuilder::namespace_controller`] turns it off). The storage compactor
+//! always runs.
 
 pub mod auth;
 mod der;

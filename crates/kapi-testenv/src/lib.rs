@@ -12,8 +12,8 @@
 //!
 //! Each environment listens on an ephemeral 127.0.0.1 port over HTTPS, keeps its objects in memory (by default)
 //! and its certificates and kubeconfig in a temporary directory removed on drop. The default resources are
-//! kapi's generic control-plane set (namespaces with `default`, `kube-system`, `kube-public`, configmaps,
-//! secrets, ...); [`TestEnvBuilder::resources`] and [`TestEnvBuilder::resource`] change that.
+//! kapi's generic control-plane set (namespaces with `default`, `kube-system`, `kube-public`,
+//! `kube-node-lease`, configmaps, secrets, ...); [`TestEnvBuilder::resources`] and [`TestEnvBuilder::resource`] change that.
 //!
 //! Certificates are generated once per process and copied into each environment's directory, so starting one
 //! costs a few milliseconds.

@@ -95,7 +95,7 @@ fn namespaces_create_list_delete() {
         let table = kubectl.ok(&["get", "namespaces"]);
         assert_eq!(header(&table), ["NAME", "STATUS", "AGE"], "{table}");
         let listed = names(&table);
-        for expected in ["default", "kube-system", "kube-public", ns.as_str()] {
+        for expected in ["default", "kube-system", "kube-public", "kube-node-lease", ns.as_str()] {
             assert!(
                 listed.iter().any(|name| name == expected),
                 "{expected} missing from {table}"

@@ -64,7 +64,7 @@ async fn metrics_follow_requests_and_watches_and_shutdown_ends_watches_cleanly()
         "{text}"
     );
     assert!(
-        text.contains("apiserver_storage_objects{resource=\"namespaces\"} 3"),
+        text.contains("apiserver_storage_objects{resource=\"namespaces\"} 4"),
         "{text}"
     );
     assert!(
@@ -117,7 +117,7 @@ async fn a_store_the_caller_built_serves_the_api_and_its_faults_reach_clients_as
         .await
         .expect("server starts on the caller's store");
     // The bootstrap namespaces went into the caller's store.
-    assert_eq!(store.inner().count("/registry/namespaces/").await, Ok(3));
+    assert_eq!(store.inner().count("/registry/namespaces/").await, Ok(4));
 
     assert_eq!(create_configmap(&server, "before").await.status, 201);
     store.inject(

@@ -93,7 +93,7 @@ async fn kubectl_1_33_and_1_27_work_with_the_kubeconfig() {
         .await;
         assert_eq!(
             namespaces.lines().collect::<Vec<_>>(),
-            ["default", "kube-public", "kube-system"]
+            ["default", "kube-node-lease", "kube-public", "kube-system"]
         );
 
         let deleted = kubectl_ok(&env, version, &["delete", "cm", &name, &applied]).await;

@@ -38,7 +38,7 @@ async fn the_kube_client_creates_reads_lists_and_deletes() {
         .into_iter()
         .filter_map(|namespace| namespace.metadata.name)
         .collect();
-    assert_eq!(names, ["default", "kube-public", "kube-system"]);
+    assert_eq!(names, ["default", "kube-node-lease", "kube-public", "kube-system"]);
 
     let config_maps: Api<ConfigMap> = Api::namespaced(client, "default");
     let created = config_maps

@@ -85,7 +85,7 @@ fn kubectl_1_33_and_1_27_create_get_apply_explain_and_delete_configmaps() {
         assert_eq!(value, "2");
 
         let namespaces = kubectl_ok(version, &config, &["get", "ns", "-o", "name"]);
-        for namespace in ["default", "kube-public", "kube-system"] {
+        for namespace in ["default", "kube-node-lease", "kube-public", "kube-system"] {
             assert!(
                 namespaces.lines().any(|line| line == format!("namespace/{namespace}")),
                 "{namespaces}"
@@ -203,7 +203,7 @@ fn metrics_count_requests_and_anonymous_clients_are_refused() {
         "{metrics}"
     );
     assert!(
-        metrics.contains("apiserver_storage_objects{resource=\"namespaces\"} 3"),
+        metrics.contains("apiserver_storage_objects{resource=\"namespaces\"} 4"),
         "{metrics}"
     );
     assert!(
