@@ -83,12 +83,15 @@ impl Structural {
     }
 
     /// Removes fields the schema does not know (respecting `x-kubernetes-preserve-unknown-fields`, and keeping
-    /// `apiVersion`, `kind` and `metadata` of the root and of `x-kubernetes-embedded-resource` objects), and then
-    /// non-nullable `null`s that have no default. Returns the removed fields' paths, sorted, as
-    /// `fieldValidation=Strict|Warn` reports them (`spec.foo`, `spec.items[0].bar`; see [`unknown_field_message`]).
+    /// `apiVersion`, `kind` and `metadata` of the root and of `x-kubernetes-embedded-resource` objects), then
+    /// non-nullable `null`s that have no default, then the fields ObjectMeta does not know from those metadata
+    /// objects. Returns the removed fields' paths as `fieldValidation=Strict|Warn` reports them: the schema's
+    /// (sorted) followed by metadata's (sorted), e.g. `spec.foo`, `spec.items[0].bar`, `metadata.foo` (see
+    /// [`unknown_field_message`]).
     pub fn prune(&self, obj: &mut Value) -> Vec<String> {
-        let removed = prune::prune(obj, &self.root, true);
+        let mut removed = prune::prune(obj, &self.root, true);
         prune::prune_non_nullable_nulls(obj, &self.root);
+        removed.extend(prune::coerce_object_meta(obj, &self.root));
         removed
     }
 

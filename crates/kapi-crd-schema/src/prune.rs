@@ -173,3 +173,95 @@ pub(crate) fn prune_non_nullable_nulls(value: &mut Value, node: &Node) {
         _ => {}
     }
 }
+
+/// The fields of `ObjectMeta`, and of the structs inside it, as Go's decoder knows them.
+const OBJECT_META_FIELDS: [&str; 15] = [
+    "name",
+    "generateName",
+    "namespace",
+    "selfLink",
+    "uid",
+    "resourceVersion",
+    "generation",
+    "creationTimestamp",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+    "labels",
+    "annotations",
+    "ownerReferences",
+    "finalizers",
+    "managedFields",
+];
+const OWNER_REFERENCE_FIELDS: [&str; 6] = ["apiVersion", "kind", "name", "uid", "controller", "blockOwnerDeletion"];
+const MANAGED_FIELDS_ENTRY_FIELDS: [&str; 7] = [
+    "manager",
+    "operation",
+    "apiVersion",
+    "time",
+    "fieldsType",
+    "fieldsV1",
+    "subresource",
+];
+
+/// Drops the fields `ObjectMeta` does not know from the metadata of the root and of every
+/// `x-kubernetes-embedded-resource` object (upstream decodes them into the typed ObjectMeta and back), and returns
+/// their paths (`metadata.foo`, `spec.template.metadata.ownerReferences[0].bar`), sorted.
+pub(crate) fn coerce_object_meta(value: &mut Value, node: &Node) -> Vec<String> {
+    let mut removed = Vec::new();
+    coerce_walk(value, Some(node), true, "", &mut removed);
+    removed.sort();
+    removed
+}
+
+fn coerce_walk(value: &mut Value, node: Option<&Node>, resource: bool, path: &str, removed: &mut Vec<String>) {
+    let Value::Object(map) = value else {
+        if let (Value::Array(items), Some(node)) = (value, node) {
+            for (index, item) in items.iter_mut().enumerate() {
+                coerce_walk(item, node.items.as_deref(), false, &format!("{path}[{index}]"), removed);
+            }
+        }
+        return;
+    };
+    if resource || node.is_some_and(|node| node.embedded_resource) {
+        if let Some(Value::Object(metadata)) = map.get_mut("metadata") {
+            let metadata_path = join(path, "metadata");
+            drop_unknown(metadata, &OBJECT_META_FIELDS, &metadata_path, removed);
+            for (list, fields) in [
+                ("ownerReferences", &OWNER_REFERENCE_FIELDS[..]),
+                ("managedFields", &MANAGED_FIELDS_ENTRY_FIELDS[..]),
+            ] {
+                if let Some(Value::Array(entries)) = metadata.get_mut(list) {
+                    for (index, entry) in entries.iter_mut().enumerate() {
+                        if let Value::Object(entry) = entry {
+                            drop_unknown(entry, fields, &format!("{metadata_path}.{list}[{index}]"), removed);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let Some(node) = node else {
+        return;
+    };
+    for (key, child) in map.iter_mut() {
+        if (resource || node.embedded_resource) && key == "metadata" {
+            continue;
+        }
+        let below = node.properties.get(key).or_else(|| node.additional_schema());
+        if below.is_some() {
+            coerce_walk(child, below, false, &join(path, key), removed);
+        }
+    }
+}
+
+fn drop_unknown(map: &mut serde_json::Map<String, Value>, known: &[&str], path: &str, removed: &mut Vec<String>) {
+    let unknown: Vec<String> = map
+        .keys()
+        .filter(|key| !known.contains(&key.as_str()))
+        .cloned()
+        .collect();
+    for key in unknown {
+        map.shift_remove(&key);
+        removed.push(join(path, &key));
+    }
+}

@@ -307,6 +307,34 @@ fn pruning_reports_unknown_fields_and_keeps_preserved_ones() {
 }
 
 #[test]
+fn pruning_drops_fields_object_meta_does_not_know() {
+    let schema = compile(
+        json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "template": {"type": "object", "x-kubernetes-embedded-resource": true, "x-kubernetes-preserve-unknown-fields": true},
+        }}}}),
+    );
+    let mut object = json!({
+        "metadata": {"name": "a", "color": "red", "ownerReferences": [{"name": "o", "extra": 1}]},
+        "spec": {"template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"labels": {}, "bogus": true}, "other": 1}},
+    });
+    assert_eq!(
+        schema.prune(&mut object),
+        vec![
+            "metadata.color",
+            "metadata.ownerReferences[0].extra",
+            "spec.template.metadata.bogus"
+        ]
+    );
+    assert_eq!(
+        object,
+        json!({
+            "metadata": {"name": "a", "ownerReferences": [{"name": "o"}]},
+            "spec": {"template": {"apiVersion": "v1", "kind": "Pod", "metadata": {"labels": {}}, "other": 1}},
+        })
+    );
+}
+
+#[test]
 fn pruning_drops_non_nullable_nulls_without_defaults() {
     let schema = spec_schema(
         json!({"a": {"type": "string"}, "b": {"type": "string", "nullable": true}, "c": {"type": "string", "default": "x"}}),
