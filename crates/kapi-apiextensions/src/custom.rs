@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
+use kapi_cel::CompiledValidations;
 use kapi_core::{validation::NameRule, FieldErrors};
+use kapi_crd_schema::Structural;
 use kapi_openapi::{Definitions, SchemaNode};
 use kapi_registry::{
     validate_metadata, validate_metadata_update, FieldsShape, ResourceInfo, Strategy, TableColumn,
@@ -14,7 +16,7 @@ use crate::{
     conversion::{Converter, NoneConverter},
     crd::{storage_version, versions},
     jsonpath::{self, Step},
-    openapi, schema,
+    openapi,
 };
 
 /// An `additionalPrinterColumns` entry.
@@ -41,9 +43,13 @@ pub struct CustomResource {
     crd_name: String,
     storage_version: String,
     schema: Option<Value>,
+    structural: Option<Structural>,
+    rules: Option<CompiledValidations>,
     definitions: Definitions,
     status_subresource: bool,
     scale: Option<ScalePaths>,
+    /// The scale paths as written (spec replicas, status replicas, label selector), for validation.
+    scale_paths: Option<(String, String, Option<String>)>,
     columns: Vec<PrinterColumn>,
     selectable: Vec<(String, Vec<Step>)>,
     converter: Arc<dyn Converter>,
@@ -111,6 +117,16 @@ impl CustomResource {
                     .and_then(jsonpath::parse),
             })
         });
+        let scale_paths = served.pointer("/subresources/scale").map(|scale| {
+            (
+                text(scale, "/specReplicasPath").to_owned(),
+                text(scale, "/statusReplicasPath").to_owned(),
+                scale
+                    .get("labelSelectorPath")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            )
+        });
         let mut subresources = Vec::new();
         if status_subresource {
             subresources.push("status".to_owned());
@@ -147,7 +163,13 @@ impl CustomResource {
             openapi_definition: Some(definition.clone()),
             storage_prefix: format!("/registry/{group}/{plural}/"),
         };
-        let definitions = openapi::definitions(&info, &definition, schema.as_ref());
+        let structural = schema.as_ref().and_then(|schema| Structural::from_schema(schema).ok());
+        // A CRD whose rules do not compile was refused when it was written; none left means no rules.
+        let rules = schema
+            .as_ref()
+            .and_then(|schema| kapi_cel::compile(schema, &kapi_core::FieldPath::nil()).ok())
+            .filter(|rules| !rules.is_empty());
+        let definitions = openapi::definitions(&info, &definition, structural.as_ref());
         let deprecation_warning = (served.get("deprecated").and_then(Value::as_bool) == Some(true)).then(|| {
             served
                 .get("deprecationWarning")
@@ -160,9 +182,12 @@ impl CustomResource {
             crd_name: kapi_core::meta::name(crd).unwrap_or_default().to_owned(),
             storage_version: storage_version(crd).unwrap_or(version).to_owned(),
             schema,
+            structural,
+            rules,
             definitions,
             status_subresource,
             scale,
+            scale_paths,
             columns,
             selectable,
             converter,
@@ -193,6 +218,34 @@ impl CustomResource {
     /// The version's `openAPIV3Schema`.
     pub fn openapi_v3_schema(&self) -> Option<&Value> {
         self.schema.as_ref()
+    }
+
+    /// Schema, scale, embedded-resource, list-type and CEL validation, in kube-apiserver's order; CEL rules
+    /// are skipped (with upstream's note) when the schema already found a blocking problem.
+    fn validate_custom(&self, obj: &Value, old: Option<&Value>) -> FieldErrors {
+        let mut errors = FieldErrors::new();
+        if let Some(structural) = &self.structural {
+            errors.append(structural.validate_schema(obj));
+        }
+        if let Some(scale) = &self.scale_paths {
+            errors.append(kapi_crd_schema::validate_scale(
+                obj,
+                &scale.0,
+                &scale.1,
+                scale.2.as_deref(),
+            ));
+        }
+        if let Some(structural) = &self.structural {
+            errors.append(structural.validate_embedded_resources(obj));
+            errors.append(structural.validate_list_types(obj));
+        }
+        if let Some(rules) = &self.rules {
+            match kapi_crd_schema::blocking_error(&errors) {
+                Some(blocking) => errors.push(blocking),
+                None => errors.append(rules.validate(obj, old)),
+            }
+        }
+        errors
     }
 
     fn api_version_of(&self, version: &str) -> String {
@@ -324,8 +377,11 @@ impl Strategy for CustomResource {
     }
 
     fn default(&self, obj: &mut Value) {
-        if let Some(schema) = &self.schema {
-            schema::apply_defaults(obj, schema);
+        if let Some(structural) = &self.structural {
+            structural.apply_defaults(obj);
+            // Unknown fields were reported (unknown_fields) before this; what is left to drop here are
+            // nulls the schema does not allow.
+            structural.prune(obj);
         }
     }
 
@@ -338,12 +394,15 @@ impl Strategy for CustomResource {
     }
 
     fn validate_create(&self, obj: &Value) -> FieldErrors {
-        validate_metadata(obj, self.info.namespaced, self.name_rule())
+        let mut errors = validate_metadata(obj, self.info.namespaced, self.name_rule());
+        errors.append(self.validate_custom(obj, None));
+        errors
     }
 
     fn validate_update(&self, new: &Value, old: &Value) -> FieldErrors {
         let mut errors = validate_metadata_update(new, old);
         errors.append(validate_metadata(new, self.info.namespaced, self.name_rule()));
+        errors.append(self.validate_custom(new, Some(old)));
         errors
     }
 
@@ -365,8 +424,8 @@ impl Strategy for CustomResource {
     }
 
     fn unknown_fields(&self, obj: &Value) -> Vec<String> {
-        match &self.schema {
-            Some(schema) => schema::unknown_fields(obj, schema, true),
+        match &self.structural {
+            Some(structural) => structural.prune(&mut obj.clone()),
             None => Vec::new(),
         }
     }

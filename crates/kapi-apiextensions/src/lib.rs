@@ -8,7 +8,10 @@
 //! - [`CustomResource`]: the strategy of one served version of a CRD (schema defaulting and pruning,
 //!   printer columns, selectable fields, status and scale subresources, conversion to the storage version).
 //! - [`conversion`]: the [`Converter`] seam between a CRD's versions (`None` built in).
-//! - [`conditions`], [`jsonpath`], [`schema`], [`openapi`]: the pieces these use.
+//! - [`conditions`], [`jsonpath`], [`openapi`]: the pieces these use.
+//!
+//! Schemas (structural checks, defaulting, pruning, validation) come from `kapi-crd-schema`, CEL rules from
+//! `kapi-cel`.
 //!
 //! A library user serving CRDs adds [`CrdStrategy`] to the registry and runs [`controller::spawn_controller`];
 //! leaving the controller out leaves CRDs stored but not served.
@@ -20,7 +23,6 @@ mod crd;
 mod custom;
 pub mod jsonpath;
 pub mod openapi;
-pub mod schema;
 
 pub use crate::{
     controller::{spawn_controller, CrdController},

@@ -1,6 +1,7 @@
 //! A custom resource's OpenAPI definitions: the kind and list kind built from the version's schema, named
 //! like kube-apiserver's (`com.example.corpus.v1.Widget`), plus the metadata definitions they refer to.
 
+use kapi_crd_schema::Structural;
 use kapi_openapi::Definitions;
 use kapi_registry::ResourceInfo;
 use serde_json::{json, Map, Value};
@@ -52,8 +53,8 @@ fn gvk(info: &ResourceInfo, kind: &str) -> Value {
 }
 
 /// The definitions of `info`'s kind (named `definition`) and list kind (`<definition>List`) from
-/// `schema` (the version's `openAPIV3Schema`), with the built-in metadata definitions they refer to.
-pub fn definitions(info: &ResourceInfo, definition: &str, schema: Option<&Value>) -> Definitions {
+/// `schema` (the version's compiled `openAPIV3Schema`), with the built-in metadata definitions they refer to.
+pub fn definitions(info: &ResourceInfo, definition: &str, schema: Option<&Structural>) -> Definitions {
     let mut definitions = Definitions::default();
     let builtin = Definitions::builtin();
     if let Ok(names) = builtin.closure([OBJECT_META, LIST_META]) {
@@ -64,7 +65,7 @@ pub fn definitions(info: &ResourceInfo, definition: &str, schema: Option<&Value>
         }
     }
     let mut kind = match schema {
-        Some(schema) => to_v2(schema),
+        Some(schema) => to_v2(&schema.openapi_v2()),
         None => json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
     };
     if let Some(map) = kind.as_object_mut() {

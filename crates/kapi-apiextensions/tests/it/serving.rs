@@ -160,3 +160,51 @@ async fn invalid_crds_are_refused_with_upstream_messages() {
     );
     controller.abort();
 }
+
+#[tokio::test]
+async fn custom_resources_are_validated_by_their_schema_and_rules() {
+    let (registry, controller) = serving_registry().await;
+    let mut crd = widget_crd("Cluster");
+    let spec_schema = &mut crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
+    spec_schema["required"] = json!(["color"]);
+    spec_schema["x-kubernetes-validations"] = json!([{"rule": "self.size <= 10", "message": "too big"}]);
+    crds(&registry)
+        .create(&ctx(), None, crd, &CreateOptions::default())
+        .await
+        .expect("create CRD");
+    eventually("served", || async {
+        registry.store("corpus.example.com", "v1", "widgets").is_some()
+    })
+    .await;
+    let widgets = registry.store("corpus.example.com", "v1", "widgets").expect("served");
+    assert!(!widgets.info().namespaced);
+    let error = widgets
+        .create(
+            &ctx(),
+            None,
+            json!({"metadata": {"name": "w"}, "spec": {"size": 1}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect_err("color is required");
+    assert_eq!(
+        error.to_string(),
+        "Widget.corpus.example.com \"w\" is invalid: [spec.color: Required value, <nil>: Invalid value: null: \
+         some validation rules were not checked because the object was invalid; correct the existing errors to \
+         complete validation]"
+    );
+    let error = widgets
+        .create(
+            &ctx(),
+            None,
+            json!({"metadata": {"name": "w"}, "spec": {"color": "red", "size": 11}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect_err("the rule fails");
+    assert_eq!(
+        error.to_string(),
+        "Widget.corpus.example.com \"w\" is invalid: spec: Invalid value: too big"
+    );
+    controller.abort();
+}
