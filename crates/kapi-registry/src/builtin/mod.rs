@@ -208,7 +208,8 @@ impl Builtin {
     }
 }
 
-/// Every built-in type, in discovery order.
+/// Every built-in type, in discovery order: the groups as kube-apiserver orders them by priority
+/// (events.k8s.io, then rbac.authorization.k8s.io, then coordination.k8s.io).
 pub fn all() -> Vec<Arc<dyn Strategy>> {
     use BuiltinType as T;
     [
@@ -218,11 +219,11 @@ pub fn all() -> Vec<Arc<dyn Strategy>> {
         T::ServiceAccount,
         T::CoreEvent,
         T::Event,
-        T::Lease,
         T::Role,
         T::RoleBinding,
         T::ClusterRole,
         T::ClusterRoleBinding,
+        T::Lease,
     ]
     .into_iter()
     .map(|kind| Arc::new(Builtin::new(kind)) as Arc<dyn Strategy>)
