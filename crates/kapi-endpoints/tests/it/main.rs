@@ -2,6 +2,7 @@
 //! and the differential replay of kube-apiserver's recordings.
 
 mod matching;
+mod normalise;
 mod replay;
 mod router;
 mod scenarios;
@@ -13,9 +14,16 @@ use kapi_endpoints::{router, EndpointsConfig};
 use kapi_registry::Registry;
 use kapi_storage::memory::MemoryStorage;
 
-/// A router over every built-in type on fresh memory storage, with the system namespaces and `ns-test`.
+/// A router over every built-in type on fresh memory storage, with the system namespaces and `ns-test` (made as
+/// the reference capture made its namespaces).
 pub(crate) async fn test_router() -> Router {
-    let registry = Registry::builder(Arc::new(MemoryStorage::new()))
+    test_router_and_storage().await.0
+}
+
+/// [`test_router`] and its storage (for replays that compact it as the capture compacted etcd).
+pub(crate) async fn test_router_and_storage() -> (Router, Arc<MemoryStorage>) {
+    let storage = Arc::new(MemoryStorage::new());
+    let registry = Registry::builder(Arc::clone(&storage) as Arc<dyn kapi_storage::Storage>)
         .resources(kapi_registry::builtin::all())
         .build();
     let registry = Arc::new(registry);
@@ -27,6 +35,18 @@ pub(crate) async fn test_router() -> Router {
         .await
         .expect("system namespaces");
     let router = router(registry, EndpointsConfig::default());
-    router::create_namespace(&router, "ns-test").await;
-    router
+    // As the capture made each scenario's namespace: labelled, by its field manager.
+    let namespace = router::send(
+        &router,
+        "POST",
+        "/api/v1/namespaces?fieldManager=corpus-capture",
+        &[("content-type", "application/json")],
+        Some(serde_json::json!({
+            "apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": "ns-test", "labels": {"corpus-capture": "true"}},
+        })),
+    )
+    .await;
+    assert_eq!(namespace.status, axum::http::StatusCode::CREATED, "{}", namespace.body);
+    (router, storage)
 }

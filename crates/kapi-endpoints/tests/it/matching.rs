@@ -18,6 +18,8 @@ pub(crate) struct Bindings {
     pub(crate) uids: HashMap<String, String>,
     /// The last server-set time seen, which a later request's `<time>` stands for.
     pub(crate) last_time: Option<String>,
+    /// OpenAPI v3 index path (`api/v1`) to its content hash, which a later `?hash=<hash>` stands for.
+    pub(crate) hashes: HashMap<String, String>,
 }
 
 fn is_rv_placeholder(text: &str) -> bool {
@@ -96,6 +98,18 @@ impl Bindings {
         };
         let replaced = format!("{}{value}{}", &text[..start], &text[start + end + 1..]);
         self.unbound_rvs(&replaced)
+    }
+
+    /// Remembers the content hashes of an OpenAPI v3 index.
+    pub(crate) fn record_hashes(&mut self, value: &Value) {
+        for (path, entry) in value["paths"].as_object().into_iter().flatten() {
+            let hash = entry["serverRelativeURL"]
+                .as_str()
+                .and_then(|url| url.split_once("?hash="));
+            if let Some((_, hash)) = hash {
+                self.hashes.insert(path.clone(), hash.to_owned());
+            }
+        }
     }
 
     /// Remembers the uid of every named object in a response.
@@ -183,6 +197,7 @@ pub(crate) fn glob_match(expected: &str, actual: &str) -> bool {
             || candidate == "<time>"
             || candidate == "<age>"
             || candidate == "<gen>"
+            || candidate == "<hash>"
             || is_rv_placeholder(candidate);
         current.push_str(&rest[..start]);
         if is_placeholder {

@@ -11,7 +11,12 @@ use axum::{
 use serde_json::Value;
 use tower::ServiceExt;
 
-use crate::matching::{bind_only, glob_match, match_value, Bindings};
+use kapi_storage::Storage;
+
+use crate::{
+    matching::{bind_only, glob_match, match_value, Bindings},
+    normalise::served_only,
+};
 
 /// The recordings: `<repo>/../shared/reference/kube-apiserver-1.36/`.
 pub(crate) fn reference_dir() -> PathBuf {
@@ -50,7 +55,12 @@ fn build_request(step: &Value, bindings: &Bindings) -> Request<Body> {
         let pairs: Vec<String> = query
             .iter()
             .map(|(key, value)| {
-                let value = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+                let mut value = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+                if value == "<hash>" {
+                    // The hash an earlier `/openapi/v3` index gave for this document.
+                    let document = uri.trim_start_matches("/openapi/v3/");
+                    value = bindings.hashes.get(document).cloned().unwrap_or(value);
+                }
                 format!(
                     "{}={}",
                     percent_encode(key),
@@ -143,6 +153,7 @@ async fn compare_step(
         .map_err(|error| format!("step {index}: body: {error}"))?;
     let actual_body = parse_body(&bytes, recorded);
     bindings.record_uids(&actual_body);
+    bindings.record_hashes(&actual_body);
     let describe = || {
         format!(
             "step {index} {} {}",
@@ -175,12 +186,13 @@ async fn compare_step(
     if binary || recorded.get("body_truncated").is_some() || recorded.get("body_omitted").is_some() {
         return Ok(());
     }
-    let expected_body = comparable(&recorded["body"], &actual_type);
+    let mut expected_body = comparable(&recorded["body"], &actual_type);
     if !compare_body {
         bind_only(&expected_body, &comparable(&actual_body, &actual_type), bindings);
         return Ok(());
     }
     let actual_body = comparable(&actual_body, &actual_type);
+    served_only(&mut expected_body, &actual_body);
     match_value(&expected_body, &actual_body, bindings, "body").map_err(|why| format!("{}: {why}", describe()))
 }
 
@@ -196,8 +208,72 @@ fn edited_in_place(step: &Value, later: &[Value]) -> bool {
     body.is_object() && later.iter().any(|next| next["request"].get("body") == Some(body))
 }
 
-/// Replays `scenario` on `router`; returns the differences (empty when it matches).
-pub(crate) async fn replay(router: &Router, scenario: &str) -> Vec<String> {
+/// Whether the capture compacted etcd before this step (its note says so): the replay compacts `storage` at its
+/// current revision at the same point.
+fn compacts_before(step: &Value) -> bool {
+    step["note"]
+        .as_str()
+        .is_some_and(|note| note.contains("etcd") && note.contains("compacted"))
+}
+
+/// Compacts `storage` at its current revision, as the capture compacted etcd. First every watch cache reads up
+/// to that revision (a consistent list of each served resource waits for it): etcd's synced watchers already
+/// hold every event when it compacts, while the memory backend's watchers read the log at their own pace, and
+/// one still behind would end (Expired) and make its watch cache re-list.
+async fn compact(router: &Router, storage: &dyn Storage) {
+    let revisions = storage.revisions().await.expect("revisions");
+    for path in collection_paths(router).await {
+        let request = Request::builder().uri(path).body(Body::empty()).expect("request");
+        let response = match router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let _ = to_bytes(response.into_body(), usize::MAX).await;
+    }
+    storage.compact(revisions.current).await.expect("compaction");
+}
+
+/// The all-namespaces collection path of every resource the router serves, from aggregated discovery.
+async fn collection_paths(router: &Router) -> Vec<String> {
+    let mut paths = Vec::new();
+    for root in ["/api", "/apis"] {
+        let request = Request::builder()
+            .uri(root)
+            .header(
+                "accept",
+                "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+            )
+            .body(Body::empty())
+            .expect("request");
+        let response = match router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
+        let discovery: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        for group in discovery["items"].as_array().into_iter().flatten() {
+            let name = group["metadata"]["name"].as_str().unwrap_or_default();
+            for version in group["versions"].as_array().into_iter().flatten() {
+                let version_name = version["version"].as_str().unwrap_or_default();
+                let prefix = if name.is_empty() {
+                    format!("/api/{version_name}")
+                } else {
+                    format!("/apis/{name}/{version_name}")
+                };
+                for resource in version["resources"].as_array().into_iter().flatten() {
+                    paths.push(format!(
+                        "{prefix}/{}",
+                        resource["resource"].as_str().unwrap_or_default()
+                    ));
+                }
+            }
+        }
+    }
+    paths
+}
+
+/// Replays `scenario` on `router` over `storage`; returns the differences (empty when it matches).
+pub(crate) async fn replay(router: &Router, storage: &dyn Storage, scenario: &str) -> Vec<String> {
     let recording = load(scenario);
     let steps = recording["steps"].as_array().cloned().unwrap_or_default();
     let mut bindings = Bindings::default();
@@ -212,6 +288,9 @@ pub(crate) async fn replay(router: &Router, scenario: &str) -> Vec<String> {
                     differences.push(difference);
                 }
             }
+        }
+        if compacts_before(step) {
+            compact(router, storage).await;
         }
         let request = build_request(step, &bindings);
         let response = match router.clone().oneshot(request).await {

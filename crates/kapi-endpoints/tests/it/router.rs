@@ -102,19 +102,6 @@ pub(crate) async fn send_raw(
     (status, content_type, bytes.to_vec())
 }
 
-/// Creates a namespace and checks it was created.
-pub(crate) async fn create_namespace(router: &Router, name: &str) {
-    let answer = send(
-        router,
-        "POST",
-        "/api/v1/namespaces",
-        &[("content-type", "application/json")],
-        Some(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}})),
-    )
-    .await;
-    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
-}
-
 fn configmap(name: &str) -> Value {
     json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": {"app": "x"}}, "data": {"a": "1"}})
 }

@@ -50,8 +50,18 @@ const REPLAYED: &[&str] = &[
     "crud_update_stale_rv",
     "crud_update_unconditional",
     "crud_wrong_kind_in_body",
+    "discovery_aggregated_api",
+    "discovery_aggregated_apis",
+    "discovery_aggregated_negotiation",
+    "discovery_api",
+    "discovery_api_v1",
+    "discovery_apis",
+    "discovery_apis_group_versions",
     "discovery_apis_rbac",
+    "discovery_not_found",
     "discovery_openapi_v2",
+    "discovery_openapi_v3_core_v1",
+    "discovery_openapi_v3_index",
     "list_accept_negotiation",
     "list_all_namespaces",
     "list_continue_after_compaction",
@@ -64,13 +74,16 @@ const REPLAYED: &[&str] = &[
     "list_pagination_consistent_snapshot",
     "list_pagination_limit_continue",
     "list_partial_object_metadata",
+    "list_rv_exact_after_compaction",
     "list_rv_match_exact_old",
     "list_rv_match_invalid",
     "list_rv_too_large",
     "list_rv_zero",
+    "list_table_clusterrolebindings",
     "list_table_configmaps",
     "list_table_events",
     "list_table_leases",
+    "list_table_namespaces",
     "list_table_roles",
     "list_table_secrets",
     "list_table_serviceaccounts",
@@ -107,10 +120,50 @@ const REPLAYED: &[&str] = &[
     "watch_send_initial_events",
     "watch_single_object_field_selector",
     "watch_table",
+    "watch_too_old_rv_after_compaction",
+    "watch_too_old_rv_watch_cache",
 ];
 
 /// Steps allowed to differ, each with the reason.
-const KNOWN_DIFFERENCES: &[(&str, usize, &str)] = &[];
+const KNOWN_DIFFERENCES: &[(&str, usize, &str)] = &[
+    (
+        "discovery_apis_group_versions",
+        1,
+        "GET /apis/apps/v1: kapi serves no apps types by default (issue 3 serves the generic control-plane \
+         types), so the group version is unknown and the mux answers its text 404, as kube-apiserver does for any \
+         unknown group",
+    ),
+    (
+        "discovery_not_found",
+        3,
+        "GET /apis/apps/v1/nonexistents: kube-apiserver serves apps/v1 and answers a Status 404 for an unknown \
+         resource in it; kapi does not serve apps/v1 by default, so this is an unknown group: the mux's text 404",
+    ),
+    (
+        "list_rv_exact_after_compaction",
+        5,
+        "an Exact list of events at a compacted RV: kube-apiserver keeps no watch cache for events (its default \
+         --watch-cache-sizes), so the list reaches etcd and gets 410; kapi serves events from a watch cache like \
+         every type, which still holds that state, and answers 200 as upstream does for configmaps (step 4)",
+    ),
+    (
+        "watch_too_old_rv_after_compaction",
+        3,
+        "a watch of events from a compacted RV: kube-apiserver keeps no watch cache for events, so etcd answers \
+         the ERROR 410 'The resourceVersion for the provided watch is too old.'; kapi's events watch cache still \
+         holds the events after that RV and replays them, as upstream does for configmaps (step 4)",
+    ),
+];
+
+/// Steps of scenarios the recording marks unstable, where kapi gives the other outcome the reference README
+/// describes (scenario, step, a text the difference contains, the outcome kapi gives).
+const UNSTABLE_OUTCOMES: &[(&str, usize, &str, &str)] = &[(
+    "watch_too_old_rv_watch_cache",
+    1,
+    r#"expected "ERROR", got "ADDED""#,
+    "a freshly started watch cache still holds every event since its initial list and replays them; the ERROR \
+     410 comes only once the cache window has moved past the RV",
+)];
 
 /// Steps where kube-apiserver answers a client's mistake with a 500 and kapi deliberately gives the 4xx that
 /// names the mistake (docs/compatibility.md, "Deliberate differences"): (scenario, step, kapi's status, why).
@@ -154,8 +207,8 @@ const DELIBERATE_CLIENT_ERRORS: &[(&str, usize, u16, &str)] = &[
 ];
 
 async fn run(scenario: &str) -> Vec<String> {
-    let router = test_router().await;
-    replay(&router, scenario).await
+    let (router, storage) = crate::test_router_and_storage().await;
+    replay(&router, storage.as_ref(), scenario).await
 }
 
 /// The differences of one scenario that are not [`KNOWN_DIFFERENCES`].
@@ -178,6 +231,11 @@ async fn unexpected_differences(scenario: &'static str) -> Vec<String> {
             !KNOWN_DIFFERENCES
                 .iter()
                 .any(|(known, step, _)| *known == scenario && difference.starts_with(&format!("step {step} ")))
+        })
+        .filter(|difference| {
+            !UNSTABLE_OUTCOMES.iter().any(|(known, step, text, _)| {
+                *known == scenario && difference.starts_with(&format!("step {step} ")) && difference.contains(text)
+            })
         })
         .filter(|difference| {
             !DELIBERATE_CLIENT_ERRORS.iter().any(|(known, step, status, _)| {
