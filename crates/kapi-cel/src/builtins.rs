@@ -1,7 +1,13 @@
 //! Runtime implementations of the standard functions and the Kubernetes libraries. Each call returns its value
 //! and its runtime cost (cel-go's actual-cost model: 1 per call, plus 0.1 per character traversed).
 
-use std::{cmp::Ordering, collections::BTreeMap, net::IpAddr, rc::Rc};
+use std::{
+    cell::RefCell,
+    cmp::Ordering,
+    collections::{BTreeMap, HashMap},
+    net::IpAddr,
+    rc::Rc,
+};
 
 use regex::Regex;
 
@@ -31,12 +37,34 @@ fn ok(value: Val) -> EvalResult {
     Ok((value, 1))
 }
 
-/// Compiles a regex for `matches`/`find`; RE2 and Rust's regex share the syntax CEL rules use.
-fn regex(pattern: &str) -> Result<Regex, String> {
-    regex::RegexBuilder::new(pattern)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|error| format!("error parsing regexp: {error}"))
+/// How many compiled patterns each thread keeps; rules use a handful of constant patterns.
+const REGEX_CACHE_ENTRIES: usize = 256;
+
+thread_local! {
+    /// Compiled patterns by source: building a regex costs far more than matching a short field.
+    static REGEX_CACHE: RefCell<HashMap<String, Regex>> = RefCell::new(HashMap::new());
+}
+
+/// Runs `use_regex` with the compiled `pattern`, compiled once per thread: building a regex (and its matching
+/// cache) costs far more than matching a short field. RE2 and Rust's regex share the syntax CEL rules use.
+fn with_regex<T>(pattern: &str, use_regex: impl FnOnce(&Regex) -> T) -> Result<T, String> {
+    REGEX_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if !cache.contains_key(pattern) {
+            let compiled = regex::RegexBuilder::new(pattern)
+                .size_limit(1 << 20)
+                .build()
+                .map_err(|error| format!("error parsing regexp: {error}"))?;
+            if cache.len() >= REGEX_CACHE_ENTRIES {
+                cache.clear();
+            }
+            cache.insert(pattern.to_owned(), compiled);
+        }
+        let regex = cache
+            .get(pattern)
+            .ok_or_else(|| "regex cache lost an entry".to_owned())?;
+        Ok(use_regex(regex))
+    })
 }
 
 fn int_arg(value: &Val) -> Option<i64> {
@@ -542,36 +570,34 @@ fn member(name: &str, target: Val, args: Vec<Val>) -> EvalResult {
             traversal_cost(suffix.len() as u64).max(1),
         )),
         ("matches", Val::String(s), [Val::String(pattern)]) => {
-            let re = regex(pattern)?;
-            let cost = traversal_cost(s.len() as u64)
-                .saturating_mul(pattern.len() as u64)
-                .max(1);
-            Ok((Val::Bool(re.is_match(s)), cost))
+            let matched = with_regex(pattern, |re| re.is_match(s))?;
+            Ok((
+                Val::Bool(matched),
+                crate::functions::regex_cost(s.len() as u64, pattern.len() as u64),
+            ))
         }
         ("find", Val::String(s), [Val::String(pattern)]) => {
-            let re = regex(pattern)?;
-            let found = re.find(s).map_or("", |m| m.as_str());
+            let found = with_regex(pattern, |re| {
+                re.find(s).map_or(String::new(), |m| m.as_str().to_owned())
+            })?;
             Ok((
                 Val::string(found),
-                traversal_cost(s.len() as u64)
-                    .saturating_mul(pattern.len() as u64)
-                    .max(1),
+                crate::functions::regex_cost(s.len() as u64, pattern.len() as u64),
             ))
         }
         ("findAll", Val::String(s), [Val::String(pattern), rest @ ..]) => {
-            let re = regex(pattern)?;
             let limit = match rest {
                 [] => -1,
                 [Val::Int(n)] => *n,
                 _ => return Err(no_overload(name)),
             };
             let limit = if limit < 0 { usize::MAX } else { limit as usize };
-            let found: Vec<Val> = re.find_iter(s).take(limit).map(|m| Val::string(m.as_str())).collect();
+            let found: Vec<Val> = with_regex(pattern, |re| {
+                re.find_iter(s).take(limit).map(|m| Val::string(m.as_str())).collect()
+            })?;
             Ok((
                 Val::List(Rc::new(found)),
-                traversal_cost(s.len() as u64)
-                    .saturating_mul(pattern.len() as u64)
-                    .max(1),
+                crate::functions::regex_cost(s.len() as u64, pattern.len() as u64),
             ))
         }
         (
@@ -759,6 +785,7 @@ fn member(name: &str, target: Val, args: Vec<Val>) -> EvalResult {
                     .or_default()
                     .push(Val::string(value));
             }
+            // A BTreeMap iterates in key order, as MapVal keeps its entries.
             let map = MapVal {
                 entries: entries
                     .into_iter()

@@ -2,14 +2,17 @@
 //! apiextensions-apiserver's CRD validation: the rule's own fields, compilation, `oldSelf` placement, and the
 //! per-expression and per-CRD estimated cost limits.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{BTreeSet, HashMap},
+    sync::Arc,
+};
 
 use kapi_core::{FieldError, FieldErrorType, FieldErrors, FieldPath};
 use serde_json::{json, Value};
 
 use crate::{
     checker::check,
-    parser::{format_error, parse, Expr},
+    parser::{format_error, parse, Expr, ExprKind},
     types::{root_decl, schema_decl, Decl, Type},
 };
 
@@ -55,6 +58,64 @@ pub(crate) struct Node {
     pub(crate) list_map_keys: Option<Vec<String>>,
     /// `x-kubernetes-map-type: atomic` objects do not correlate old and new entries.
     pub(crate) atomic_map: bool,
+    /// The only fields of `self` the rules read (`None`: the whole value); others need no conversion.
+    pub(crate) self_fields: Option<Vec<String>>,
+    /// The same for `oldSelf`.
+    pub(crate) old_self_fields: Option<Vec<String>>,
+}
+
+/// Adds to `fields` the fields of variable `name` that `expr` selects; `false` when `expr` uses the variable
+/// as a whole (or shadows it), so all of it is needed.
+fn fields_read(expr: &Expr, name: &str, fields: &mut BTreeSet<String>) -> bool {
+    match &expr.kind {
+        ExprKind::Select { operand, field, .. } if matches!(&operand.kind, ExprKind::Ident(variable) if variable == name) =>
+        {
+            fields.insert(field.clone());
+            true
+        }
+        ExprKind::Ident(variable) => variable != name,
+        ExprKind::Lit(_) => true,
+        ExprKind::Select { operand, .. } => fields_read(operand, name, fields),
+        ExprKind::Call { target, args, .. } => {
+            target.as_deref().is_none_or(|target| fields_read(target, name, fields))
+                && args.iter().all(|arg| fields_read(arg, name, fields))
+        }
+        ExprKind::List { items, .. } => items.iter().all(|item| fields_read(item, name, fields)),
+        ExprKind::Map(entries) => entries
+            .iter()
+            .all(|(key, value, _)| fields_read(key, name, fields) && fields_read(value, name, fields)),
+        ExprKind::Comprehension {
+            range,
+            var,
+            predicate,
+            transform,
+            ..
+        } => {
+            var != name
+                && fields_read(range, name, fields)
+                && predicate.as_deref().is_none_or(|p| fields_read(p, name, fields))
+                && transform.as_deref().is_none_or(|t| fields_read(t, name, fields))
+        }
+        ExprKind::OptMap { target, var, body, .. } => {
+            var != name && fields_read(target, name, fields) && fields_read(body, name, fields)
+        }
+    }
+}
+
+/// The fields of `name` that all of `rules` read, or `None` when some rule needs the whole value.
+fn fields_read_by(rules: &[CompiledRule], name: &str) -> Option<Vec<String>> {
+    let mut fields = BTreeSet::new();
+    for rule in rules {
+        if !fields_read(&rule.program, name, &mut fields) {
+            return None;
+        }
+        if let Some(message_expression) = &rule.message_expression {
+            if !fields_read(message_expression, name, &mut fields) {
+                return None;
+            }
+        }
+    }
+    Some(fields.into_iter().collect())
 }
 
 struct Compiler {
@@ -218,12 +279,14 @@ impl Compiler {
         Some(Node {
             decl,
             schema_type,
-            rules,
             properties,
             items,
             additional_properties,
             list_map_keys,
             atomic_map: schema.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic"),
+            self_fields: fields_read_by(&rules, "self"),
+            old_self_fields: fields_read_by(&rules, "oldSelf"),
+            rules,
         })
     }
 

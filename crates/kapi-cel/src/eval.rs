@@ -106,7 +106,7 @@ impl Evaluator {
             }
             ExprKind::Map(entries) => {
                 self.charge(30)?;
-                let mut map = MapVal::default();
+                let mut built = Vec::with_capacity(entries.len());
                 for (key, value, optional) in entries {
                     let key = self.eval(key)?;
                     let value = self.eval(value)?;
@@ -118,13 +118,10 @@ impl Evaluator {
                         (true, Val::Optional(None)) => continue,
                         (_, value) => value,
                     };
-                    if map.entries.insert(key.clone(), value).is_some() {
-                        return Err(Failure::Error(format!(
-                            "Failed with repeated key: {}",
-                            key_text(&key.to_val())
-                        )));
-                    }
+                    built.push((key, value));
                 }
+                let map = MapVal::from_entries(built)
+                    .map_err(|key| Failure::Error(format!("Failed with repeated key: {}", key_text(&key.to_val()))))?;
                 Ok(Val::Map(Rc::new(map)))
             }
             ExprKind::Comprehension {
@@ -176,7 +173,7 @@ impl Evaluator {
         let range = self.eval(range)?;
         let items: Vec<Val> = match &range {
             Val::List(items) => items.as_ref().clone(),
-            Val::Map(map) => map.entries.keys().map(Key::to_val).collect(),
+            Val::Map(map) => map.entries.iter().map(|(key, _)| key.to_val()).collect(),
             other => return Err(Failure::Error(format!("cannot iterate over {}", other.type_name()))),
         };
         let var: Rc<str> = Rc::from(var);

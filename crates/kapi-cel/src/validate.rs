@@ -113,8 +113,15 @@ impl Validation {
             ));
             return;
         }
-        let self_value = Val::from_json(new, Some(&node.decl));
-        let old_value = old.map(|old| Val::from_json(old, Some(&node.decl)));
+        let convert = |json: &Value, fields: &Option<Vec<String>>| match fields {
+            Some(fields) => Val::from_json_fields(json, &node.decl, fields),
+            None => Val::from_json(json, Some(&node.decl)),
+        };
+        let self_value = convert(new, &node.self_fields);
+        let uses_old_self = node.rules.iter().any(|rule| rule.uses_old_self);
+        let old_value = old
+            .filter(|_| uses_old_self)
+            .map(|old| convert(old, &node.old_self_fields));
         for rule in &node.rules {
             if rule.uses_old_self && old_value.is_none() && !rule.optional_old_self {
                 continue;

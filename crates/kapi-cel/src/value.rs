@@ -1,6 +1,6 @@
 //! Runtime values, their conversion from JSON by declared type, equality and ordering.
 
-use std::{cmp::Ordering, collections::BTreeMap, net::IpAddr, rc::Rc};
+use std::{cmp::Ordering, net::IpAddr, rc::Rc};
 
 use serde_json::Value as Json;
 
@@ -36,10 +36,10 @@ pub(crate) enum Val {
     Format(Rc<str>),
 }
 
-/// A map or an object; objects report absent fields as `no such key` like maps do, but only admit string keys.
+/// A map or an object: entries sorted by key (built once, read by binary search).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct MapVal {
-    pub(crate) entries: BTreeMap<Key, Val>,
+    pub(crate) entries: Vec<(Key, Val)>,
 }
 
 /// A map key.
@@ -72,9 +72,25 @@ impl Key {
 }
 
 impl MapVal {
+    /// Builds a map from entries in any order; `Err` names the first repeated key.
+    pub(crate) fn from_entries(mut entries: Vec<(Key, Val)>) -> Result<MapVal, Key> {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        if let Some(pair) = entries.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+            return Err(pair[0].0.clone());
+        }
+        Ok(MapVal { entries })
+    }
+
+    fn lookup(&self, key: &Key) -> Option<&Val> {
+        self.entries
+            .binary_search_by(|(candidate, _)| candidate.cmp(key))
+            .ok()
+            .map(|index| &self.entries[index].1)
+    }
+
     /// Looks a key up with CEL's numeric key equivalence (`m[1u]` finds the key `1`).
     pub(crate) fn get(&self, key: &Val) -> Option<&Val> {
-        let direct = Key::from_val(key).and_then(|key| self.entries.get(&key));
+        let direct = Key::from_val(key).and_then(|key| self.lookup(&key));
         if direct.is_some() {
             return direct;
         }
@@ -93,11 +109,17 @@ impl MapVal {
             }
             _ => Vec::new(),
         };
-        alternatives.iter().find_map(|key| self.entries.get(key))
+        alternatives.iter().find_map(|key| self.lookup(key))
     }
 
     pub(crate) fn get_str(&self, key: &str) -> Option<&Val> {
-        self.entries.get(&Key::Str(Rc::from(key)))
+        self.entries
+            .binary_search_by(|(candidate, _)| match candidate {
+                Key::Str(name) => name.as_ref().cmp(key),
+                _ => std::cmp::Ordering::Less,
+            })
+            .ok()
+            .map(|index| &self.entries[index].1)
     }
 }
 
@@ -178,22 +200,15 @@ impl Val {
                 };
                 Val::List(Rc::new(items.iter().map(|item| Val::from_json(item, elem)).collect()))
             }
-            Json::Object(members) => {
-                let mut entries = BTreeMap::new();
-                for (key, member) in members {
-                    let member_decl = match ty {
-                        Some(Type::Object(object)) => match object.fields.get(key) {
-                            Some(field) => Some(field.as_ref()),
-                            // Fields the schema does not type (pruned or unknown) are invisible to rules.
-                            None => continue,
-                        },
-                        Some(Type::Map(_, value)) => Some(value.as_ref()),
-                        _ => None,
-                    };
-                    entries.insert(Key::Str(Rc::from(key.as_str())), Val::from_json(member, member_decl));
-                }
-                Val::Map(Rc::new(MapVal { entries }))
-            }
+            Json::Object(members) => Val::Map(Rc::new(object_entries(members, ty, None))),
+        }
+    }
+
+    /// Like [`Val::from_json`], but an object keeps only the named members (the fields its rules read).
+    pub(crate) fn from_json_fields(json: &Json, decl: &Decl, fields: &[String]) -> Val {
+        match json {
+            Json::Object(members) => Val::Map(Rc::new(object_entries(members, Some(&decl.ty), Some(fields)))),
+            other => Val::from_json(other, Some(decl)),
         }
     }
 
@@ -252,4 +267,37 @@ fn numeric_compare(a: &Val, b: &Val) -> Option<Ordering> {
         (Val::Uint(x), Val::Double(y)) => (*x as f64).partial_cmp(y),
         _ => None,
     }
+}
+
+/// Converts an object's members by declared type; untyped members of typed objects are invisible to rules.
+fn object_entries(members: &serde_json::Map<String, Json>, ty: Option<&Type>, only: Option<&[String]>) -> MapVal {
+    let mut entries = Vec::with_capacity(only.map_or(members.len(), <[String]>::len));
+    let mut convert = |key: &str, member: &Json| {
+        let member_decl = match ty {
+            Some(Type::Object(object)) => match object.fields.get(key) {
+                Some(field) => Some(field.as_ref()),
+                None => return,
+            },
+            Some(Type::Map(_, value)) => Some(value.as_ref()),
+            _ => None,
+        };
+        entries.push((Key::Str(Rc::from(key)), Val::from_json(member, member_decl)));
+    };
+    match only {
+        Some(fields) => {
+            for field in fields {
+                if let Some(member) = members.get(field) {
+                    convert(field, member);
+                }
+            }
+        }
+        None => {
+            for (key, member) in members {
+                convert(key, member);
+            }
+        }
+    }
+    // JSON object keys are unique, so sorting cannot find a duplicate.
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    MapVal { entries }
 }
