@@ -46,7 +46,33 @@ fn strings(values: &[String]) -> Value {
     Value::Array(values.iter().map(|value| json!(value)).collect())
 }
 
-/// The groups served (core excluded), each with its versions in registration order (the first is preferred).
+/// kube-apiserver's order of its built-in groups in discovery (by their APIService priorities); groups it does not
+/// know (custom resources) follow, in registration order.
+const KUBE_GROUP_ORDER: &[&str] = &[
+    "apiregistration.k8s.io",
+    "apps",
+    "events.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "autoscaling",
+    "batch",
+    "certificates.k8s.io",
+    "networking.k8s.io",
+    "policy",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "scheduling.k8s.io",
+    "coordination.k8s.io",
+    "node.k8s.io",
+    "discovery.k8s.io",
+    "resource.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+];
+
+/// The groups served (core excluded) in kube-apiserver's order ([`KUBE_GROUP_ORDER`]), each with its versions in
+/// registration order (the first is preferred).
 pub fn served_groups<'a>(resources: impl Iterator<Item = &'a ResourceInfo>) -> Vec<(String, Vec<String>)> {
     let mut groups: Vec<(String, Vec<String>)> = Vec::new();
     for info in resources.filter(|info| !info.group.is_empty()) {
@@ -59,6 +85,12 @@ pub fn served_groups<'a>(resources: impl Iterator<Item = &'a ResourceInfo>) -> V
             None => groups.push((info.group.clone(), vec![info.version.clone()])),
         }
     }
+    groups.sort_by_key(|(group, _)| {
+        KUBE_GROUP_ORDER
+            .iter()
+            .position(|known| known == group)
+            .unwrap_or(KUBE_GROUP_ORDER.len())
+    });
     groups
 }
 
