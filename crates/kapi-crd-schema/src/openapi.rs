@@ -393,3 +393,148 @@ pub(crate) fn list_definition(definition_name: &str, kind: &str, list_kind: &str
         },
     })
 }
+
+/// Go's JSON of the *internal* `JSONSchemaProps` (no JSON tags: every field, Go's names, zero values included),
+/// as upstream prints a schema inside a field error's value.
+pub(crate) fn go_internal_schema(schema: &Value) -> Value {
+    let Some(map) = schema.as_object() else {
+        return Value::Null;
+    };
+    let text = |key: &str| Value::String(map.get(key).and_then(Value::as_str).unwrap_or_default().to_owned());
+    let flag = |key: &str| Value::Bool(map.get(key).and_then(Value::as_bool).unwrap_or(false));
+    let pointer = |key: &str| map.get(key).filter(|v| !v.is_null()).map_or(Value::Null, go_number);
+    let schemas = |key: &str| match map.get(key).and_then(Value::as_array) {
+        Some(list) if !list.is_empty() => Value::Array(list.iter().map(go_internal_schema).collect()),
+        _ => Value::Null,
+    };
+    let schema_map = |key: &str| match map.get(key).and_then(Value::as_object) {
+        Some(entries) if !entries.is_empty() => {
+            let mut names: Vec<&String> = entries.keys().collect();
+            names.sort();
+            Value::Object(
+                names
+                    .into_iter()
+                    .map(|name| (name.clone(), go_internal_schema(&entries[name])))
+                    .collect(),
+            )
+        }
+        _ => Value::Null,
+    };
+    let or_bool = |key: &str| match map.get(key) {
+        Some(Value::Bool(allows)) => json!({"Allows": allows, "Schema": null}),
+        Some(schema @ Value::Object(_)) => json!({"Allows": true, "Schema": go_internal_schema(schema)}),
+        _ => Value::Null,
+    };
+    let list = |key: &str| match map.get(key).and_then(Value::as_array) {
+        Some(items) if !items.is_empty() => Value::Array(items.clone()),
+        _ => Value::Null,
+    };
+    let items = match map.get("items") {
+        Some(schema @ Value::Object(_)) => json!({"Schema": go_internal_schema(schema), "JSONSchemas": null}),
+        Some(Value::Array(schemas)) => {
+            json!({"Schema": null, "JSONSchemas": schemas.iter().map(go_internal_schema).collect::<Vec<_>>()})
+        }
+        _ => Value::Null,
+    };
+    let dependencies = match map.get("dependencies").and_then(Value::as_object) {
+        Some(entries) if !entries.is_empty() => Value::Object(
+            entries
+                .iter()
+                .map(|(name, value)| {
+                    let entry = match value {
+                        Value::Array(properties) => json!({"Schema": null, "Property": properties}),
+                        other => json!({"Schema": go_internal_schema(other), "Property": null}),
+                    };
+                    (name.clone(), entry)
+                })
+                .collect(),
+        ),
+        _ => Value::Null,
+    };
+    let external_docs = map
+        .get("externalDocs")
+        .and_then(Value::as_object)
+        .map_or(Value::Null, |docs| {
+            json!({
+                "Description": docs.get("description").and_then(Value::as_str).unwrap_or_default(),
+                "URL": docs.get("url").and_then(Value::as_str).unwrap_or_default(),
+            })
+        });
+    let validations = match map.get("x-kubernetes-validations").and_then(Value::as_array) {
+        Some(rules) if !rules.is_empty() => Value::Array(rules.iter().map(go_validation_rule).collect()),
+        _ => Value::Null,
+    };
+    let fields: Vec<(&str, Value)> = vec![
+        ("ID", text("id")),
+        ("Schema", text("$schema")),
+        ("Ref", pointer("$ref")),
+        ("Description", text("description")),
+        ("Type", text("type")),
+        ("Format", text("format")),
+        ("Title", text("title")),
+        ("Default", pointer("default")),
+        ("Maximum", pointer("maximum")),
+        ("ExclusiveMaximum", flag("exclusiveMaximum")),
+        ("Minimum", pointer("minimum")),
+        ("ExclusiveMinimum", flag("exclusiveMinimum")),
+        ("MaxLength", pointer("maxLength")),
+        ("MinLength", pointer("minLength")),
+        ("Pattern", text("pattern")),
+        ("MaxItems", pointer("maxItems")),
+        ("MinItems", pointer("minItems")),
+        ("UniqueItems", flag("uniqueItems")),
+        ("MultipleOf", pointer("multipleOf")),
+        ("Enum", list("enum")),
+        ("MaxProperties", pointer("maxProperties")),
+        ("MinProperties", pointer("minProperties")),
+        ("Required", list("required")),
+        ("Items", items),
+        ("AllOf", schemas("allOf")),
+        ("OneOf", schemas("oneOf")),
+        ("AnyOf", schemas("anyOf")),
+        (
+            "Not",
+            map.get("not")
+                .filter(|v| v.is_object())
+                .map_or(Value::Null, go_internal_schema),
+        ),
+        ("Properties", schema_map("properties")),
+        ("AdditionalProperties", or_bool("additionalProperties")),
+        ("PatternProperties", schema_map("patternProperties")),
+        ("Dependencies", dependencies),
+        ("AdditionalItems", or_bool("additionalItems")),
+        ("Definitions", schema_map("definitions")),
+        ("ExternalDocs", external_docs),
+        ("Example", pointer("example")),
+        ("Nullable", flag("nullable")),
+        (
+            "XPreserveUnknownFields",
+            pointer("x-kubernetes-preserve-unknown-fields"),
+        ),
+        ("XEmbeddedResource", flag("x-kubernetes-embedded-resource")),
+        ("XIntOrString", flag("x-kubernetes-int-or-string")),
+        ("XListMapKeys", list("x-kubernetes-list-map-keys")),
+        ("XListType", pointer("x-kubernetes-list-type")),
+        ("XMapType", pointer("x-kubernetes-map-type")),
+        ("XValidations", validations),
+    ];
+    Value::Object(
+        fields
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect(),
+    )
+}
+
+/// Go's JSON of an internal `ValidationRule`.
+pub(crate) fn go_validation_rule(rule: &Value) -> Value {
+    let text = |key: &str| rule.get(key).and_then(Value::as_str).unwrap_or_default();
+    json!({
+        "Rule": text("rule"),
+        "Message": text("message"),
+        "MessageExpression": text("messageExpression"),
+        "Reason": rule.get("reason").cloned().unwrap_or(Value::Null),
+        "FieldPath": text("fieldPath"),
+        "OptionalOldSelf": rule.get("optionalOldSelf").cloned().unwrap_or(Value::Null),
+    })
+}

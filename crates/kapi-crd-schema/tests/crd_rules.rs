@@ -457,3 +457,25 @@ fn updates_keep_group_plural_and_stored_versions() {
         ]
     );
 }
+
+#[test]
+fn versions_print_as_go_structs_with_their_own_schemas() {
+    let mut crd = valid_crd();
+    let mut second = crd["spec"]["versions"][0].clone();
+    second["name"] = json!("v2");
+    second["schema"] = json!({"openAPIV3Schema": {"type": "object", "x-kubernetes-validations": [{"rule": "a > b"}]}});
+    crd["spec"]["versions"].as_array_mut().expect("versions").push(second);
+    let errors = create_errors(crd);
+    let storage = errors
+        .iter()
+        .find(|error| error.ends_with("must have exactly one version marked as storage version"))
+        .expect("two storage versions");
+    assert!(
+        storage.starts_with("FieldValueInvalid spec.versions: Invalid value: [{\"Name\":\"v1\",\"Served\":true,\"Storage\":true,\"Deprecated\":false,\"DeprecationWarning\":null,\"Schema\":{\"OpenAPIV3Schema\":{\"ID\":\"\",\"Schema\":\"\",\"Ref\":null,\"Description\":\"\",\"Type\":\"object\",\"Format\":\"\""),
+        "{storage}"
+    );
+    assert!(
+        storage.contains("\"XValidations\":[{\"Rule\":\"a \\u003e b\",\"Message\":\"\",\"MessageExpression\":\"\",\"Reason\":null,\"FieldPath\":\"\",\"OptionalOldSelf\":null}]"),
+        "{storage}"
+    );
+}

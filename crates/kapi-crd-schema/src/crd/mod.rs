@@ -7,6 +7,7 @@
 //! errors at `spec.additionalPrinterColumns[0].JSONPath`, and its webhook settings at
 //! `spec.conversion.webhookClientConfig`; this module reproduces that addressing.
 
+mod conversion;
 mod schema_rules;
 mod spec;
 

@@ -134,7 +134,7 @@ pub(crate) fn validate_validation(validation: Option<&Value>, status_enabled: bo
             if !ALLOWED_AT_ROOT_WITH_STATUS.contains(go_name) {
                 errors.push(FieldError::invalid(
                     &schema_path,
-                    BadValue::Json(schema.clone()),
+                    BadValue::Json(crate::openapi::go_internal_schema(schema)),
                     format!(
                         "only [{}] fields are allowed at the root of the schema if the status subresource is enabled",
                         ALLOWED_AT_ROOT_WITH_STATUS.join(" ")

@@ -1,13 +1,10 @@
 //! `spec` of a CRD: group, scope, names, versions, subresources, printer columns, selectable fields, conversion.
 
-use kapi_core::{
-    validation::{is_dns1035_label, is_dns1123_subdomain},
-    BadValue, FieldError, FieldErrors, FieldPath,
-};
-use serde_json::{json, Map, Value};
+use kapi_core::{validation::is_dns1035_label, BadValue, FieldError, FieldErrors, FieldPath};
+use serde_json::{json, Value};
 
 use super::{group_errors, schema_rules};
-use crate::schema::Node;
+use crate::{openapi::go_internal_schema, schema::Node};
 
 /// The internal form of a v1 CRD spec: fields that are identical in every version are lifted to the top level.
 pub(crate) struct Internal {
@@ -77,22 +74,22 @@ impl Internal {
             .versions
             .iter()
             .map(|version| {
-                let field = |key: &str| version.get(key).cloned().unwrap_or(Value::Null);
                 let flag = |key: &str| version.get(key).and_then(Value::as_bool).unwrap_or(false);
-                let schema = version
-                    .get("schema")
-                    .map(|schema| json!({"OpenAPIV3Schema": schema.get("openAPIV3Schema").cloned()}))
-                    .unwrap_or(Value::Null);
+                let schema = version.get("schema").filter(|s| s.is_object()).map_or(Value::Null, |schema| {
+                    json!({"OpenAPIV3Schema": schema.get("openAPIV3Schema").map_or(Value::Null, go_internal_schema)})
+                });
                 json!({
                     "Name": version.get("name").and_then(Value::as_str).unwrap_or_default(),
                     "Served": flag("served"),
                     "Storage": flag("storage"),
                     "Deprecated": flag("deprecated"),
-                    "DeprecationWarning": field("deprecationWarning"),
+                    "DeprecationWarning": version.get("deprecationWarning").cloned().unwrap_or(Value::Null),
                     "Schema": schema,
-                    "Subresources": field("subresources"),
-                    "AdditionalPrinterColumns": field("additionalPrinterColumns"),
-                    "SelectableFields": field("selectableFields"),
+                    "Subresources": version.get("subresources").map_or(Value::Null, go_subresources),
+                    "AdditionalPrinterColumns": go_list(version.get("additionalPrinterColumns"), go_column),
+                    "SelectableFields": go_list(version.get("selectableFields"), |field| {
+                        json!({"JSONPath": field.get("jsonPath").and_then(Value::as_str).unwrap_or_default()})
+                    }),
                 })
             })
             .collect();
@@ -122,6 +119,50 @@ impl Internal {
                 .iter()
                 .all(|v| v.pointer("/schema/openAPIV3Schema").is_some_and(|s| !s.is_null()))
     }
+}
+
+/// Go's JSON of an internal list: `null` when empty.
+fn go_list(list: Option<&Value>, each: impl Fn(&Value) -> Value) -> Value {
+    match list.and_then(Value::as_array) {
+        Some(items) if !items.is_empty() => Value::Array(items.iter().map(each).collect()),
+        _ => Value::Null,
+    }
+}
+
+/// Go's JSON of internal `CustomResourceSubresources`.
+fn go_subresources(subresources: &Value) -> Value {
+    let Some(map) = subresources.as_object() else {
+        return Value::Null;
+    };
+    let status = map
+        .get("status")
+        .filter(|s| s.is_object())
+        .map_or(Value::Null, |_| json!({}));
+    let scale = map
+        .get("scale")
+        .and_then(Value::as_object)
+        .map_or(Value::Null, |scale| {
+            let text = |key: &str| scale.get(key).and_then(Value::as_str).unwrap_or_default();
+            json!({
+                "SpecReplicasPath": text("specReplicasPath"),
+                "StatusReplicasPath": text("statusReplicasPath"),
+                "LabelSelectorPath": scale.get("labelSelectorPath").cloned().unwrap_or(Value::Null),
+            })
+        });
+    json!({"Status": status, "Scale": scale})
+}
+
+/// Go's JSON of an internal `CustomResourceColumnDefinition`.
+fn go_column(column: &Value) -> Value {
+    let text = |key: &str| column.get(key).and_then(Value::as_str).unwrap_or_default();
+    json!({
+        "Name": text("name"),
+        "Type": text("type"),
+        "Format": text("format"),
+        "Description": text("description"),
+        "Priority": column.get("priority").and_then(Value::as_i64).unwrap_or(0),
+        "JSONPath": text("jsonPath"),
+    })
 }
 
 fn has_status(subresources: Option<&Value>) -> bool {
@@ -270,7 +311,7 @@ pub(crate) fn validate_spec(internal: &Internal, options: &Options) -> FieldErro
             "selectableFields may only be set when validations.schema is included",
         ));
     }
-    errors.append(validate_conversion(
+    errors.append(super::conversion::validate_conversion(
         internal.spec.get("conversion"),
         internal.preserve_unknown_fields(),
         &path,
@@ -278,7 +319,7 @@ pub(crate) fn validate_spec(internal: &Internal, options: &Options) -> FieldErro
     errors
 }
 
-fn enum_strings(path: &FieldPath, value: &str, accepted: &[&str]) -> FieldErrors {
+pub(crate) fn enum_strings(path: &FieldPath, value: &str, accepted: &[&str]) -> FieldErrors {
     if value.is_empty() {
         return FieldError::required(path, "").into();
     }
@@ -496,211 +537,6 @@ fn validate_selectable_fields(
             path,
             Some(unique.len()),
             Some(MAX_SELECTABLE_FIELDS),
-        ));
-    }
-    errors
-}
-
-fn validate_conversion(
-    conversion: Option<&Value>,
-    preserve_unknown_fields: bool,
-    spec_path: &FieldPath,
-) -> FieldErrors {
-    let mut errors = FieldErrors::new();
-    let Some(conversion) = conversion.and_then(Value::as_object) else {
-        return errors;
-    };
-    let path = spec_path.child("conversion");
-    let strategy = conversion.get("strategy").and_then(Value::as_str).unwrap_or_default();
-    if strategy != "None" && preserve_unknown_fields {
-        errors.push(FieldError::invalid(
-            &path.child("strategy"),
-            strategy,
-            "must be None if spec.preserveUnknownFields is true",
-        ));
-    }
-    errors.append(enum_strings(&path.child("strategy"), strategy, &["None", "Webhook"]));
-    let webhook = conversion.get("webhook").and_then(Value::as_object);
-    let client_config = webhook.and_then(|w| w.get("clientConfig")).and_then(Value::as_object);
-    let review_versions: Vec<&Value> = webhook
-        .and_then(|w| w.get("conversionReviewVersions"))
-        .and_then(Value::as_array)
-        .map(|list| list.iter().collect())
-        .unwrap_or_default();
-    let config_path = path.child("webhookClientConfig");
-    if strategy == "Webhook" {
-        match client_config {
-            None => errors.push(FieldError::required(
-                &config_path,
-                "required when strategy is set to Webhook",
-            )),
-            Some(config) => errors.append(validate_client_config(config, &config_path)),
-        }
-        errors.append(validate_review_versions(
-            &review_versions,
-            &path.child("conversionReviewVersions"),
-        ));
-    } else {
-        if client_config.is_some() {
-            errors.push(FieldError::forbidden(
-                &config_path,
-                "should not be set when strategy is not set to Webhook",
-            ));
-        }
-        if !review_versions.is_empty() {
-            errors.push(FieldError::forbidden(
-                &path.child("conversionReviewVersions"),
-                "should not be set when strategy is not set to Webhook",
-            ));
-        }
-    }
-    errors
-}
-
-fn validate_client_config(config: &Map<String, Value>, path: &FieldPath) -> FieldErrors {
-    let url = config.get("url").and_then(Value::as_str);
-    let service = config.get("service").and_then(Value::as_object);
-    match (url, service) {
-        (Some(url), None) => validate_webhook_url(url, &path.child("url")),
-        (None, Some(service)) => validate_webhook_service(service, &path.child("service")),
-        _ => FieldError::required(path, "exactly one of url or service is required").into(),
-    }
-}
-
-fn validate_webhook_url(url: &str, path: &FieldPath) -> FieldErrors {
-    const FORM: &str = "; desired format: https://host[/path]";
-    let mut errors = FieldErrors::new();
-    let (scheme, rest) = match url.split_once("://") {
-        Some((scheme, rest)) => (scheme, rest),
-        None => ("", url),
-    };
-    if scheme != "https" {
-        errors.push(FieldError::invalid(
-            path,
-            scheme,
-            format!("'https' is the only allowed URL scheme{FORM}"),
-        ));
-    }
-    let (before_fragment, fragment) = rest.split_once('#').unwrap_or((rest, ""));
-    let (before_query, query) = before_fragment.split_once('?').unwrap_or((before_fragment, ""));
-    let authority = if scheme.is_empty() {
-        ""
-    } else {
-        before_query.split('/').next().unwrap_or_default()
-    };
-    let (user, host) = match authority.rsplit_once('@') {
-        Some((user, host)) => (Some(user), host),
-        None => (None, authority),
-    };
-    if host.is_empty() {
-        errors.push(FieldError::invalid(path, host, format!("host must be specified{FORM}")));
-    }
-    if let Some(user) = user {
-        errors.push(FieldError::invalid(
-            path,
-            user,
-            "user information is not permitted in the URL",
-        ));
-    }
-    if !fragment.is_empty() {
-        errors.push(FieldError::invalid(
-            path,
-            fragment,
-            "fragments are not permitted in the URL",
-        ));
-    }
-    if !query.is_empty() {
-        errors.push(FieldError::invalid(
-            path,
-            query,
-            "query parameters are not permitted in the URL",
-        ));
-    }
-    errors
-}
-
-fn validate_webhook_service(service: &Map<String, Value>, path: &FieldPath) -> FieldErrors {
-    let mut errors = FieldErrors::new();
-    let text = |key: &str| service.get(key).and_then(Value::as_str).unwrap_or_default();
-    if text("name").is_empty() {
-        errors.push(FieldError::required(&path.child("name"), "service name is required"));
-    }
-    if text("namespace").is_empty() {
-        errors.push(FieldError::required(
-            &path.child("namespace"),
-            "service namespace is required",
-        ));
-    }
-    let port = service.get("port").and_then(Value::as_i64).unwrap_or(443);
-    if !(1..=65535).contains(&port) {
-        errors.push(FieldError::invalid(
-            &path.child("port"),
-            port,
-            "port is not valid: must be between 1 and 65535, inclusive",
-        ));
-    }
-    let Some(url_path) = service.get("path").and_then(Value::as_str) else {
-        return errors;
-    };
-    if url_path == "/" || url_path.is_empty() {
-        return errors;
-    }
-    let path_path = path.child("path");
-    if url_path == "//" {
-        errors.push(FieldError::invalid(&path_path, url_path, "segment[0] may not be empty"));
-        return errors;
-    }
-    if !url_path.starts_with('/') {
-        errors.push(FieldError::invalid(&path_path, url_path, "must start with a '/'"));
-    }
-    let trimmed = url_path.get(1..).unwrap_or_default();
-    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
-    for (index, step) in trimmed.split('/').enumerate() {
-        if step.is_empty() {
-            errors.push(FieldError::invalid(
-                &path_path,
-                url_path,
-                format!("segment[{index}] may not be empty"),
-            ));
-            continue;
-        }
-        for problem in is_dns1123_subdomain(step) {
-            errors.push(FieldError::invalid(
-                &path_path,
-                url_path,
-                format!("segment[{index}]: {problem}"),
-            ));
-        }
-    }
-    errors
-}
-
-fn validate_review_versions(versions: &[&Value], path: &FieldPath) -> FieldErrors {
-    let mut errors = FieldErrors::new();
-    if versions.is_empty() {
-        errors.push(FieldError::required(path, ""));
-        return errors;
-    }
-    let mut seen: Vec<&str> = Vec::new();
-    let mut accepted = false;
-    for (index, version) in versions.iter().enumerate() {
-        let version = version.as_str().unwrap_or_default();
-        if seen.contains(&version) {
-            errors.push(FieldError::invalid(&path.index(index), version, "duplicate version"));
-            continue;
-        }
-        seen.push(version);
-        for problem in is_dns1035_label(version) {
-            errors.push(FieldError::invalid(&path.index(index), version, problem));
-        }
-        accepted |= version == "v1" || version == "v1beta1";
-    }
-    if !accepted {
-        let listed: Vec<Value> = versions.iter().map(|v| (*v).clone()).collect();
-        errors.push(FieldError::invalid(
-            path,
-            BadValue::Json(Value::Array(listed)),
-            "must include at least one of v1, v1beta1",
         ));
     }
     errors
