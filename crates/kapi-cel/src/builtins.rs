@@ -279,7 +279,7 @@ fn global(name: &str, args: Vec<Val>) -> EvalResult {
         ("bool", [Val::String(s)]) => ok(Val::Bool(match s.as_ref() {
             "true" | "TRUE" | "True" | "t" | "1" => true,
             "false" | "FALSE" | "False" | "f" | "0" => false,
-            _ => return Err(format!("type conversion error from 'string' to 'bool'")),
+            _ => return Err("type conversion error from 'string' to 'bool'".to_owned()),
         })),
         ("type", [value]) => ok(Val::Type(Rc::from(value.type_name()))),
         ("dyn", [value]) => ok(value.clone()),
@@ -639,7 +639,7 @@ fn member(name: &str, target: Val, args: Vec<Val>) -> EvalResult {
             let found = if name == "indexOf" {
                 positions.next()
             } else {
-                positions.last()
+                positions.next_back()
             };
             Ok((Val::Int(found.unwrap_or(-1)), items.len().max(1) as u64))
         }

@@ -146,7 +146,7 @@ pub(crate) fn compile_schema(schema: &Value, path: &FieldPath) -> (Option<Node>,
             .filter(|(_, cost)| *cost >= STATIC_ESTIMATED_CRD_COST_LIMIT / 100)
             .cloned()
             .collect();
-        costs.sort_by(|a, b| b.1.cmp(&a.1));
+        costs.sort_by_key(|(_, cost)| std::cmp::Reverse(*cost));
         for (expensive, _) in costs.into_iter().take(MOST_EXPENSIVE_REPORTED) {
             compiler.errors.push(FieldError::forbidden(
                 &expensive,

@@ -559,8 +559,7 @@ impl Parser<'_> {
             return self.unary();
         }
         let mut left = self.binary(level + 1)?;
-        loop {
-            let Some(symbol) = self.peek_sym() else { break };
+        while let Some(symbol) = self.peek_sym() {
             let function = match (level, symbol) {
                 (0, "||") => "_||_",
                 (1, "&&") => "_&&_",

@@ -31,6 +31,7 @@ pub(crate) enum Type {
     Object(Arc<ObjectDecl>),
     Optional(Arc<Decl>),
     /// A type value (`type(x)`, `int`).
+    #[allow(clippy::enum_variant_names)]
     Type,
     /// An extension type of the Kubernetes libraries, by its CEL name (`kubernetes.Quantity`, `net.URL`, ...).
     Opaque(&'static str),
