@@ -1,12 +1,14 @@
 //! kapi's CustomResourceDefinition logic without IO: what kube-apiserver's apiextensions-apiserver decides about a
 //! CRD object and about the custom resources its schemas describe, with the same field paths and messages.
 //!
-//! - [`validate_crd`] / [`default_crd`] / [`prepare_crd_for_create`]: the CRD object itself (names, group, scope,
+//! - [`validate_crd`] / [`validate_crd_status_update`] / [`default_crd`] / [`prepare_crd_for_create`] /
+//!   [`prepare_crd_for_update`]: the CRD object itself (names, group, scope,
 //!   versions, per-version schemas with the structural-schema rules and defaults, subresources, printer columns,
-//!   selectable fields, conversion).
+//!   selectable fields, conversion); [`stored_schema_form`] is a schema as the stored CRD returns it.
 //! - [`Structural`]: one version's `openAPIV3Schema`, compiled for serving custom resources: [`Structural::prune`],
-//!   [`Structural::apply_defaults`], [`Structural::validate`], and the published OpenAPI forms
-//!   ([`Structural::openapi_v3`], [`Structural::openapi_v2`]).
+//!   [`Structural::apply_defaults`], [`Structural::validate`] (and [`Structural::validate_schema_update`] with
+//!   ratcheting), and the published OpenAPI forms ([`Structural::openapi_v3`], [`Structural::openapi_v2`],
+//!   [`openapi_definitions`] for the `/openapi/v3` and `/openapi/v2` entries of a kind and its list).
 //! - [`validate_scale`] and [`blocking_error`]: the pieces of the custom-resource strategy that sit between schema
 //!   validation and CEL.
 //!
@@ -38,7 +40,7 @@ use serde_json::Value;
 
 use crate::schema::Node;
 pub use crate::{
-    crd::{default_crd, prepare_crd_for_create, prepare_crd_for_update, validate_crd},
+    crd::{default_crd, prepare_crd_for_create, prepare_crd_for_update, validate_crd, validate_crd_status_update},
     scale::validate_scale,
 };
 
@@ -117,14 +119,28 @@ impl Structural {
     /// `x-kubernetes-int-or-string`) with upstream's paths, cause types and messages
     /// (`spec.size: Invalid value: 1000: spec.size in body should be less than or equal to 100`).
     pub fn validate_schema(&self, obj: &Value) -> FieldErrors {
-        validate::validate_value(&self.root, obj, &FieldPath::nil())
+        validate::validate_value(&self.root, obj, None, &FieldPath::nil())
     }
 
     /// OpenAPI validation of a value with this schema, reported below `path`; the status subresource validates
     /// `obj["status"]` with `property("status")` at path `status` (messages then name the field relative to
     /// status: `status.phase: Invalid value: "integer": phase in body must be of type string: "integer"`).
     pub fn validate_schema_at(&self, path: &FieldPath, value: &Value) -> FieldErrors {
-        validate::validate_value(&self.root, value, path)
+        validate::validate_value(&self.root, value, None, path)
+    }
+
+    /// [`validate_schema`](Self::validate_schema) for an update, with upstream's validation ratcheting
+    /// (`CRDValidationRatcheting`, on by default): a value equal to its counterpart in `old` (same property, same
+    /// key of an `x-kubernetes-list-type: map` list, same element of a set) is not validated again, so objects
+    /// stored before a schema got stricter can still be updated elsewhere. Errors of a changed value (including
+    /// its missing required fields) stay.
+    pub fn validate_schema_update(&self, obj: &Value, old: &Value) -> FieldErrors {
+        validate::validate_value(&self.root, obj, Some(old), &FieldPath::nil())
+    }
+
+    /// [`validate_schema_at`](Self::validate_schema_at) for an update, with ratcheting against `old`.
+    pub fn validate_schema_update_at(&self, path: &FieldPath, value: &Value, old: &Value) -> FieldErrors {
+        validate::validate_value(&self.root, value, Some(old), path)
     }
 
     /// Checks the `x-kubernetes-embedded-resource` objects inside `obj`: `apiVersion` and `kind` present and

@@ -64,10 +64,11 @@ fn subject(name: &str) -> String {
     format!("{name} in body")
 }
 
-/// Validates `value` against `node` and returns the field errors, with paths below `prefix`.
-pub(crate) fn validate_value(node: &Node, value: &Value, prefix: &FieldPath) -> FieldErrors {
+/// Validates `value` against `node` and returns the field errors, with paths below `prefix`. With `old` (an
+/// update), values equal to their correlated old value are not validated (upstream's validation ratcheting).
+pub(crate) fn validate_value(node: &Node, value: &Value, old: Option<&Value>, prefix: &FieldPath) -> FieldErrors {
     let mut findings = Vec::new();
-    schema(node, value, "", &mut findings);
+    schema(node, value, old, "", &mut findings);
     findings
         .into_iter()
         .map(|finding| to_field_error(finding, prefix))
@@ -148,14 +149,17 @@ fn allowed_types(node: &Node) -> Vec<&str> {
     }
 }
 
-fn schema(node: &Node, value: &Value, name: &str, out: &mut Vec<Finding>) {
+fn schema(node: &Node, value: &Value, old: Option<&Value>, name: &str, out: &mut Vec<Finding>) {
+    if old.is_some_and(|old| old == value) {
+        return;
+    }
     if value.is_null() {
         type_check(node, value, name, out);
         enum_check(node, value, name, out);
         return;
     }
     type_check(node, value, name, out);
-    junctors(node, value, name, out);
+    junctors(node, value, old, name, out);
     if let Value::String(text) = value {
         string_checks(node, text, value, name, out);
         if !node.format.is_empty() && formats::is_known(&node.format) && !formats::check(&node.format, text) {
@@ -176,11 +180,11 @@ fn schema(node: &Node, value: &Value, name: &str, out: &mut Vec<Finding>) {
         number_checks(node, value, name, out);
     }
     if let Value::Array(items) = value {
-        array_checks(node, items, name, out);
+        array_checks(node, items, old, name, out);
     }
     enum_check(node, value, name, out);
     if let Value::Object(_) = value {
-        object_checks(node, value, name, out);
+        object_checks(node, value, old, name, out);
     }
 }
 
@@ -231,10 +235,10 @@ fn invalid_type(name: &str, wanted: &str, found: &str) -> Finding {
     )
 }
 
-fn junctors(node: &Node, value: &Value, name: &str, out: &mut Vec<Finding>) {
+fn junctors(node: &Node, value: &Value, old: Option<&Value>, name: &str, out: &mut Vec<Finding>) {
     let run = |junct: &Node| {
         let mut findings = Vec::new();
-        schema(junct, value, name, &mut findings);
+        schema(junct, value, old, name, &mut findings);
         findings
     };
     if !node.any_of.is_empty() {
@@ -420,10 +424,31 @@ fn number_checks(node: &Node, value: &Value, name: &str, out: &mut Vec<Finding>)
     }
 }
 
-fn array_checks(node: &Node, items: &[Value], name: &str, out: &mut Vec<Finding>) {
+/// The old item an item corresponds to: by key for `x-kubernetes-list-type: map`, by value for `set`; items of
+/// atomic lists have no correlation.
+fn correlated_item<'a>(node: &Node, item: &Value, old: Option<&'a Value>) -> Option<&'a Value> {
+    let old_items = old?.as_array()?;
+    match node.list_type.as_deref() {
+        Some("map") => {
+            let key_of = |candidate: &Value| -> Option<Vec<Option<Value>>> {
+                let map = candidate.as_object()?;
+                Some(node.list_map_keys.iter().map(|key| map.get(key).cloned()).collect())
+            };
+            let wanted = key_of(item)?;
+            old_items
+                .iter()
+                .find(|candidate| key_of(candidate).as_ref() == Some(&wanted))
+        }
+        Some("set") => old_items.iter().find(|candidate| *candidate == item),
+        _ => None,
+    }
+}
+
+fn array_checks(node: &Node, items: &[Value], old: Option<&Value>, name: &str, out: &mut Vec<Finding>) {
     if let Some(item_schema) = &node.items {
         for (index, item) in items.iter().enumerate() {
-            schema(item_schema, item, &format!("{name}[{index}]"), out);
+            let old_item = correlated_item(node, item, old);
+            schema(item_schema, item, old_item, &format!("{name}[{index}]"), out);
         }
     }
     let size = items.len() as i64;
@@ -507,7 +532,8 @@ fn go_interface(value: &Value) -> String {
     }
 }
 
-fn object_checks(node: &Node, value: &Value, name: &str, out: &mut Vec<Finding>) {
+fn object_checks(node: &Node, value: &Value, old: Option<&Value>, name: &str, out: &mut Vec<Finding>) {
+    let old_child = |key: &str| old.and_then(|old| old.get(key));
     let Value::Object(map) = value else {
         return;
     };
@@ -561,7 +587,7 @@ fn object_checks(node: &Node, value: &Value, name: &str, out: &mut Vec<Finding>)
             if let Some(AdditionalValues::Schema(additional)) = node.additional_values() {
                 for (key, item) in map {
                     if !node.properties.contains_key(key) {
-                        schema(additional, item, &format!("{name}.{key}"), out);
+                        schema(additional, item, old_child(key), &format!("{name}.{key}"), out);
                     }
                 }
             }
@@ -579,7 +605,7 @@ fn object_checks(node: &Node, value: &Value, name: &str, out: &mut Vec<Finding>)
     }
     for (key, property) in &node.properties {
         if let Some(item) = map.get(key) {
-            schema(property, item, &child_name(key), out);
+            schema(property, item, old_child(key), &child_name(key), out);
         }
     }
 }

@@ -479,3 +479,19 @@ fn versions_print_as_go_structs_with_their_own_schemas() {
         "{storage}"
     );
 }
+
+#[test]
+fn status_updates_check_accepted_names() {
+    let mut old = valid_crd();
+    default_crd(&mut old);
+    prepare_crd_for_create(&mut old);
+    old["metadata"]["resourceVersion"] = json!("3");
+    let mut new = old.clone();
+    new["status"]["acceptedNames"] = json!({"plural": "Widgets", "kind": "Widget"});
+    let errors: Vec<String> = kapi_crd_schema::validate_crd_status_update(&new, &old)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(errors[0].starts_with("status.acceptedNames.plural: Invalid value: \"Widgets\": a DNS-1035 label"));
+}

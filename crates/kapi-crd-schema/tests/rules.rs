@@ -428,3 +428,27 @@ fn blocking_errors_stop_cel() {
         "<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation"
     );
 }
+
+#[test]
+fn updates_ratchet_unchanged_values() {
+    let schema = spec_schema(json!({
+        "a": {"type": "string", "maxLength": 2},
+        "b": {"type": "string", "maxLength": 2},
+        "list": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["k"],
+                 "items": {"type": "object", "required": ["k"], "properties": {"k": {"type": "string"}, "v": {"type": "integer", "maximum": 1}}}},
+    }));
+    let old = json!({"spec": {"a": "long", "b": "ok", "list": [{"k": "x", "v": 5}, {"k": "y", "v": 0}]}});
+    let new = json!({"spec": {"a": "long", "b": "longer", "list": [{"k": "y", "v": 7}, {"k": "x", "v": 5}]}});
+    assert_eq!(
+        lines(&schema.validate_schema_update(&new, &old)),
+        vec![
+            "FieldValueTooLong spec.b: Too long: may not be more than 2 bytes",
+            "FieldValueInvalid spec.list[0].v: Invalid value: 7: spec.list[0].v in body should be less than or equal to 1",
+        ]
+    );
+    assert_eq!(
+        schema.validate_schema(&new).len(),
+        4,
+        "without ratcheting the old problems count too"
+    );
+}

@@ -53,6 +53,19 @@ pub fn validate_crd(crd: &Value, old: Option<&Value>) -> FieldErrors {
     errors
 }
 
+/// Validates an update through `/status` (upstream's `ValidateUpdateCustomResourceDefinitionStatus`): metadata
+/// update rules and `status.acceptedNames`.
+pub fn validate_crd_status_update(crd: &Value, old: &Value) -> FieldErrors {
+    let metadata = crd.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    let old_metadata = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
+    let mut errors = validate_object_meta_update(&metadata, &old_metadata, &FieldPath::new("metadata"));
+    errors.append(spec::validate_names(
+        crd.pointer("/status/acceptedNames").unwrap_or(&Value::Null),
+        &FieldPath::from_names(&["status", "acceptedNames"]),
+    ));
+    errors
+}
+
 /// `ValidateObjectMeta` with the CRD's name rule: a DNS-1123 subdomain equal to `<plural>.<group>`.
 fn crd_object_meta(metadata: &Value, internal: &Internal) -> FieldErrors {
     let path = FieldPath::new("metadata");

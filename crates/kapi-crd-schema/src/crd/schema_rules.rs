@@ -606,7 +606,7 @@ fn validate_defaults(node: &Node, path: &FieldPath) -> FieldErrors {
         if node.embedded_resource {
             errors.append(crate::embedded::validate(default, node, &default_path));
         }
-        errors.append(validate::validate_value(node, default, &default_path));
+        errors.append(validate::validate_value(node, default, None, &default_path));
         errors.append(listtype::validate_any(default, node, &default_path));
     }
     for (name, property) in &node.properties {
