@@ -190,7 +190,13 @@ fn schema(node: &Node, value: &Value, old: Option<&Value>, name: &str, out: &mut
 
 fn type_check(node: &Node, value: &Value, name: &str, out: &mut Vec<Finding>) {
     let types = allowed_types(node);
-    if types.is_empty() && node.format.is_empty() {
+    // kube strips the formats it does not support (int32, double, ...) before validating.
+    let format = if formats::is_known(&node.format) {
+        node.format.as_str()
+    } else {
+        ""
+    };
+    if types.is_empty() && format.is_empty() {
         return;
     }
     if value.is_null() {
@@ -208,17 +214,17 @@ fn type_check(node: &Node, value: &Value, name: &str, out: &mut Vec<Finding>) {
             .is_some_and(|float| float.fract() == 0.0 && float.is_finite())
         && contains("integer");
     let int_float = value_type == "integer" && contains("number");
-    let lower_int = node.format == "int64" && value_format == "int32";
-    let lower_float = node.format == "float64" && value_format == "float32";
+    let lower_int = format == "int64" && value_format == "int32";
+    let lower_float = format == "float64" && value_format == "float32";
     let stringy = matches!(value, Value::String(_) | Value::Array(_));
     if !stringy
-        && !node.format.is_empty()
-        && !(contains(value_type) || value_format == node.format || float_int || int_float || lower_int || lower_float)
+        && !format.is_empty()
+        && !(contains(value_type) || value_format == format || float_int || int_float || lower_int || lower_float)
     {
-        out.push(invalid_type(name, &node.format, value_format));
+        out.push(invalid_type(name, format, value_format));
         return;
     }
-    if stringy && !(contains("number") || contains("integer") || node.format.is_empty()) {
+    if stringy && !(contains("number") || contains("integer") || format.is_empty()) {
         return;
     }
     if !(contains(value_type) || float_int || int_float) {

@@ -57,6 +57,16 @@ fn int_or_string_takes_integers_and_strings_only() {
 }
 
 #[test]
+fn unsupported_formats_are_ignored_like_kube_strips_them() {
+    let schema =
+        spec_schema(json!({"n": {"type": "integer", "format": "int32"}, "s": {"type": "string", "format": "byte"}}));
+    assert_eq!(
+        check(&schema, json!({"n": 1.5, "s": ["x"]})),
+        vec!["FieldValueTypeInvalid spec.n: Invalid value: \"number\": spec.n in body must be of type integer: \"number\""]
+    );
+}
+
+#[test]
 fn null_needs_nullable() {
     let schema = spec_schema(json!({"a": {"type": "string"}, "b": {"type": "string", "nullable": true}}));
     assert_eq!(
