@@ -27,7 +27,6 @@ use serde_json::{json, Value};
 use crate::{
     conditions::{is_true, set_condition},
     crd::{versions, CLEANUP_FINALIZER, GROUP},
-    custom::CustomResource,
 };
 
 const CRDS: &str = "customresourcedefinitions";
@@ -35,8 +34,8 @@ const CRDS: &str = "customresourcedefinitions";
 /// How long a pass waits for a new store's watch cache before reporting the CRD established anyway.
 const CACHE_READY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Builds the strategy of a served version; the default is [`CustomResource::from_crd`] (conversion `None`).
-/// A conversion webhook plugs in here.
+/// Builds the strategy of a served version; the default converts as the CRD's `spec.conversion` says
+/// ([`webhook::conversion_factory`](crate::webhook::conversion_factory)).
 pub type StrategyFactory = Arc<dyn Fn(&Value, &str) -> Option<Arc<dyn Strategy>> + Send + Sync>;
 
 /// What the controller serves for one CRD.
@@ -72,16 +71,20 @@ fn system_context() -> RequestContext {
     }
 }
 
+/// Conversion as each CRD asks (`None`, or `Webhook` without a service resolver).
 fn default_factory() -> StrategyFactory {
-    Arc::new(|crd: &Value, version: &str| {
-        CustomResource::from_crd(crd, version).map(|strategy| Arc::new(strategy) as Arc<dyn Strategy>)
-    })
+    crate::webhook::conversion_factory(Arc::new(kapi_webhook::NoServiceResolver))
 }
 
 impl CrdController {
     /// A controller over `registry` (which should serve CustomResourceDefinitions).
     pub fn new(registry: Arc<Registry>) -> Self {
         Self::with_factory(registry, default_factory())
+    }
+
+    /// A controller whose conversion webhooks' service references resolve through `resolver`.
+    pub fn with_service_resolver(registry: Arc<Registry>, resolver: Arc<dyn kapi_webhook::ServiceResolver>) -> Self {
+        Self::with_factory(registry, crate::webhook::conversion_factory(resolver))
     }
 
     /// A controller that builds each served version's strategy with `factory`.

@@ -7,7 +7,8 @@
 //!   sets NamesAccepted / Established, and deletes a deleted CRD's objects before the CRD itself.
 //! - [`CustomResource`]: the strategy of one served version of a CRD (schema defaulting and pruning,
 //!   printer columns, selectable fields, status and scale subresources, conversion to the storage version).
-//! - [`conversion`]: the [`Converter`] seam between a CRD's versions (`None` built in).
+//! - [`conversion`]: the [`Converter`] seam between a CRD's versions (`None` built in); [`webhook`]: strategy
+//!   `Webhook` through `kapi-webhook` (the controller's default factory picks the converter per CRD).
 //! - [`conditions`], [`jsonpath`], [`openapi`]: the pieces these use.
 //!
 //! Schemas (structural checks, defaulting, pruning, validation) come from `kapi-crd-schema`, CEL rules from
@@ -23,6 +24,7 @@ mod crd;
 mod custom;
 pub mod jsonpath;
 pub mod openapi;
+pub mod webhook;
 
 pub use crate::{
     controller::{spawn_controller, CrdController},

@@ -1,5 +1,6 @@
 //! The CRD type, the controller and custom resources over a registry on memory storage.
 
+mod conversion_webhook;
 mod serving;
 
 use std::{sync::Arc, time::Duration};

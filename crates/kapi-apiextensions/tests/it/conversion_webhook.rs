@@ -1,0 +1,167 @@
+//! Conversion strategy `Webhook`: a CRD with a storage version v1 and a served v2, converted by a real HTTPS
+//! webhook on loopback (kapi-webhook's test server).
+
+use std::{net::IpAddr, sync::Arc};
+
+use kapi_apiextensions::{spawn_controller, CrdController, CrdStrategy};
+use kapi_registry::{builtin, namespace, CreateOptions, GetOptions, ListOptions, Registry, Store};
+use kapi_storage::memory::MemoryStorage;
+use kapi_webhook::{
+    encode_ca_bundle,
+    testing::{conversion_response, TestCa, WebhookReply, WebhookServer},
+    Endpoint, StaticServiceResolver,
+};
+use serde_json::{json, Value};
+
+use crate::{crds, ctx, eventually};
+
+/// v1 `spec.cronSpec` ↔ v2 `spec.schedule`.
+fn convert(mut object: Value, desired: &str) -> Value {
+    if let Some(spec) = object.get_mut("spec").and_then(Value::as_object_mut) {
+        let (from, to) = if desired.ends_with("/v2") {
+            ("cronSpec", "schedule")
+        } else {
+            ("schedule", "cronSpec")
+        };
+        if let Some(value) = spec.remove(from) {
+            spec.insert(to.to_owned(), value);
+        }
+    }
+    object["apiVersion"] = json!(desired);
+    object
+}
+
+fn version(name: &str, storage: bool, field: &str) -> Value {
+    json!({
+        "name": name, "served": true, "storage": storage,
+        "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {field: {"type": "string"}}},
+        }}},
+    })
+}
+
+fn crontab_crd(client_config: Value) -> Value {
+    json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "crontabs.stable.example.com"},
+        "spec": {
+            "group": "stable.example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "crontabs", "singular": "crontab", "kind": "CronTab"},
+            "versions": [version("v1", true, "cronSpec"), version("v2", false, "schedule")],
+            "conversion": {"strategy": "Webhook", "webhook": {
+                "conversionReviewVersions": ["v1"], "clientConfig": client_config,
+            }},
+        },
+    })
+}
+
+/// A registry whose CRD controller resolves service references through `resolver`.
+async fn registry_with(resolver: StaticServiceResolver) -> Arc<Registry> {
+    let registry = Arc::new(
+        Registry::builder(Arc::new(MemoryStorage::new()))
+            .resources(builtin::by_name("namespaces"))
+            .resource(Arc::new(CrdStrategy::new()))
+            .build(),
+    );
+    assert!(registry.wait_ready(std::time::Duration::from_secs(10)).await);
+    namespace::bootstrap(&registry).await.expect("bootstrap");
+    spawn_controller(CrdController::with_service_resolver(
+        Arc::clone(&registry),
+        Arc::new(resolver),
+    ));
+    registry
+}
+
+async fn served(registry: &Registry, version: &str) -> Arc<Store> {
+    eventually("the version is served", || async {
+        registry.store("stable.example.com", version, "crontabs").is_some()
+    })
+    .await;
+    registry
+        .store("stable.example.com", version, "crontabs")
+        .expect("served")
+}
+
+// Multi-threaded: a store decoding objects waits for the webhook, which this runtime serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_version_reads_and_writes_through_the_webhook() {
+    let ca = TestCa::new().expect("CA");
+    let loopback: IpAddr = "127.0.0.1".parse().expect("loopback");
+    let identity = ca
+        .issue(&["crontab-conversion.default.svc"], &[loopback])
+        .expect("certificate");
+    let webhook = WebhookServer::start(identity, |review| {
+        WebhookReply::json(conversion_response(&review, convert))
+    })
+    .await
+    .expect("webhook");
+    // Reached through a service reference and the resolver, as a user without Services would configure it.
+    let resolver = StaticServiceResolver::new().with(
+        "default",
+        "crontab-conversion",
+        443,
+        Endpoint::new("127.0.0.1", webhook.address().port()),
+    );
+    let registry = registry_with(resolver).await;
+    let client_config = json!({
+        "service": {"namespace": "default", "name": "crontab-conversion", "path": "/convert"},
+        "caBundle": encode_ca_bundle(ca.pem().as_bytes()),
+    });
+    let created = crds(&registry)
+        .create(&ctx(), None, crontab_crd(client_config), &CreateOptions::default())
+        .await
+        .expect("create CRD");
+    assert_eq!(created.value["status"]["storedVersions"], json!(["v1"]));
+    let v1 = served(&registry, "v1").await;
+    let v2 = served(&registry, "v2").await;
+
+    let body = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab", "metadata": {"name": "in-v1"},
+        "spec": {"cronSpec": "*/5 * * * *"}});
+    v1.create(&ctx(), Some("default"), body, &CreateOptions::default())
+        .await
+        .expect("create in v1");
+    let read = v2
+        .get(Some("default"), "in-v1", &GetOptions::default())
+        .await
+        .expect("get in v2");
+    assert_eq!(read["apiVersion"], "stable.example.com/v2");
+    assert_eq!(read["spec"], json!({"schedule": "*/5 * * * *"}));
+
+    let body = json!({"apiVersion": "stable.example.com/v2", "kind": "CronTab", "metadata": {"name": "in-v2"},
+        "spec": {"schedule": "0 * * * *"}});
+    let written = v2
+        .create(&ctx(), Some("default"), body, &CreateOptions::default())
+        .await
+        .expect("create in v2");
+    assert_eq!(written.value["spec"], json!({"schedule": "0 * * * *"}));
+    let read = v1
+        .get(Some("default"), "in-v2", &GetOptions::default())
+        .await
+        .expect("get in v1");
+    assert_eq!(read["apiVersion"], "stable.example.com/v1");
+    assert_eq!(read["spec"], json!({"cronSpec": "0 * * * *"}), "stored in v1");
+
+    let listed = v2
+        .list(Some("default"), &ListOptions::default())
+        .await
+        .expect("list in v2");
+    let schedules: Vec<&Value> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|item| &item["spec"]["schedule"])
+        .collect();
+    assert_eq!(schedules, [&json!("*/5 * * * *"), &json!("0 * * * *")]);
+
+    let reviews = webhook.recorded();
+    assert!(!reviews.is_empty());
+    assert!(reviews.iter().all(|review| review.path == "/convert?timeout=30s"));
+    assert!(reviews
+        .iter()
+        .any(|review| review.body["request"]["desiredAPIVersion"] == "stable.example.com/v2"));
+    assert!(reviews
+        .iter()
+        .any(|review| review.body["request"]["desiredAPIVersion"] == "stable.example.com/v1"));
+}
