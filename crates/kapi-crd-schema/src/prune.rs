@@ -15,8 +15,6 @@ const META_FIELDS: [&str; 3] = ["apiVersion", "kind", "metadata"];
 enum Below<'a> {
     /// A schema.
     Schema(&'a Node),
-    /// `additionalProperties: true` or no schema at all below a preserving node.
-    Anything,
     /// No schema: everything goes.
     Nothing,
 }
@@ -50,7 +48,6 @@ fn join(parent: &str, key: &str) -> String {
 
 fn prune_value(value: &mut Value, below: Below<'_>, resource_root: bool, path: &str, removed: &mut Vec<String>) {
     let node = match below {
-        Below::Anything => return,
         Below::Schema(node) => Some(node),
         Below::Nothing => None,
     };
@@ -71,15 +68,8 @@ fn prune_value(value: &mut Value, below: Below<'_>, resource_root: bool, path: &
             };
             let keys: Vec<String> = map.keys().cloned().collect();
             for key in keys {
-                if node.embedded_resource {
-                    let kept = match key.as_str() {
-                        "apiVersion" | "kind" => map.get(&key).is_some_and(Value::is_string),
-                        "metadata" => map.get(&key).is_some_and(Value::is_object),
-                        _ => false,
-                    };
-                    if kept {
-                        continue;
-                    }
+                if node.embedded_resource && META_FIELDS.contains(&key.as_str()) {
+                    continue;
                 }
                 let child_path = join(path, &key);
                 if let Some(property) = node.properties.get(&key) {
@@ -87,9 +77,10 @@ fn prune_value(value: &mut Value, below: Below<'_>, resource_root: bool, path: &
                         prune_value(child, Below::Schema(property), false, &child_path, removed);
                     }
                 } else if let Some(additional) = node.additional_values() {
+                    // `additionalProperties: true` has no schema: below it, maps lose all their fields, as upstream.
                     let below = match additional {
                         AdditionalValues::Schema(schema) => Below::Schema(schema),
-                        AdditionalValues::Anything => Below::Anything,
+                        AdditionalValues::Anything => Below::Nothing,
                     };
                     if let Some(child) = map.get_mut(&key) {
                         prune_value(child, below, false, &child_path, removed);
@@ -126,8 +117,12 @@ fn skip_prune(value: &mut Value, node: &Node, path: &str, removed: &mut Vec<Stri
                 let child_path = join(path, key);
                 if let Some(property) = node.properties.get(key) {
                     prune_value(child, Below::Schema(property), false, &child_path, removed);
-                } else if let Some(AdditionalValues::Schema(schema)) = node.additional_values() {
-                    prune_value(child, Below::Schema(schema), false, &child_path, removed);
+                } else if let Some(additional) = node.additional_values() {
+                    let below = match additional {
+                        AdditionalValues::Schema(schema) => Below::Schema(schema),
+                        AdditionalValues::Anything => Below::Nothing,
+                    };
+                    prune_value(child, below, false, &child_path, removed);
                 }
             }
         }
