@@ -32,9 +32,7 @@ pub(crate) fn apply(value: &mut Value, node: &Node) {
                     apply(child, property);
                 } else if let Some(additional) = additional {
                     if non_nullable_null(child, additional) {
-                        // Upstream stores the default (possibly none) and does not descend into it.
                         *child = additional.default.clone().unwrap_or(Value::Null);
-                        continue;
                     }
                     apply(child, additional);
                 }
@@ -47,7 +45,6 @@ pub(crate) fn apply(value: &mut Value, node: &Node) {
             for item in items.iter_mut() {
                 if non_nullable_null(item, item_schema) {
                     *item = item_schema.default.clone().unwrap_or(Value::Null);
-                    continue;
                 }
                 apply(item, item_schema);
             }
