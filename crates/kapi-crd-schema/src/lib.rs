@@ -12,9 +12,10 @@
 //! - [`validate_scale`] and [`blocking_error`]: the pieces of the custom-resource strategy that sit between schema
 //!   validation and CEL.
 //!
-//! The order kube-apiserver applies them to a custom resource on create or update: decode, then
-//! [`Structural::apply_defaults`], then [`Structural::prune`] (whose removed paths become `fieldValidation`
-//! warnings or Strict errors), then ObjectMeta validation, [`Structural::validate_schema`],
+//! The order kube-apiserver applies them to a custom resource on create or update: decoding runs
+//! [`Structural::prune`] (whose removed paths become `fieldValidation` warnings or Strict errors) and then
+//! [`Structural::apply_defaults`] (the same two steps run whenever a stored object is read); then come ObjectMeta
+//! validation, [`Structural::validate_schema`],
 //! [`validate_scale`], [`Structural::validate_embedded_resources`], [`Structural::validate_list_types`] and,
 //! unless [`blocking_error`] says otherwise, CEL rules. [`Structural::validate`] runs the three schema-driven
 //! steps in that order.

@@ -86,12 +86,12 @@ fn served_version(crd: &Value) -> Served {
     }
 }
 
-/// Runs a create as kube-apiserver does up to (not including) CEL and ObjectMeta: decode with defaults and
-/// pruning, then schema, scale, embedded-resource and list-type validation.
+/// Runs a create as kube-apiserver does up to (not including) CEL and ObjectMeta: decode with pruning and
+/// defaults, then schema, scale, embedded-resource and list-type validation.
 fn create(served: &Served, body: &Value) -> (Value, Vec<String>, FieldErrors) {
     let mut object = body.clone();
-    served.schema.apply_defaults(&mut object);
     let pruned = served.schema.prune(&mut object);
+    served.schema.apply_defaults(&mut object);
     let mut errors = served.schema.validate_schema(&object);
     if let Some((spec, status, selector)) = &served.scale {
         errors.append(validate_scale(&object, spec, status, selector.as_deref()));
