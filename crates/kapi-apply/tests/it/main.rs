@@ -1,6 +1,7 @@
 //! kapi-apply's tests: the scenario corpus, FieldsV1 encoding, the field manager's bookkeeping, property tests.
 
 mod corpus;
+mod corpus_cases;
 mod fields_v1;
 mod fixture;
 mod manager;

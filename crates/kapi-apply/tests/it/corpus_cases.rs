@@ -1,0 +1,868 @@
+//! The cases of the apply corpus (see [`crate::corpus`]): upstream's scenarios in our own words and data.
+
+use serde_json::json;
+
+use crate::corpus::{applies, conflicts, forces, owns, unchanged, updated, updates, written, Case, Outcome};
+
+/// Every case, in the order they run.
+pub(crate) fn cases() -> Vec<Case> {
+    vec![
+        Case {
+            name: "create by apply owns exactly the applied fields, no metadata or type fields",
+            steps: vec![applies(
+                "a",
+                json!({"replicas": 1, "labels": {"x": "1"}}),
+                written(
+                    json!({"replicas": 1, "labels": {"x": "1"}}),
+                    vec![owns(
+                        "a",
+                        json!({"f:spec": {"f:labels": {"f:x": {}}, "f:replicas": {}}}),
+                    )],
+                ),
+            )],
+        },
+        Case {
+            name: "the same configuration twice changes nothing",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"image": "one"}),
+                    written(
+                        json!({"image": "one"}),
+                        vec![owns("a", json!({"f:spec": {"f:image": {}}}))],
+                    ),
+                ),
+                applies(
+                    "a",
+                    json!({"image": "one"}),
+                    unchanged(vec![owns("a", json!({"f:spec": {"f:image": {}}}))]),
+                ),
+            ],
+        },
+        Case {
+            name: "a field the manager stops applying is removed",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"replicas": 1, "image": "one"}),
+                    written(
+                        json!({"replicas": 1, "image": "one"}),
+                        vec![owns("a", json!({"f:spec": {"f:image": {}, "f:replicas": {}}}))],
+                    ),
+                ),
+                applies(
+                    "a",
+                    json!({"replicas": 1}),
+                    written(
+                        json!({"replicas": 1}),
+                        vec![owns("a", json!({"f:spec": {"f:replicas": {}}}))],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "two managers applying the same value share it; it stays while one still applies it",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"image": "one"}),
+                    written(
+                        json!({"image": "one"}),
+                        vec![owns("a", json!({"f:spec": {"f:image": {}}}))],
+                    ),
+                ),
+                applies(
+                    "b",
+                    json!({"image": "one"}),
+                    unchanged(vec![
+                        owns("b", json!({"f:spec": {"f:image": {}}})),
+                        owns("a", json!({"f:spec": {"f:image": {}}})),
+                    ]),
+                ),
+                applies(
+                    "a",
+                    json!({"replicas": 2}),
+                    written(
+                        json!({"image": "one", "replicas": 2}),
+                        vec![
+                            owns("b", json!({"f:spec": {"f:image": {}}})),
+                            owns("a", json!({"f:spec": {"f:replicas": {}}})),
+                        ],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "changing another applier's field conflicts",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"image": "one"}),
+                    written(
+                        json!({"image": "one"}),
+                        vec![owns("a", json!({"f:spec": {"f:image": {}}}))],
+                    ),
+                ),
+                applies("b", json!({"image": "two"}), conflicts(vec!["\"a\": .spec.image"])),
+            ],
+        },
+        Case {
+            name: "force takes the conflicting fields and only those",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"image": "one", "replicas": 1}),
+                    written(
+                        json!({"image": "one", "replicas": 1}),
+                        vec![owns("a", json!({"f:spec": {"f:image": {}, "f:replicas": {}}}))],
+                    ),
+                ),
+                forces(
+                    "b",
+                    json!({"image": "two"}),
+                    written(
+                        json!({"image": "two", "replicas": 1}),
+                        vec![
+                            owns("a", json!({"f:spec": {"f:replicas": {}}})),
+                            owns("b", json!({"f:spec": {"f:image": {}}})),
+                        ],
+                    ),
+                ),
+                applies(
+                    "a",
+                    json!({"replicas": 1}),
+                    unchanged(vec![
+                        owns("a", json!({"f:spec": {"f:replicas": {}}})),
+                        owns("b", json!({"f:spec": {"f:image": {}}})),
+                    ]),
+                ),
+            ],
+        },
+        Case {
+            name: "force leaves a manager without fields, and its entry goes",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"image": "one"}),
+                    written(
+                        json!({"image": "one"}),
+                        vec![owns("a", json!({"f:spec": {"f:image": {}}}))],
+                    ),
+                ),
+                forces(
+                    "b",
+                    json!({"image": "two"}),
+                    written(
+                        json!({"image": "two"}),
+                        vec![owns("b", json!({"f:spec": {"f:image": {}}}))],
+                    ),
+                ),
+                applies(
+                    "a",
+                    json!({}),
+                    unchanged(vec![owns("b", json!({"f:spec": {"f:image": {}}}))]),
+                ),
+            ],
+        },
+        Case {
+            name: "an update takes the fields it changes; the applier then conflicts with the updater",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"replicas": 1}),
+                    written(
+                        json!({"replicas": 1}),
+                        vec![owns("a", json!({"f:spec": {"f:replicas": {}}}))],
+                    ),
+                ),
+                updates(
+                    "editor",
+                    json!({"replicas": 2}),
+                    written(
+                        json!({"replicas": 2}),
+                        vec![updated("editor", json!({"f:spec": {"f:replicas": {}}}))],
+                    ),
+                ),
+                applies(
+                    "a",
+                    json!({"replicas": 1}),
+                    conflicts(vec!["\"editor\" using example.com/v1: .spec.replicas"]),
+                ),
+            ],
+        },
+        Case {
+            name: "conflicts with several managers are listed by manager",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"image": "one"}),
+                    written(
+                        json!({"image": "one"}),
+                        vec![owns("a", json!({"f:spec": {"f:image": {}}}))],
+                    ),
+                ),
+                updates(
+                    "editor",
+                    json!({"image": "one", "replicas": 5}),
+                    written(
+                        json!({"image": "one", "replicas": 5}),
+                        vec![
+                            owns("a", json!({"f:spec": {"f:image": {}}})),
+                            updated("editor", json!({"f:spec": {"f:replicas": {}}})),
+                        ],
+                    ),
+                ),
+                applies(
+                    "c",
+                    json!({"image": "two", "replicas": 6}),
+                    conflicts(vec![
+                        "\"a\": .spec.image",
+                        "\"editor\" using example.com/v1: .spec.replicas",
+                    ]),
+                ),
+            ],
+        },
+        Case {
+            name: "keyed list items are owned one by one; key defaults complete the key",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"ports": [{"port": 80, "name": "http"}]}),
+                    written(
+                        json!({"ports": [{"port": 80, "name": "http"}]}),
+                        vec![owns(
+                            "a",
+                            json!({"f:spec": {"f:ports": {"k:{\"port\":80,\"protocol\":\"TCP\"}":
+                                {".": {}, "f:name": {}, "f:port": {}}}}}),
+                        )],
+                    ),
+                ),
+                applies(
+                    "b",
+                    json!({"ports": [{"port": 443}]}),
+                    written(
+                        json!({"ports": [{"port": 80, "name": "http"}, {"port": 443}]}),
+                        vec![
+                            owns(
+                                "a",
+                                json!({"f:spec": {"f:ports": {"k:{\"port\":80,\"protocol\":\"TCP\"}":
+                                    {".": {}, "f:name": {}, "f:port": {}}}}}),
+                            ),
+                            owns(
+                                "b",
+                                json!({"f:spec": {"f:ports": {"k:{\"port\":443,\"protocol\":\"TCP\"}":
+                                    {".": {}, "f:port": {}}}}}),
+                            ),
+                        ],
+                    ),
+                ),
+                applies(
+                    "a",
+                    json!({"ports": []}),
+                    written(
+                        json!({"ports": [{"port": 443}]}),
+                        vec![owns(
+                            "b",
+                            json!({"f:spec": {"f:ports": {"k:{\"port\":443,\"protocol\":\"TCP\"}":
+                                {".": {}, "f:port": {}}}}}),
+                        )],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "an item another manager also applies stays when one stops applying it",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"ports": [{"port": 80}]}),
+                    written(
+                        json!({"ports": [{"port": 80}]}),
+                        vec![owns(
+                            "a",
+                            json!({"f:spec": {"f:ports": {"k:{\"port\":80,\"protocol\":\"TCP\"}":
+                                {".": {}, "f:port": {}}}}}),
+                        )],
+                    ),
+                ),
+                applies(
+                    "b",
+                    json!({"ports": [{"port": 80}, {"port": 81}]}),
+                    written(
+                        json!({"ports": [{"port": 80}, {"port": 81}]}),
+                        vec![
+                            owns(
+                                "a",
+                                json!({"f:spec": {"f:ports": {"k:{\"port\":80,\"protocol\":\"TCP\"}":
+                                    {".": {}, "f:port": {}}}}}),
+                            ),
+                            owns(
+                                "b",
+                                json!({"f:spec": {"f:ports": {
+                                    "k:{\"port\":80,\"protocol\":\"TCP\"}": {".": {}, "f:port": {}},
+                                    "k:{\"port\":81,\"protocol\":\"TCP\"}": {".": {}, "f:port": {}}}}}),
+                            ),
+                        ],
+                    ),
+                ),
+                applies(
+                    "a",
+                    json!({"ports": []}),
+                    unchanged(vec![owns(
+                        "b",
+                        json!({"f:spec": {"f:ports": {
+                            "k:{\"port\":80,\"protocol\":\"TCP\"}": {".": {}, "f:port": {}},
+                            "k:{\"port\":81,\"protocol\":\"TCP\"}": {".": {}, "f:port": {}}}}}),
+                    )]),
+                ),
+            ],
+        },
+        Case {
+            name: "merged keyed lists keep live-only items in place and shared items in the applied order",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"containers": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}),
+                    Outcome::Ok {
+                        changed: true,
+                        spec: None,
+                        managers: vec![owns(
+                            "a",
+                            json!({"f:spec": {"f:containers": {
+                                "k:{\"name\":\"a\"}": {".": {}, "f:name": {}},
+                                "k:{\"name\":\"b\"}": {".": {}, "f:name": {}},
+                                "k:{\"name\":\"c\"}": {".": {}, "f:name": {}}}}}),
+                        )],
+                    },
+                ),
+                applies(
+                    "b",
+                    json!({"containers": [{"name": "c", "image": "x"}, {"name": "a", "image": "y"}]}),
+                    Outcome::Ok {
+                        changed: true,
+                        spec: Some(json!({"containers": [
+                            {"name": "b"}, {"name": "c", "image": "x"}, {"name": "a", "image": "y"}]})),
+                        managers: vec![
+                            owns(
+                                "a",
+                                json!({"f:spec": {"f:containers": {
+                                    "k:{\"name\":\"a\"}": {".": {}, "f:name": {}},
+                                    "k:{\"name\":\"b\"}": {".": {}, "f:name": {}},
+                                    "k:{\"name\":\"c\"}": {".": {}, "f:name": {}}}}}),
+                            ),
+                            owns(
+                                "b",
+                                json!({"f:spec": {"f:containers": {
+                                    "k:{\"name\":\"a\"}": {".": {}, "f:image": {}, "f:name": {}},
+                                    "k:{\"name\":\"c\"}": {".": {}, "f:image": {}, "f:name": {}}}}}),
+                            ),
+                        ],
+                    },
+                ),
+            ],
+        },
+        Case {
+            name: "set items are owned one by one and removed when no one applies them",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"tags": ["x", "y"]}),
+                    written(
+                        json!({"tags": ["x", "y"]}),
+                        vec![owns("a", json!({"f:spec": {"f:tags": {"v:\"x\"": {}, "v:\"y\"": {}}}}))],
+                    ),
+                ),
+                applies(
+                    "b",
+                    json!({"tags": ["z"]}),
+                    written(
+                        json!({"tags": ["x", "y", "z"]}),
+                        vec![
+                            owns("a", json!({"f:spec": {"f:tags": {"v:\"x\"": {}, "v:\"y\"": {}}}})),
+                            owns("b", json!({"f:spec": {"f:tags": {"v:\"z\"": {}}}})),
+                        ],
+                    ),
+                ),
+                applies(
+                    "a",
+                    json!({"tags": ["y"]}),
+                    written(
+                        json!({"tags": ["y", "z"]}),
+                        vec![
+                            owns("a", json!({"f:spec": {"f:tags": {"v:\"y\"": {}}}})),
+                            owns("b", json!({"f:spec": {"f:tags": {"v:\"z\"": {}}}})),
+                        ],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "a list without a list type is atomic: owned whole, replaced whole",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"args": ["x", "y"]}),
+                    written(
+                        json!({"args": ["x", "y"]}),
+                        vec![owns("a", json!({"f:spec": {"f:args": {}}}))],
+                    ),
+                ),
+                applies("b", json!({"args": ["z"]}), conflicts(vec!["\"a\": .spec.args"])),
+                forces(
+                    "b",
+                    json!({"args": ["z"]}),
+                    written(
+                        json!({"args": ["z"]}),
+                        vec![owns("b", json!({"f:spec": {"f:args": {}}}))],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "an atomic map conflicts as a whole; applying the same map shares it",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"selector": {"app": "web"}}),
+                    written(
+                        json!({"selector": {"app": "web"}}),
+                        vec![owns("a", json!({"f:spec": {"f:selector": {}}}))],
+                    ),
+                ),
+                applies(
+                    "b",
+                    json!({"selector": {"tier": "db"}}),
+                    conflicts(vec!["\"a\": .spec.selector"]),
+                ),
+                applies(
+                    "b",
+                    json!({"selector": {"app": "web"}}),
+                    unchanged(vec![
+                        owns("b", json!({"f:spec": {"f:selector": {}}})),
+                        owns("a", json!({"f:spec": {"f:selector": {}}})),
+                    ]),
+                ),
+            ],
+        },
+        Case {
+            name: "a granular map merges keys of several managers",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"labels": {"x": "1"}}),
+                    written(
+                        json!({"labels": {"x": "1"}}),
+                        vec![owns("a", json!({"f:spec": {"f:labels": {"f:x": {}}}}))],
+                    ),
+                ),
+                applies(
+                    "b",
+                    json!({"labels": {"y": "2"}}),
+                    written(
+                        json!({"labels": {"x": "1", "y": "2"}}),
+                        vec![
+                            owns("a", json!({"f:spec": {"f:labels": {"f:x": {}}}})),
+                            owns("b", json!({"f:spec": {"f:labels": {"f:y": {}}}})),
+                        ],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "an atomic struct conflicts as a whole",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"ref": {"kind": "K", "name": "n"}}),
+                    written(
+                        json!({"ref": {"kind": "K", "name": "n"}}),
+                        vec![owns("a", json!({"f:spec": {"f:ref": {}}}))],
+                    ),
+                ),
+                applies("b", json!({"ref": {"kind": "K"}}), conflicts(vec!["\"a\": .spec.ref"])),
+            ],
+        },
+        Case {
+            name: "map keys are members; struct fields are not, unless empty",
+            steps: vec![applies(
+                "a",
+                json!({"template": {"settings": {"s1": {"value": "1"}}}, "labels": {}}),
+                written(
+                    json!({"template": {"settings": {"s1": {"value": "1"}}}, "labels": {}}),
+                    vec![owns(
+                        "a",
+                        json!({"f:spec": {"f:labels": {}, "f:template": {"f:settings": {"f:s1": {".": {}, "f:value": {}}}}}}),
+                    )],
+                ),
+            )],
+        },
+        Case {
+            name: "removing one map key of structs keeps the keys others own",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"template": {"settings": {"s1": {"value": "1"}}}}),
+                    written(
+                        json!({"template": {"settings": {"s1": {"value": "1"}}}}),
+                        vec![owns(
+                            "a",
+                            json!({"f:spec": {"f:template": {"f:settings": {"f:s1": {".": {}, "f:value": {}}}}}}),
+                        )],
+                    ),
+                ),
+                applies(
+                    "b",
+                    json!({"template": {"settings": {"s2": {"value": "2"}}}}),
+                    Outcome::Ok {
+                        changed: true,
+                        spec: Some(json!({"template": {"settings": {"s1": {"value": "1"}, "s2": {"value": "2"}}}})),
+                        managers: vec![
+                            owns(
+                                "a",
+                                json!({"f:spec": {"f:template": {"f:settings": {"f:s1": {".": {}, "f:value": {}}}}}}),
+                            ),
+                            owns(
+                                "b",
+                                json!({"f:spec": {"f:template": {"f:settings": {"f:s2": {".": {}, "f:value": {}}}}}}),
+                            ),
+                        ],
+                    },
+                ),
+                applies(
+                    "a",
+                    json!({"template": {"name": "t"}}),
+                    written(
+                        json!({"template": {"name": "t", "settings": {"s2": {"value": "2"}}}}),
+                        vec![
+                            owns("a", json!({"f:spec": {"f:template": {"f:name": {}}}})),
+                            owns(
+                                "b",
+                                json!({"f:spec": {"f:template": {"f:settings": {"f:s2": {".": {}, "f:value": {}}}}}}),
+                            ),
+                        ],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "a struct no one applies any more is removed with everything in it",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"template": {"name": "t", "extra": "e"}, "replicas": 1}),
+                    Outcome::Ok {
+                        changed: true,
+                        spec: None,
+                        managers: vec![owns(
+                            "a",
+                            json!({"f:spec": {"f:replicas": {}, "f:template": {"f:extra": {}, "f:name": {}}}}),
+                        )],
+                    },
+                ),
+                applies(
+                    "a",
+                    json!({"replicas": 1}),
+                    written(
+                        json!({"replicas": 1}),
+                        vec![owns("a", json!({"f:spec": {"f:replicas": {}}}))],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "nested keyed lists name both keys in a conflict",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"containers": [{"name": "web", "env": [{"name": "A", "value": "1"}]}]}),
+                    Outcome::Ok {
+                        changed: true,
+                        spec: None,
+                        managers: vec![owns(
+                            "a",
+                            json!({"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {".": {}, "f:env": {
+                                "k:{\"name\":\"A\"}": {".": {}, "f:name": {}, "f:value": {}}}, "f:name": {}}}}}),
+                        )],
+                    },
+                ),
+                applies(
+                    "b",
+                    json!({"containers": [{"name": "web", "env": [{"name": "A", "value": "2"}]}]}),
+                    conflicts(vec!["\"a\": .spec.containers[name=\"web\"].env[name=\"A\"].value"]),
+                ),
+            ],
+        },
+        Case {
+            name: "untyped fields: objects are granular maps, lists atomic",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"config": {"a": {"b": 1}, "list": [1, 2]}}),
+                    written(
+                        json!({"config": {"a": {"b": 1}, "list": [1, 2]}}),
+                        vec![owns(
+                            "a",
+                            json!({"f:spec": {"f:config": {"f:a": {".": {}, "f:b": {}}, "f:list": {}}}}),
+                        )],
+                    ),
+                ),
+                applies(
+                    "b",
+                    json!({"config": {"list": [3]}}),
+                    conflicts(vec!["\"a\": .spec.config.list"]),
+                ),
+                applies(
+                    "b",
+                    json!({"config": {"a": {"c": 2}}}),
+                    written(
+                        json!({"config": {"a": {"b": 1, "c": 2}, "list": [1, 2]}}),
+                        vec![
+                            owns(
+                                "a",
+                                json!({"f:spec": {"f:config": {"f:a": {".": {}, "f:b": {}}, "f:list": {}}}}),
+                            ),
+                            owns("b", json!({"f:spec": {"f:config": {"f:a": {".": {}, "f:c": {}}}}})),
+                        ],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "an embedded resource is granular below its own type fields",
+            steps: vec![applies(
+                "a",
+                json!({"embedded": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}, "data": {"k": "v"}}}),
+                Outcome::Ok {
+                    changed: true,
+                    spec: None,
+                    managers: vec![owns(
+                        "a",
+                        json!({"f:spec": {"f:embedded": {"f:apiVersion": {}, "f:data": {".": {}, "f:k": {}},
+                            "f:kind": {}, "f:metadata": {".": {}, "f:name": {}}}}}),
+                    )],
+                },
+            )],
+        },
+        Case {
+            name: "int-or-string is a scalar",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"size": 1}),
+                    written(json!({"size": 1}), vec![owns("a", json!({"f:spec": {"f:size": {}}}))]),
+                ),
+                applies("b", json!({"size": "50%"}), conflicts(vec!["\"a\": .spec.size"])),
+            ],
+        },
+        Case {
+            name: "a merge-strategy list without a list type is keyed by its merge key",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"legacy": [{"id": "1", "note": "x"}]}),
+                    written(
+                        json!({"legacy": [{"id": "1", "note": "x"}]}),
+                        vec![owns(
+                            "a",
+                            json!({"f:spec": {"f:legacy": {"k:{\"id\":\"1\"}": {".": {}, "f:id": {}, "f:note": {}}}}}),
+                        )],
+                    ),
+                ),
+                applies(
+                    "b",
+                    json!({"legacy": [{"id": "2"}]}),
+                    written(
+                        json!({"legacy": [{"id": "1", "note": "x"}, {"id": "2"}]}),
+                        vec![
+                            owns(
+                                "a",
+                                json!({"f:spec": {"f:legacy": {"k:{\"id\":\"1\"}": {".": {}, "f:id": {}, "f:note": {}}}}}),
+                            ),
+                            owns(
+                                "b",
+                                json!({"f:spec": {"f:legacy": {"k:{\"id\":\"2\"}": {".": {}, "f:id": {}}}}}),
+                            ),
+                        ],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "an explicit null is applied and owned",
+            steps: vec![applies(
+                "a",
+                json!({"image": null}),
+                written(
+                    json!({"image": null}),
+                    vec![owns("a", json!({"f:spec": {"f:image": {}}}))],
+                ),
+            )],
+        },
+        Case {
+            name: "duplicate keys in a configuration are refused",
+            steps: vec![applies(
+                "a",
+                json!({"containers": [{"name": "x"}, {"name": "x"}]}),
+                Outcome::Invalid,
+            )],
+        },
+        Case {
+            name: "an update that removes a field takes it from its owner without owning anything",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"image": "one", "replicas": 1}),
+                    written(
+                        json!({"image": "one", "replicas": 1}),
+                        vec![owns("a", json!({"f:spec": {"f:image": {}, "f:replicas": {}}}))],
+                    ),
+                ),
+                updates(
+                    "editor",
+                    json!({"replicas": 1}),
+                    written(
+                        json!({"replicas": 1}),
+                        vec![owns("a", json!({"f:spec": {"f:replicas": {}}}))],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "updates by one manager accumulate in one entry; an applier of the same name has its own",
+            steps: vec![
+                updates(
+                    "m",
+                    json!({"replicas": 1}),
+                    written(
+                        json!({"replicas": 1}),
+                        vec![updated("m", json!({"f:spec": {".": {}, "f:replicas": {}}}))],
+                    ),
+                ),
+                updates(
+                    "m",
+                    json!({"replicas": 1, "image": "i"}),
+                    written(
+                        json!({"replicas": 1, "image": "i"}),
+                        vec![updated(
+                            "m",
+                            json!({"f:spec": {".": {}, "f:image": {}, "f:replicas": {}}}),
+                        )],
+                    ),
+                ),
+                applies(
+                    "m",
+                    json!({"replicas": 3}),
+                    conflicts(vec!["\"m\" using example.com/v1: .spec.replicas"]),
+                ),
+                applies(
+                    "m",
+                    json!({"replicas": 1}),
+                    unchanged(vec![
+                        owns("m", json!({"f:spec": {"f:replicas": {}}})),
+                        updated("m", json!({"f:spec": {".": {}, "f:image": {}, "f:replicas": {}}})),
+                    ]),
+                ),
+            ],
+        },
+        Case {
+            name: "an update of one field of a keyed item takes only that field",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"containers": [{"name": "web", "image": "one"}]}),
+                    written(
+                        json!({"containers": [{"name": "web", "image": "one"}]}),
+                        vec![owns(
+                            "a",
+                            json!({"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {".": {}, "f:image": {}, "f:name": {}}}}}),
+                        )],
+                    ),
+                ),
+                updates(
+                    "editor",
+                    json!({"containers": [{"name": "web", "image": "two"}]}),
+                    written(
+                        json!({"containers": [{"name": "web", "image": "two"}]}),
+                        vec![
+                            owns(
+                                "a",
+                                json!({"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {".": {}, "f:name": {}}}}}),
+                            ),
+                            updated(
+                                "editor",
+                                json!({"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {"f:image": {}}}}}),
+                            ),
+                        ],
+                    ),
+                ),
+                forces(
+                    "a",
+                    json!({"containers": [{"name": "web", "image": "three"}]}),
+                    written(
+                        json!({"containers": [{"name": "web", "image": "three"}]}),
+                        vec![owns(
+                            "a",
+                            json!({"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {".": {}, "f:image": {}, "f:name": {}}}}}),
+                        )],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "an update adding a map key owns the key, not the map",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"labels": {"x": "1"}}),
+                    written(
+                        json!({"labels": {"x": "1"}}),
+                        vec![owns("a", json!({"f:spec": {"f:labels": {"f:x": {}}}}))],
+                    ),
+                ),
+                updates(
+                    "editor",
+                    json!({"labels": {"x": "1", "y": "2"}}),
+                    written(
+                        json!({"labels": {"x": "1", "y": "2"}}),
+                        vec![
+                            owns("a", json!({"f:spec": {"f:labels": {"f:x": {}}}})),
+                            updated("editor", json!({"f:spec": {"f:labels": {"f:y": {}}}})),
+                        ],
+                    ),
+                ),
+                applies(
+                    "a",
+                    json!({}),
+                    written(
+                        json!({"labels": {"y": "2"}}),
+                        vec![updated("editor", json!({"f:spec": {"f:labels": {"f:y": {}}}}))],
+                    ),
+                ),
+            ],
+        },
+        Case {
+            name: "set items applied by two managers are shared; a changed order is no conflict",
+            steps: vec![
+                applies(
+                    "a",
+                    json!({"tags": ["x", "y"]}),
+                    written(
+                        json!({"tags": ["x", "y"]}),
+                        vec![owns("a", json!({"f:spec": {"f:tags": {"v:\"x\"": {}, "v:\"y\"": {}}}}))],
+                    ),
+                ),
+                applies(
+                    "b",
+                    json!({"tags": ["y", "x"]}),
+                    written(
+                        json!({"tags": ["y", "x"]}),
+                        vec![
+                            owns("a", json!({"f:spec": {"f:tags": {"v:\"x\"": {}, "v:\"y\"": {}}}})),
+                            owns("b", json!({"f:spec": {"f:tags": {"v:\"x\"": {}, "v:\"y\"": {}}}})),
+                        ],
+                    ),
+                ),
+            ],
+        },
+    ]
+}
