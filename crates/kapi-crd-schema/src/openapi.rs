@@ -219,6 +219,36 @@ fn published(schema: &Map<String, Value>, v2: bool) -> Map<String, Value> {
                 schema.remove(keyword);
             }
         }
+        // kubectl cannot cope with an array without an item schema.
+        if !schema.contains_key("items") && schema.get("type").and_then(Value::as_str) == Some("array") {
+            schema.remove("type");
+        }
+        // A nullable property cannot be required in v2, and nothing can when map values are nullable.
+        let nullable_properties: Vec<String> = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|properties| {
+                properties
+                    .iter()
+                    .filter(|(_, property)| property.get("nullable").and_then(Value::as_bool) == Some(true))
+                    .map(|(name, _)| name.clone())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let nullable_values = schema
+            .get("additionalProperties")
+            .and_then(|values| values.get("nullable"))
+            .and_then(Value::as_bool)
+            == Some(true);
+        if nullable_values {
+            schema.remove("required");
+        } else if let Some(Value::Array(required)) = schema.get_mut("required") {
+            required.retain(|name| {
+                !name
+                    .as_str()
+                    .is_some_and(|name| nullable_properties.iter().any(|n| n == name))
+            });
+        }
     }
     let mut out = Map::new();
     for key in PUBLISHED_ORDER {

@@ -464,3 +464,44 @@ fn updates_ratchet_unchanged_values() {
         "without ratcheting the old problems count too"
     );
 }
+
+#[test]
+fn openapi_v2_drops_what_kubectl_cannot_read() {
+    let schema = compile(json!({"type": "object", "required": ["spec"], "properties": {"spec": {
+        "type": "object",
+        "required": ["a", "b"],
+        "properties": {
+            "a": {"type": "string", "nullable": true, "default": "x"},
+            "b": {"type": "array", "items": {"type": "string"}},
+            "c": {"type": "array", "x-kubernetes-preserve-unknown-fields": true, "items": {"type": "object"}},
+            "d": {"x-kubernetes-int-or-string": true},
+        },
+    }}}));
+    let v2 = schema.openapi_v2();
+    assert_eq!(
+        v2["properties"]["spec"],
+        json!({
+            "type": "object",
+            "required": ["b"],
+            "properties": {
+                "a": {},
+                "b": {"type": "array", "items": {"type": "string"}},
+                "c": {"x-kubernetes-preserve-unknown-fields": true},
+                "d": {"x-kubernetes-int-or-string": true},
+            },
+        })
+    );
+    let v3 = schema.openapi_v3();
+    assert_eq!(
+        v3["properties"]["spec"]["properties"]["d"],
+        json!({"anyOf": [{"type": "integer"}, {"type": "string"}], "x-kubernetes-int-or-string": true})
+    );
+    assert_eq!(
+        v3["properties"]["spec"]["properties"]["a"],
+        json!({"type": "string", "nullable": true, "default": "x"})
+    );
+    assert_eq!(
+        v3["properties"]["metadata"]["allOf"][0]["$ref"],
+        "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+    );
+}
