@@ -14,7 +14,7 @@ use regex::Regex;
 use crate::{
     checker::traversal_cost,
     functions::FORMAT_NAMES,
-    library::{base64_decode, base64_encode, Quantity, Semver, Url},
+    library::{Quantity, Semver, Url},
     time::{
         civil_from_days, days_from_civil, format_duration, format_timestamp, parse_duration, parse_timestamp,
         timestamp_in_range, MAX_DURATION_NANOS,
@@ -365,13 +365,6 @@ fn global(name: &str, args: Vec<Val>) -> EvalResult {
         } else {
             Some(Rc::new(value.clone()))
         })),
-        ("base64.encode", [Val::Bytes(b)]) => {
-            Ok((Val::string(base64_encode(b)), traversal_cost(b.len() as u64).max(1)))
-        }
-        ("base64.decode", [Val::String(s)]) => {
-            let bytes = base64_decode(s).ok_or_else(|| "illegal base64 data".to_owned())?;
-            Ok((Val::Bytes(Rc::from(bytes)), traversal_cost(s.len() as u64).max(1)))
-        }
         ("format.named", [Val::String(s)]) => ok(Val::Optional(
             FORMAT_NAMES
                 .contains(&s.as_ref())
@@ -652,10 +645,6 @@ fn member(name: &str, target: Val, args: Vec<Val>) -> EvalResult {
             traversal_cost(s.len() as u64).max(1),
         )),
         ("trim", Val::String(s), []) => Ok((Val::string(s.trim()), traversal_cost(s.len() as u64).max(1))),
-        ("reverse", Val::String(s), []) => Ok((
-            Val::string(s.chars().rev().collect::<String>()),
-            traversal_cost(s.len() as u64).max(1),
-        )),
         ("replace", Val::String(s), [Val::String(from), Val::String(to), rest @ ..]) => {
             let text = match rest {
                 [] => s.replace(from.as_ref(), to),

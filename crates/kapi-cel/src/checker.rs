@@ -33,7 +33,7 @@ pub(crate) struct CheckResult {
 }
 
 /// Namespaces of qualified function names (`sets.contains`, `optional.of`, ...).
-pub(crate) const NAMESPACES: [&str; 6] = ["sets", "optional", "base64", "strings", "format", "ip"];
+pub(crate) const NAMESPACES: [&str; 5] = ["sets", "optional", "strings", "format", "ip"];
 
 /// The qualified function name of `ns.f(...)` when `ns` is a library namespace rather than a variable.
 pub(crate) fn qualified_name(target: &Expr, function: &str, is_variable: impl Fn(&str) -> bool) -> Option<String> {
@@ -54,6 +54,8 @@ struct Checker {
     scopes: Vec<HashMap<String, Arc<Decl>>>,
     errors: Vec<TypeError>,
     uses_old_self: bool,
+    /// Set while checking the arguments of `format()`, whose list literals may mix types.
+    in_format_arguments: bool,
 }
 
 /// Checks `expr` with the given variables in scope (`self`, `oldSelf`).
@@ -62,6 +64,7 @@ pub(crate) fn check(expr: &Expr, variables: HashMap<String, Arc<Decl>>) -> Check
         scopes: vec![variables],
         errors: Vec::new(),
         uses_old_self: false,
+        in_format_arguments: false,
     };
     let checked = checker.check(expr);
     CheckResult {
@@ -97,6 +100,9 @@ impl Checker {
     }
 
     fn check(&mut self, expr: &Expr) -> Checked {
+        if !matches!(expr.kind, ExprKind::List { .. } | ExprKind::Map(_)) {
+            self.in_format_arguments = false;
+        }
         match &expr.kind {
             ExprKind::Lit(literal) => match literal {
                 Literal::Null => scalar(Type::Null, 0),
@@ -130,7 +136,8 @@ impl Checker {
                 optional,
             } => {
                 let operand_checked = self.check(operand);
-                let cost = operand_checked.cost.saturating_add(1);
+                // Kubernetes prices has() at nothing beyond its operand (PresenceTestHasCost(false)).
+                let cost = operand_checked.cost.saturating_add(u64::from(!*test_only));
                 let field_decl = match &operand_checked.decl.ty {
                     Type::Object(object) => match object.fields.get(field) {
                         Some(decl) => decl.clone(),
@@ -180,10 +187,13 @@ impl Checker {
                 Checked { decl: field_decl, cost }
             }
             ExprKind::List { items, optional } => {
+                let exempt = std::mem::take(&mut self.in_format_arguments);
                 let mut cost: u64 = 10;
                 let mut elem: Option<Arc<Decl>> = None;
                 let mut max_elem_size = 0_u64;
+                let mut mismatch_reported = false;
                 for (index, item) in items.iter().enumerate() {
+                    self.in_format_arguments = exempt;
                     let checked = self.check(item);
                     cost = cost.saturating_add(checked.cost);
                     let mut item_decl = checked.decl;
@@ -191,14 +201,29 @@ impl Checker {
                         if let Type::Optional(inner) = &item_decl.ty {
                             item_decl = inner.clone();
                         }
+                        // `?optional.none()` has a free type parameter: it fits any list.
+                        if item_decl.ty.is_dyn() {
+                            continue;
+                        }
                     }
                     max_elem_size = max_elem_size.max(item_decl.max_size);
                     elem = Some(match elem {
                         None => item_decl,
-                        Some(previous) if previous.ty.accepts(&item_decl.ty) && !previous.ty.is_dyn() => previous,
-                        Some(_) => Arc::new(Decl::unbounded(Type::Dyn)),
+                        Some(previous) if previous.ty.to_string() == item_decl.ty.to_string() => previous,
+                        Some(previous) => {
+                            // Kubernetes validates that list literals are homogeneous (outside format()).
+                            if !exempt && !mismatch_reported {
+                                mismatch_reported = true;
+                                self.error(
+                                    item.offset,
+                                    format!("expected type '{}' but found '{}'", previous.ty, item_decl.ty),
+                                );
+                            }
+                            Arc::new(Decl::unbounded(Type::Dyn))
+                        }
                     });
                 }
+                self.in_format_arguments = false;
                 let elem = elem.map_or_else(
                     || Decl::unbounded(Type::Dyn),
                     |decl| Decl {
@@ -209,16 +234,44 @@ impl Checker {
                 with_size(Type::List(Arc::new(elem)), items.len() as u64, cost)
             }
             ExprKind::Map(entries) => {
+                let exempt = std::mem::take(&mut self.in_format_arguments);
                 let mut cost: u64 = 30;
                 let mut key_type: Option<Type> = None;
                 let mut value_type: Option<Type> = None;
-                for (key, value, _) in entries {
+                for (key, value, optional) in entries {
+                    self.in_format_arguments = exempt;
                     let key_checked = self.check(key);
+                    self.in_format_arguments = exempt;
                     let value_checked = self.check(value);
                     cost = cost.saturating_add(key_checked.cost).saturating_add(value_checked.cost);
-                    key_type = Some(unify(key_type, &key_checked.decl.ty));
-                    value_type = Some(unify(value_type, &value_checked.decl.ty));
+                    let mut value_ty = value_checked.decl.ty.clone();
+                    if *optional {
+                        if let Type::Optional(inner) = &value_ty {
+                            value_ty = inner.ty.clone();
+                        }
+                        // `?k: optional.none()` has a free type parameter: it fits any map.
+                        if value_ty.is_dyn() {
+                            continue;
+                        }
+                    }
+                    for (previous, next, at) in [
+                        (&mut key_type, key_checked.decl.ty.clone(), key.offset),
+                        (&mut value_type, value_ty, value.offset),
+                    ] {
+                        match previous {
+                            None => *previous = Some(next),
+                            Some(seen) if seen.to_string() == next.to_string() => {}
+                            Some(seen) => {
+                                if !exempt {
+                                    let message = format!("expected type '{seen}' but found '{next}'");
+                                    self.error(at, message);
+                                }
+                                *previous = Some(Type::Dyn);
+                            }
+                        }
+                    }
                 }
+                self.in_format_arguments = false;
                 with_size(
                     Type::map(key_type.unwrap_or(Type::Dyn), value_type.unwrap_or(Type::Dyn)),
                     entries.len() as u64,
@@ -229,9 +282,17 @@ impl Checker {
                 kind,
                 range,
                 var,
+                var2,
                 predicate,
                 transform,
-            } => self.check_comprehension(expr, *kind, range, var, predicate.as_deref(), transform.as_deref()),
+            } => self.check_comprehension(
+                expr,
+                *kind,
+                range,
+                (var, var2.as_deref()),
+                predicate.as_deref(),
+                transform.as_deref(),
+            ),
             ExprKind::OptMap {
                 flat,
                 target,
@@ -276,7 +337,7 @@ impl Checker {
         expr: &Expr,
         kind: MacroKind,
         range: &Expr,
-        var: &str,
+        (var, var2): (&str, Option<&str>),
         predicate: Option<&Expr>,
         transform: Option<&Expr>,
     ) -> Checked {
@@ -289,7 +350,26 @@ impl Checker {
             );
         };
         let iterations = range_checked.decl.max_size;
-        self.scopes.push(HashMap::from([(var.to_owned(), elem.clone())]));
+        let mut scope = HashMap::new();
+        // Two variables: index and element of a list, key and value of a map.
+        let second = match (&range_checked.decl.ty, var2) {
+            (_, None) => None,
+            (Type::List(item), Some(_)) => Some(item.clone()),
+            (Type::Map(_, value), Some(_)) => Some(value.clone()),
+            (_, Some(_)) => Some(Arc::new(Decl::unbounded(Type::Dyn))),
+        };
+        let first = match (&range_checked.decl.ty, var2) {
+            (Type::List(_), Some(_)) => Arc::new(Decl {
+                ty: Type::Int,
+                max_size: 1,
+            }),
+            _ => elem.clone(),
+        };
+        scope.insert(var.to_owned(), first);
+        if let (Some(var2), Some(second)) = (var2, second.clone()) {
+            scope.insert(var2.to_owned(), second);
+        }
+        self.scopes.push(scope);
         let predicate_checked = predicate.map(|predicate| self.check(predicate));
         let transform_checked = transform.map(|transform| self.check(transform));
         self.scopes.pop();
@@ -312,7 +392,12 @@ impl Checker {
             MacroKind::Exists => (predicate_cost.saturating_add(4), 1),
             MacroKind::ExistsOne => (predicate_cost.saturating_add(2), 2),
             MacroKind::Filter => (predicate_cost.saturating_add(13), 11),
-            MacroKind::Map => (predicate_cost.saturating_add(transform_cost).saturating_add(12), 11),
+            MacroKind::Map | MacroKind::TransformList => {
+                (predicate_cost.saturating_add(transform_cost).saturating_add(12), 11)
+            }
+            MacroKind::TransformMap | MacroKind::TransformMapEntry => {
+                (predicate_cost.saturating_add(transform_cost).saturating_add(32), 31)
+            }
         };
         let cost = range_checked
             .cost
@@ -321,10 +406,29 @@ impl Checker {
         match kind {
             MacroKind::All | MacroKind::Exists | MacroKind::ExistsOne => scalar(Type::Bool, cost),
             MacroKind::Filter => with_size(Type::List(elem), iterations, cost),
-            MacroKind::Map => {
+            MacroKind::Map | MacroKind::TransformList => {
                 let decl =
                     transform_checked.map_or_else(|| Arc::new(Decl::unbounded(Type::Dyn)), |checked| checked.decl);
                 with_size(Type::List(decl), iterations, cost)
+            }
+            MacroKind::TransformMap => {
+                let key = match &range_checked.decl.ty {
+                    Type::List(_) => Arc::new(Decl {
+                        ty: Type::Int,
+                        max_size: 1,
+                    }),
+                    _ => elem,
+                };
+                let value =
+                    transform_checked.map_or_else(|| Arc::new(Decl::unbounded(Type::Dyn)), |checked| checked.decl);
+                with_size(Type::Map(key, value), iterations, cost)
+            }
+            MacroKind::TransformMapEntry => {
+                let ty = match transform_checked.map(|checked| checked.decl.ty.clone()) {
+                    Some(map @ Type::Map(..)) => map,
+                    _ => Type::map(Type::Dyn, Type::Dyn),
+                };
+                with_size(ty, iterations, cost)
             }
         }
     }
@@ -336,7 +440,15 @@ impl Checker {
             None => (function, target),
         };
         let target_checked = target.map(|target| self.check(target));
-        let arg_checked: Vec<Checked> = args.iter().map(|arg| self.check(arg)).collect();
+        let arg_checked: Vec<Checked> = args
+            .iter()
+            .map(|arg| {
+                self.in_format_arguments = name == "format";
+                self.check(arg)
+            })
+            .collect();
+        self.in_format_arguments = false;
+        self.validate_literal_argument(name, args);
         let mut cost = target_checked.as_ref().map_or(0, |c| c.cost);
         for checked in &arg_checked {
             cost = cost.saturating_add(checked.cost);
@@ -383,10 +495,25 @@ impl Checker {
     }
 }
 
-fn unify(previous: Option<Type>, next: &Type) -> Type {
-    match previous {
-        None => next.clone(),
-        Some(previous) if previous.accepts(next) && !next.is_dyn() => previous,
-        Some(_) => Type::Dyn,
+impl Checker {
+    /// cel-go's AST validators that Kubernetes enables: constant regexes, durations and timestamps must parse.
+    fn validate_literal_argument(&mut self, name: &str, args: &[Expr]) {
+        let Some(Expr {
+            kind: ExprKind::Lit(Literal::String(text)),
+            offset,
+            ..
+        }) = args.first()
+        else {
+            return;
+        };
+        let valid = match name {
+            "matches" => regex::Regex::new(text).is_ok(),
+            "duration" => crate::time::parse_duration(text).is_some(),
+            "timestamp" => crate::time::parse_timestamp(text).is_some(),
+            _ => true,
+        };
+        if !valid {
+            self.error(*offset, format!("invalid {name} argument"));
+        }
     }
 }

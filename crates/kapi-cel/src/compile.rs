@@ -87,11 +87,13 @@ fn fields_read(expr: &Expr, name: &str, fields: &mut BTreeSet<String>) -> bool {
         ExprKind::Comprehension {
             range,
             var,
+            var2,
             predicate,
             transform,
             ..
         } => {
             var != name
+                && var2.as_deref() != Some(name)
                 && fields_read(range, name, fields)
                 && predicate.as_deref().is_none_or(|p| fields_read(p, name, fields))
                 && transform.as_deref().is_none_or(|t| fields_read(t, name, fields))

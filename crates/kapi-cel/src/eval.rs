@@ -84,7 +84,9 @@ impl Evaluator {
                 optional,
             } => {
                 let value = self.eval(operand)?;
-                self.charge(1)?;
+                if !*test_only {
+                    self.charge(1)?;
+                }
                 select(value, field, *test_only, *optional)
             }
             ExprKind::List { items, optional } => {
@@ -128,9 +130,16 @@ impl Evaluator {
                 kind,
                 range,
                 var,
+                var2,
                 predicate,
                 transform,
-            } => self.comprehension(*kind, range, var, predicate.as_deref(), transform.as_deref()),
+            } => self.comprehension(
+                *kind,
+                range,
+                (var, var2.as_deref()),
+                predicate.as_deref(),
+                transform.as_deref(),
+            ),
             ExprKind::OptMap {
                 flat,
                 target,
@@ -166,19 +175,33 @@ impl Evaluator {
         &mut self,
         kind: MacroKind,
         range: &Expr,
-        var: &str,
+        (var, var2): (&str, Option<&str>),
         predicate: Option<&Expr>,
         transform: Option<&Expr>,
     ) -> Outcome {
         let range = self.eval(range)?;
-        let items: Vec<Val> = match &range {
-            Val::List(items) => items.as_ref().clone(),
-            Val::Map(map) => map.entries.iter().map(|(key, _)| key.to_val()).collect(),
+        // (first variable, second variable): element or key alone; or index and element, key and value.
+        let pairs: Vec<(Val, Val)> = match &range {
+            Val::List(items) => items
+                .iter()
+                .enumerate()
+                .map(|(index, item)| match var2 {
+                    Some(_) => (Val::Int(index as i64), item.clone()),
+                    None => (item.clone(), Val::Null),
+                })
+                .collect(),
+            Val::Map(map) => map
+                .entries
+                .iter()
+                .map(|(key, value)| (key.to_val(), value.clone()))
+                .collect(),
             other => return Err(Failure::Error(format!("cannot iterate over {}", other.type_name()))),
         };
         let var: Rc<str> = Rc::from(var);
+        let var2: Option<Rc<str>> = var2.map(Rc::from);
         let mut count = 0_i64;
         let mut results = Vec::new();
+        let mut entries: Vec<(Key, Val)> = Vec::new();
         // all/exists keep going past an error in case a later element decides the result, as CEL's logic does.
         let mut pending_error: Option<Failure> = None;
         // Each iteration pays the loop overhead of cel-go's macro expansion, as the static estimate assumes.
@@ -187,30 +210,39 @@ impl Evaluator {
             MacroKind::Exists => 4,
             MacroKind::ExistsOne => 2,
             MacroKind::Filter => 13,
-            MacroKind::Map => 12,
+            MacroKind::Map | MacroKind::TransformList => 12,
+            MacroKind::TransformMap | MacroKind::TransformMapEntry => 32,
         };
-        for item in items {
+        for (first, second) in pairs {
             self.charge(per_iteration)?;
-            self.scope.push((var.clone(), item.clone()));
+            self.scope.push((var.clone(), first.clone()));
+            if let Some(var2) = &var2 {
+                self.scope.push((var2.clone(), second));
+            }
             let predicate_result = predicate.map(|predicate| self.eval(predicate));
             let outcome = match kind {
                 MacroKind::All | MacroKind::Exists | MacroKind::ExistsOne | MacroKind::Filter => {
                     predicate_result.unwrap_or(Ok(Val::Bool(true)))
                 }
-                MacroKind::Map => match predicate_result {
-                    Some(Ok(Val::Bool(false))) => Ok(Val::Null),
-                    Some(Err(failure)) => Err(failure),
-                    Some(Ok(Val::Bool(true))) | None => match transform {
-                        Some(transform) => self.eval(transform).map(|value| {
-                            results.push(value);
-                            Val::Null
-                        }),
-                        None => Ok(Val::Null),
-                    },
-                    Some(Ok(_)) => Err(Failure::Error("no such overload: map predicate".to_owned())),
-                },
+                MacroKind::Map | MacroKind::TransformList | MacroKind::TransformMap | MacroKind::TransformMapEntry => {
+                    match predicate_result {
+                        Some(Ok(Val::Bool(false))) => Ok(Val::Null),
+                        Some(Err(failure)) => Err(failure),
+                        Some(Ok(Val::Bool(true))) | None => match transform {
+                            Some(transform) => self.eval(transform).and_then(|value| {
+                                self.collect(kind, &first, value, &mut results, &mut entries)?;
+                                Ok(Val::Null)
+                            }),
+                            None => Ok(Val::Null),
+                        },
+                        Some(Ok(_)) => Err(Failure::Error("no such overload: comprehension filter".to_owned())),
+                    }
+                }
             };
             self.scope.pop();
+            if var2.is_some() {
+                self.scope.pop();
+            }
             match (kind, outcome) {
                 (_, Err(Failure::CostExceeded)) => return Err(Failure::CostExceeded),
                 (MacroKind::All, Ok(Val::Bool(false))) => return Ok(Val::Bool(false)),
@@ -222,10 +254,13 @@ impl Evaluator {
                 (MacroKind::ExistsOne, Ok(Val::Bool(matched))) => count += i64::from(matched),
                 (MacroKind::Filter, Ok(Val::Bool(keep))) => {
                     if keep {
-                        results.push(item);
+                        results.push(first);
                     }
                 }
-                (MacroKind::Map, Ok(_)) => {}
+                (
+                    MacroKind::Map | MacroKind::TransformList | MacroKind::TransformMap | MacroKind::TransformMapEntry,
+                    Ok(_),
+                ) => {}
                 (_, Err(failure)) => return Err(failure),
                 (_, Ok(_)) => {
                     return Err(Failure::Error(
@@ -241,8 +276,39 @@ impl Evaluator {
             MacroKind::All => Val::Bool(true),
             MacroKind::Exists => Val::Bool(false),
             MacroKind::ExistsOne => Val::Bool(count == 1),
-            MacroKind::Filter | MacroKind::Map => Val::List(Rc::new(results)),
+            MacroKind::Filter | MacroKind::Map | MacroKind::TransformList => Val::List(Rc::new(results)),
+            MacroKind::TransformMap | MacroKind::TransformMapEntry => {
+                let map = MapVal::from_entries(entries).map_err(|key| {
+                    Failure::Error(format!("insert failed: key {} already exists", key_text(&key.to_val())))
+                })?;
+                Val::Map(Rc::new(map))
+            }
         })
+    }
+
+    /// Adds one transformed value to a comprehension's result.
+    fn collect(
+        &mut self,
+        kind: MacroKind,
+        first: &Val,
+        value: Val,
+        results: &mut Vec<Val>,
+        entries: &mut Vec<(Key, Val)>,
+    ) -> Result<(), Failure> {
+        match kind {
+            MacroKind::TransformMap => {
+                let key = Key::from_val(first).ok_or_else(|| Failure::Error("unsupported map key".to_owned()))?;
+                entries.push((key, value));
+            }
+            MacroKind::TransformMapEntry => {
+                let Val::Map(entry) = value else {
+                    return Err(Failure::Error("transformMapEntry requires a map result".to_owned()));
+                };
+                entries.extend(entry.entries.iter().cloned());
+            }
+            _ => results.push(value),
+        }
+        Ok(())
     }
 
     fn call(&mut self, function: &str, target: Option<&Expr>, args: &[Expr]) -> Outcome {

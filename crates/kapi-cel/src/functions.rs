@@ -73,7 +73,6 @@ const KNOWN: &[&str] = &[
     "trim",
     "join",
     "format",
-    "reverse",
     "strings.quote",
     "find",
     "findAll",
@@ -130,8 +129,6 @@ const KNOWN: &[&str] = &[
     "value",
     "or",
     "orValue",
-    "base64.encode",
-    "base64.decode",
     "format.named",
     "format.dns1123Label",
     "format.dns1123Subdomain",
@@ -440,7 +437,7 @@ pub(crate) fn signature(
         ("indexOf" | "lastIndexOf", 1, false) if matches!(t, Some(Type::List(_))) => {
             return Some((one(Type::Int), target_size.max(1)))
         }
-        ("lowerAscii" | "upperAscii" | "trim" | "reverse", 0, false) if string_or_dyn(t) => {
+        ("lowerAscii" | "upperAscii" | "trim", 0, false) if string_or_dyn(t) => {
             return Some((sized(Type::String, target_size), traversal_cost(target_size).max(1)));
         }
         ("replace", 2 | 3, false)
@@ -586,16 +583,6 @@ pub(crate) fn signature(
             Type::Dyn => unbounded(a(0)?.clone()),
             _ => return None,
         },
-        // Encoders.
-        ("base64.encode", 1, true) if matches!(a(0), Some(Type::Bytes | Type::Dyn)) => {
-            return Some((
-                sized(Type::String, size_of(0).saturating_mul(4) / 3 + 4),
-                traversal_cost(size_of(0)).max(1),
-            ));
-        }
-        ("base64.decode", 1, true) if string_or_dyn(a(0)) => {
-            return Some((sized(Type::Bytes, size_of(0)), traversal_cost(size_of(0)).max(1)))
-        }
         // Named formats.
         ("format.named", 1, true) if string_or_dyn(a(0)) => one(Type::optional(FORMAT)),
         (format, 0, true)

@@ -43,10 +43,13 @@
 //! (`x.?f`, `m[?k]`, `optional.of/none/ofNonZeroValue`, `hasValue`, `value`, `or`, `orValue`, `optMap`,
 //! `optFlatMap`, `[?x]`, `{?k: v}`), conversions, timestamps and durations with their accessors. Libraries:
 //! cel-go's strings extension (`charAt`, `indexOf`, `lastIndexOf`, `lowerAscii`, `upperAscii`, `replace`,
-//! `split`, `substring`, `trim`, `join`, `format`, `reverse`, `strings.quote`), Kubernetes' lists
+//! `split`, `substring`, `trim`, `join`, `format`, `strings.quote`; version 2, as Kubernetes pins it), Kubernetes' lists
 //! (`isSorted`, `sum`, `min`, `max`, `indexOf`, `lastIndexOf`), regex (`find`, `findAll`), URLs, IPs and
 //! CIDRs, quantities, semver, named formats (`format.dns1123Label()...validate(s)`), sets (`sets.contains`,
-//! `sets.equivalent`, `sets.intersects`) and `base64.encode/decode`.
+//! `sets.equivalent`, `sets.intersects`), and two-variable comprehensions (`all(k, v, p)`, `exists`,
+//! `existsOne`, `transformList`, `transformMap`, `transformMapEntry`). Like kube-apiserver's CRD environment,
+//! there are no encoders, math or bindings libraries, and constant regexes, durations and timestamps, and
+//! the homogeneity of list and map literals, are checked at compile time.
 #![forbid(unsafe_code)]
 
 mod builtins;

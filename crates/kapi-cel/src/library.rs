@@ -1,5 +1,5 @@
 //! The value types of the Kubernetes CEL libraries (k8s.io/apiserver/pkg/cel/library): quantities, URLs and
-//! semantic versions, plus base64 for the encoders library.
+//! semantic versions, and base64 for `format: byte` strings and the `byte` named format.
 
 use std::cmp::Ordering;
 
@@ -315,23 +315,6 @@ impl Semver {
 }
 
 const BASE64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding.
-pub(crate) fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(BASE64_ALPHABET[(n >> (18 - 6 * i)) as usize & 63]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
 
 /// Decodes standard base64, padded or not.
 pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {

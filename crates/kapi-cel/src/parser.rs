@@ -35,6 +35,12 @@ pub(crate) enum MacroKind {
     /// `map(x, t)` (no filter) or `map(x, p, t)` (filter first).
     Map,
     Filter,
+    /// The two-variable forms (cel-go's ext.TwoVarComprehensions): `transformList(i, v, [p,] t)`.
+    TransformList,
+    /// `transformMap(k, v, [p,] t)`.
+    TransformMap,
+    /// `transformMapEntry(k, v, [p,] {k2: v2})`.
+    TransformMapEntry,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -66,6 +72,8 @@ pub(crate) enum ExprKind {
         kind: MacroKind,
         range: Box<Expr>,
         var: String,
+        /// The second variable of two-variable comprehensions: the element (lists) or value (maps).
+        var2: Option<String>,
         predicate: Option<Box<Expr>>,
         transform: Option<Box<Expr>>,
     },
@@ -698,31 +706,46 @@ impl Parser<'_> {
         mut args: Vec<Expr>,
     ) -> Result<Expr, SyntaxError> {
         let kind = match (name, args.len()) {
-            ("all", 2) => Some(MacroKind::All),
-            ("exists", 2) => Some(MacroKind::Exists),
-            ("exists_one" | "existsOne", 2) => Some(MacroKind::ExistsOne),
+            ("all", 2 | 3) => Some(MacroKind::All),
+            ("exists", 2 | 3) => Some(MacroKind::Exists),
+            ("exists_one", 2) | ("existsOne", 2 | 3) => Some(MacroKind::ExistsOne),
             ("map", 2 | 3) => Some(MacroKind::Map),
             ("filter", 2) => Some(MacroKind::Filter),
+            ("transformList", 3 | 4) => Some(MacroKind::TransformList),
+            ("transformMap", 3 | 4) => Some(MacroKind::TransformMap),
+            ("transformMapEntry", 3 | 4) => Some(MacroKind::TransformMapEntry),
             _ => None,
         };
         let var_of = |expr: &Expr| match &expr.kind {
-            ExprKind::Ident(name) => Some(name.clone()),
-            _ => None,
+            ExprKind::Ident(name) => Ok(name.clone()),
+            _ => Err(SyntaxError {
+                offset: expr.offset,
+                message: "argument must be a simple name".to_owned(),
+            }),
         };
         if let Some(kind) = kind {
-            let Some(var) = var_of(&args[0]) else {
-                return Err(SyntaxError {
-                    offset: args[0].offset,
-                    message: "argument must be a simple name".to_owned(),
-                });
+            let two_variables = match kind {
+                MacroKind::Map | MacroKind::Filter => false,
+                MacroKind::All | MacroKind::Exists | MacroKind::ExistsOne => args.len() == 3,
+                MacroKind::TransformList | MacroKind::TransformMap | MacroKind::TransformMapEntry => true,
             };
-            let (predicate, transform) = match (kind, args.len()) {
-                (MacroKind::Map, 2) => (None, args.pop()),
-                (MacroKind::Map, _) => {
-                    let transform = args.pop();
-                    (args.pop(), transform)
+            let var = var_of(&args[0])?;
+            let var2 = if two_variables { Some(var_of(&args[1])?) } else { None };
+            if var2.as_ref() == Some(&var) {
+                return Err(SyntaxError {
+                    offset: args[1].offset,
+                    message: format!("duplicate variable name: {var}"),
+                });
+            }
+            let first_body = if two_variables { 2 } else { 1 };
+            let mut bodies: Vec<Expr> = args.drain(first_body..).collect();
+            let (predicate, transform) = match kind {
+                MacroKind::All | MacroKind::Exists | MacroKind::ExistsOne | MacroKind::Filter => (bodies.pop(), None),
+                _ if bodies.len() == 2 => {
+                    let transform = bodies.pop();
+                    (bodies.pop(), transform)
                 }
-                _ => (args.pop(), None),
+                _ => (None, bodies.pop()),
             };
             return Ok(self.node(
                 offset,
@@ -730,18 +753,14 @@ impl Parser<'_> {
                     kind,
                     range: Box::new(target),
                     var,
+                    var2,
                     predicate: predicate.map(Box::new),
                     transform: transform.map(Box::new),
                 },
             ));
         }
         if matches!(name, "optMap" | "optFlatMap") && args.len() == 2 {
-            let Some(var) = var_of(&args[0]) else {
-                return Err(SyntaxError {
-                    offset: args[0].offset,
-                    message: "argument must be a simple name".to_owned(),
-                });
-            };
+            let var = var_of(&args[0])?;
             let body = args.pop().map(Box::new);
             if let Some(body) = body {
                 return Ok(self.node(

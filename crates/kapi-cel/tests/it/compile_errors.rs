@@ -80,6 +80,41 @@ fn type_errors_name_the_position() {
 }
 
 #[test]
+fn literal_validators_and_the_kubernetes_environment() {
+    let regex = messages(json!([{"rule": "self.name.matches('[a-')"}]));
+    assert!(regex[0].ends_with("compilation failed: ERROR: <input>:1:19: invalid matches argument\n | self.name.matches('[a-')\n | ..................^"), "{regex:?}");
+    let duration = messages(json!([{"rule": "duration('1x') > duration('1s')"}]));
+    assert!(
+        duration[0].contains("<input>:1:10: invalid duration argument"),
+        "{duration:?}"
+    );
+    let timestamp = messages(json!([{"rule": "self.when > timestamp('yesterday')"}]));
+    assert!(
+        timestamp[0].contains("<input>:1:23: invalid timestamp argument"),
+        "{timestamp:?}"
+    );
+    let mixed = messages(json!([{"rule": "self.size in [1, 'a']"}]));
+    assert!(
+        mixed[0].contains("<input>:1:18: expected type 'int' but found 'string'"),
+        "{mixed:?}"
+    );
+    // format() may take mixed lists.
+    compiles("'%s: %d'.format(['a', 1]) != ''");
+    // Kubernetes' CRD environment has no encoders, math or bindings libraries, nor strings' reverse().
+    for rule in [
+        "base64.encode(b'a') != ''",
+        "math.greatest(1, 2) == 2",
+        "cel.bind(x, 1, x == 1)",
+        "self.name.reverse() != ''",
+    ] {
+        let found = messages(json!([{"rule": rule}]));
+        assert!(found[0].contains("undeclared reference"), "{rule}: {found:?}");
+    }
+    compiles("self.labels.all(k, v, k != v)");
+    compiles("self.tags.transformList(i, t, t.size() + i).all(n, n >= 0)");
+}
+
+#[test]
 fn schema_typing_is_honoured() {
     compiles("self.size > 1 && self.ratio < 1.5");
     compiles("self.name.startsWith('x') && size(self.name) < 5");
