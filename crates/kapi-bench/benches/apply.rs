@@ -1,0 +1,192 @@
+//! Server-side apply benchmark: `cargo bench -p kapi-bench --bench apply`.
+//!
+//! An object of about 100 fields (a workload-like spec with keyed lists, maps and sets) shared by 5 managers,
+//! each applying its own fifth. Reports the latency percentiles and throughput of `kapi_apply::apply` for an
+//! apply that changes one field, for a repeated apply that changes nothing, and of `kapi_apply::update` for a
+//! plain update, plus the FieldsV1 decode and encode of the managedFields. `KAPI_BENCH_SCALE=0.1` shortens
+//! every run.
+
+use std::time::{Duration, Instant};
+
+use kapi_apply::{apply, update, ManagedFields, Set, TypeRef, Writer};
+use kapi_bench::{rate, Latencies};
+use kapi_openapi::{Definitions, SchemaNode};
+use serde_json::{json, Map, Value};
+
+const MANAGERS: usize = 5;
+
+fn scale() -> f64 {
+    std::env::var("KAPI_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0)
+}
+
+fn scaled(n: usize) -> usize {
+    ((n as f64 * scale()) as usize).max(1)
+}
+
+fn reference(name: &str) -> Value {
+    json!({"$ref": format!("#/definitions/{name}")})
+}
+
+/// A workload-like type: metadata, replicas, a selector, labels, and containers keyed by name, each with
+/// keyed env and ports, args and a resources map.
+fn definitions() -> Definitions {
+    let mut definitions = Definitions::default();
+    let meta = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+    if let Some(schema) = Definitions::builtin().get(meta) {
+        definitions.insert(meta.to_owned(), schema.clone());
+    }
+    definitions.insert(
+        "Workload".to_owned(),
+        json!({"type": "object", "properties": {
+            "apiVersion": {"type": "string"}, "kind": {"type": "string"},
+            "metadata": reference(meta),
+            "spec": {"type": "object", "properties": {
+                "replicas": {"type": "integer"},
+                "paused": {"type": "boolean"},
+                "selector": {"type": "object", "x-kubernetes-map-type": "atomic",
+                    "additionalProperties": {"type": "string"}},
+                "tags": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+                "containers": {"type": "array", "x-kubernetes-list-type": "map",
+                    "x-kubernetes-list-map-keys": ["name"], "items": reference("Container")}}}}}),
+    );
+    definitions.insert(
+        "Container".to_owned(),
+        json!({"type": "object", "properties": {
+            "name": {"type": "string"}, "image": {"type": "string"},
+            "args": {"type": "array", "items": {"type": "string"}},
+            "resources": {"type": "object", "additionalProperties": {"type": "string"}},
+            "env": {"type": "array", "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"],
+                "items": {"type": "object", "properties": {"name": {"type": "string"}, "value": {"type": "string"}}}},
+            "ports": {"type": "array", "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["containerPort"],
+                "items": {"type": "object", "properties": {
+                    "containerPort": {"type": "integer"}, "name": {"type": "string"}}}}}}),
+    );
+    definitions
+}
+
+/// Manager `index`'s configuration: two labels, a tag and one container with env, ports and resources (about
+/// 20 fields); `version` changes one env value.
+fn configuration(index: usize, version: usize) -> Value {
+    let mut labels = Map::new();
+    labels.insert(format!("team-{index}"), json!("kapi"));
+    labels.insert(format!("tier-{index}"), json!("backend"));
+    let env: Vec<Value> = (0..4)
+        .map(|e| json!({"name": format!("VAR_{e}"), "value": format!("v{version}-{e}")}))
+        .collect();
+    let mut spec = json!({
+        "tags": [format!("tag-{index}")],
+        "containers": [{
+            "name": format!("c{index}"),
+            "image": format!("registry.example/c{index}:1"),
+            "args": ["--serve", "--port=8080"],
+            "resources": {"cpu": "100m", "memory": "64Mi"},
+            "env": env,
+            "ports": [{"containerPort": 8080 + index, "name": "http"}, {"containerPort": 9090 + index, "name": "metrics"}]
+        }]
+    });
+    if index == 0 {
+        spec["replicas"] = json!(3);
+        spec["selector"] = json!({"app": "bench"});
+    }
+    json!({"apiVersion": "example.com/v1", "kind": "Workload",
+        "metadata": {"name": "bench", "labels": labels}, "spec": spec})
+}
+
+fn count_fields(value: &Value) -> usize {
+    match value {
+        Value::Object(map) => map.values().map(count_fields).sum(),
+        Value::Array(items) => items.iter().map(count_fields).sum(),
+        _ => 1,
+    }
+}
+
+fn report(name: &str, latencies: &mut Latencies, operations: usize, elapsed: Duration) {
+    println!("{name:<44} {}  {}", latencies.summary(), rate(operations, elapsed));
+}
+
+fn main() {
+    let definitions = definitions();
+    let schema = TypeRef::root(SchemaNode::definition(&definitions, "Workload"));
+    let none = Set::new();
+    let names: Vec<String> = (0..MANAGERS).map(|i| format!("manager-{i}")).collect();
+    let writer = |index: usize| Writer {
+        schema,
+        manager: &names[index],
+        api_version: "example.com/v1",
+        subresource: "",
+        time: "2026-01-01T00:00:00Z",
+        ignored: &none,
+    };
+    let mut live = json!({});
+    let mut managed = ManagedFields::default();
+    for index in 0..MANAGERS {
+        let applied = apply(&live, &configuration(index, 0), &managed, &writer(index), false).expect("disjoint");
+        live = applied.object.unwrap_or(live);
+        managed = applied.managed;
+    }
+    let entries = managed.encode();
+    println!(
+        "object: {} leaf fields, {} managers, managedFields {} bytes",
+        count_fields(&live),
+        entries.len(),
+        serde_json::to_string(&entries).map(|s| s.len()).unwrap_or_default()
+    );
+
+    let rounds = scaled(2_000);
+    let mut changing = Latencies::default();
+    let started = Instant::now();
+    for round in 0..rounds {
+        let index = round % MANAGERS;
+        let config = configuration(index, round + 1);
+        let begin = Instant::now();
+        let applied = apply(&live, &config, &managed, &writer(index), false).expect("own fields only");
+        changing.record(begin.elapsed());
+        live = applied.object.unwrap_or(live);
+        managed = applied.managed;
+    }
+    report("apply changing one field", &mut changing, rounds, started.elapsed());
+
+    // Every manager re-applies what it applied last: nothing changes.
+    let last: Vec<Value> = (0..MANAGERS)
+        .map(|index| {
+            let last_round = (0..rounds).rev().find(|round| round % MANAGERS == index);
+            configuration(index, last_round.map_or(0, |round| round + 1))
+        })
+        .collect();
+    let mut noop = Latencies::default();
+    let started = Instant::now();
+    for round in 0..rounds {
+        let index = round % MANAGERS;
+        let begin = Instant::now();
+        let applied = apply(&live, &last[index], &managed, &writer(index), false).expect("no conflict");
+        noop.record(begin.elapsed());
+        assert!(applied.object.is_none(), "a repeated apply changes nothing");
+    }
+    report("apply of the same configuration (no-op)", &mut noop, rounds, started.elapsed());
+
+    let mut updates = Latencies::default();
+    let started = Instant::now();
+    for round in 0..rounds {
+        let mut new = live.clone();
+        new["spec"]["replicas"] = json!(round % 7);
+        let begin = Instant::now();
+        let next = update(&live, &new, &managed, &writer(round % MANAGERS));
+        updates.record(begin.elapsed());
+        std::hint::black_box(next);
+    }
+    report("update (replicas) recorded", &mut updates, rounds, started.elapsed());
+
+    let mut codec = Latencies::default();
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let begin = Instant::now();
+        let decoded = ManagedFields::decode(&entries).expect("valid");
+        std::hint::black_box(decoded.encode());
+        codec.record(begin.elapsed());
+    }
+    report("managedFields decode + encode", &mut codec, rounds, started.elapsed());
+}
