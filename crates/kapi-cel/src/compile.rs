@@ -54,6 +54,8 @@ pub(crate) struct Node {
     pub(crate) properties: Vec<(String, Node)>,
     pub(crate) items: Option<Box<Node>>,
     pub(crate) additional_properties: Option<Box<Node>>,
+    /// Rules inside `allOf` entries, applied to this same value.
+    pub(crate) all_of: Vec<Node>,
     /// For `x-kubernetes-list-type: map`: the keys that correlate old and new items.
     pub(crate) list_map_keys: Option<Vec<String>>,
     /// `x-kubernetes-map-type: atomic` objects do not correlate old and new entries.
@@ -266,6 +268,21 @@ impl Compiler {
                 )
                 .map(Box::new);
         }
+        let mut all_of = Vec::new();
+        for (index, entry) in schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let entry_path = path.child("allOf").index(index);
+            if let Some(mut node) = self.node(entry, decl.clone(), &entry_path, cardinality, uncorrelatable) {
+                // Errors print the value's own type, which allOf entries seldom repeat.
+                node.schema_type.clone_from(&schema_type);
+                all_of.push(node);
+            }
+        }
         let deeper_schema_errors = self.schema_errors > schema_errors_before;
         let rules = self.rules(schema, &decl, path, cardinality, uncorrelatable, deeper_schema_errors);
         let list_map_keys = (list_type == "map").then(|| {
@@ -275,7 +292,12 @@ impl Compiler {
                 .map(|keys| keys.iter().filter_map(Value::as_str).map(str::to_owned).collect())
                 .unwrap_or_default()
         });
-        if rules.is_empty() && properties.is_empty() && items.is_none() && additional_properties.is_none() {
+        if rules.is_empty()
+            && properties.is_empty()
+            && items.is_none()
+            && additional_properties.is_none()
+            && all_of.is_empty()
+        {
             return None;
         }
         Some(Node {
@@ -284,6 +306,7 @@ impl Compiler {
             properties,
             items,
             additional_properties,
+            all_of,
             list_map_keys,
             atomic_map: schema.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic"),
             self_fields: fields_read_by(&rules, "self"),

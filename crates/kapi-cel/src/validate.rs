@@ -45,6 +45,13 @@ impl Validation {
         if self.stopped {
             return;
         }
+        // An allOf entry's rules (and its properties' rules) apply to this same value.
+        for entry in &node.all_of {
+            self.node(entry, path, new, old);
+            if self.stopped {
+                return;
+            }
+        }
         match new {
             Value::Object(members) => {
                 let old_members = if node.atomic_map {

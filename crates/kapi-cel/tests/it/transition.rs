@@ -193,3 +193,37 @@ fn the_root_sees_api_version_kind_and_metadata_name() {
         ["<nil>: Invalid value: bad name"]
     );
 }
+
+#[test]
+fn rules_inside_all_of_apply_to_the_same_value() {
+    let rules = compile(spec_schema(json!({
+        "a": {
+            "type": "object",
+            "properties": {"min": {"type": "integer"}, "max": {"type": "integer"}},
+            "allOf": [
+                {"x-kubernetes-validations": [{"rule": "self.min <= self.max", "message": "min above max"}]},
+                {"properties": {"min": {"x-kubernetes-validations": [{"rule": "self >= 0", "message": "negative"}]}}}
+            ]
+        }
+    })));
+    assert_eq!(
+        rendered(&rules, json!({"spec": {"a": {"min": -1, "max": -2}}}), None),
+        [
+            "spec.a: Invalid value: min above max",
+            "spec.a.min: Invalid value: -1: negative"
+        ]
+    );
+    let errors = kapi_cel::compile(
+        &spec_schema(
+            json!({"a": {"type": "object", "allOf": [{"x-kubernetes-validations": [{"rule": "self.nope"}]}]}}),
+        ),
+        &FieldPath::new("schema"),
+    )
+    .expect_err("an unknown field");
+    assert!(
+        errors.to_string().starts_with(
+            "schema.properties[spec].properties[a].allOf[0].x-kubernetes-validations[0].rule: Invalid value"
+        ),
+        "{errors}"
+    );
+}
