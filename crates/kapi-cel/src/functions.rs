@@ -187,6 +187,24 @@ fn unbounded(ty: Type) -> Decl {
     Decl::unbounded(ty)
 }
 
+/// The length of a string literal argument, if it is one.
+fn literal_len_opt(expr: Option<&Expr>) -> Option<u64> {
+    match expr.map(|expr| &expr.kind) {
+        Some(ExprKind::Lit(Literal::String(text))) => Some(text.chars().count() as u64),
+        _ => None,
+    }
+}
+
+/// Kubernetes' cost of one pass over a list: 1 per element, plus 0.1 per character of string elements.
+fn list_traversal_cost(list: Option<&Decl>) -> u64 {
+    let Some(list) = list else { return 1 };
+    let per_element = match &list.ty {
+        Type::List(elem) if matches!(elem.ty, Type::String | Type::Bytes) => 1 + traversal_cost(elem.max_size),
+        _ => 1,
+    };
+    list.max_size.saturating_mul(per_element).max(1)
+}
+
 /// The length of a string literal argument, for the cost of `matches` against a constant regex.
 fn literal_len(expr: Option<&Expr>, decl: &Decl) -> u64 {
     match expr.map(|expr| &expr.kind) {
@@ -424,18 +442,16 @@ pub(crate) fn signature(
         }
         // The strings extension (cel-go ext.Strings, version 2 as Kubernetes uses it).
         ("charAt", 1, false) if string_or_dyn(t) && int_or_dyn(a(0)) => {
-            return Some((sized(Type::String, 1), traversal_cost(target_size).max(1)))
+            // Strings version 2 has no cost estimators: a plain call.
+            return Some((sized(Type::String, 4), 1));
         }
         ("indexOf" | "lastIndexOf", 1 | 2, false)
             if string_or_dyn(t) && string_or_dyn(a(0)) && (n == 1 || int_or_dyn(a(1))) =>
         {
-            return Some((
-                one(Type::Int),
-                traversal_cost(target_size.saturating_mul(size_of(0).max(1))).max(1),
-            ));
+            return Some((one(Type::Int), traversal_cost(target_size).max(1)));
         }
         ("indexOf" | "lastIndexOf", 1, false) if matches!(t, Some(Type::List(_))) => {
-            return Some((one(Type::Int), target_size.max(1)))
+            return Some((one(Type::Int), list_traversal_cost(target)))
         }
         ("lowerAscii" | "upperAscii" | "trim", 0, false) if string_or_dyn(t) => {
             return Some((sized(Type::String, target_size), traversal_cost(target_size).max(1)));
@@ -443,15 +459,33 @@ pub(crate) fn signature(
         ("replace", 2 | 3, false)
             if string_or_dyn(t) && string_or_dyn(a(0)) && string_or_dyn(a(1)) && (n == 2 || int_or_dyn(a(2))) =>
         {
-            let growth = size_of(1).max(1);
+            // Kubernetes' estimate: the longest result replaces the shortest matches with the longest replacement.
+            let shortest_match = literal_len_opt(arg_exprs.first()).unwrap_or(0);
+            let size = if shortest_match == 0 {
+                target_size
+                    .saturating_add(1)
+                    .saturating_mul(size_of(1))
+                    .saturating_add(target_size)
+            } else if size_of(1) <= shortest_match {
+                target_size
+            } else {
+                target_size.div_ceil(shortest_match).saturating_mul(size_of(1))
+            };
             return Some((
-                sized(Type::String, target_size.saturating_mul(growth)),
-                traversal_cost(target_size).max(1),
+                sized(Type::String, size),
+                traversal_cost(target_size.saturating_mul(2)).max(1),
             ));
         }
         ("split", 1 | 2, false) if string_or_dyn(t) && string_or_dyn(a(0)) && (n == 1 || int_or_dyn(a(1))) => {
             let elem = Arc::new(sized(Type::String, target_size));
-            return Some((sized(Type::List(elem), target_size), traversal_cost(target_size).max(1)));
+            let count = match arg_exprs.get(1).map(|expr| &expr.kind) {
+                Some(ExprKind::Lit(Literal::Int(limit))) => u64::try_from(*limit).unwrap_or(u64::MAX),
+                _ => target_size,
+            };
+            return Some((
+                sized(Type::List(elem), count),
+                traversal_cost(target_size.saturating_mul(2)).max(1),
+            ));
         }
         ("substring", 1 | 2, false) if string_or_dyn(t) && int_or_dyn(a(0)) && (n == 1 || int_or_dyn(a(1))) => {
             return Some((sized(Type::String, target_size), traversal_cost(target_size).max(1)));
@@ -461,7 +495,8 @@ pub(crate) fn signature(
                 Some(Type::List(elem)) => elem.max_size,
                 _ => u64::MAX,
             };
-            let size = target_size.saturating_mul(elem_size.saturating_add(size_of(0)));
+            let separators = target_size.saturating_sub(1).saturating_mul(size_of(0));
+            let size = target_size.saturating_mul(elem_size).saturating_add(separators);
             return Some((sized(Type::String, size), traversal_cost(size).max(1)));
         }
         ("format", 1, false) if string_or_dyn(t) && matches!(a(0), Some(Type::List(_) | Type::Dyn)) => {
@@ -489,11 +524,11 @@ pub(crate) fn signature(
         }
         // The Kubernetes lists library.
         ("isSorted", 0, false) if matches!(t, Some(Type::List(_) | Type::Dyn)) => {
-            return Some((one(Type::Bool), target_size.max(1)))
+            return Some((one(Type::Bool), list_traversal_cost(target)))
         }
         ("sum" | "min" | "max", 0, false) => match t? {
-            Type::List(elem) => return Some(((**elem).clone(), target_size.max(1))),
-            Type::Dyn => return Some((unbounded(Type::Dyn), target_size.max(1))),
+            Type::List(elem) => return Some(((**elem).clone(), list_traversal_cost(target))),
+            Type::Dyn => return Some((unbounded(Type::Dyn), list_traversal_cost(target))),
             _ => return None,
         },
         ("sets.contains" | "sets.equivalent" | "sets.intersects", 2, true) => match (a(0)?, a(1)?) {
@@ -506,7 +541,7 @@ pub(crate) fn signature(
         ("url", 1, true) if string_or_dyn(a(0)) => {
             return Some((sized(URL, size_of(0)), traversal_cost(size_of(0)).max(1)))
         }
-        ("isURL", 1, true) if string_or_dyn(a(0)) => return Some((one(Type::Bool), traversal_cost(size_of(0)).max(1))),
+        ("isURL", 1, true) if string_or_dyn(a(0)) => one(Type::Bool),
         ("getScheme" | "getHost" | "getHostname" | "getPort" | "getEscapedPath", 0, false) if is(t, &URL) => {
             sized(Type::String, target_size)
         }
@@ -521,29 +556,39 @@ pub(crate) fn signature(
             )
         }
         // The IP and CIDR libraries.
-        ("ip", 1, true) if string_or_dyn(a(0)) => return Some((one(IP), traversal_cost(size_of(0)).max(1))),
-        ("isIP" | "ip.isCanonical" | "isCIDR", 1, true) if string_or_dyn(a(0)) => {
-            return Some((one(Type::Bool), traversal_cost(size_of(0)).max(1)))
-        }
+        // Kubernetes' estimator prices parsing only for member calls, so these global parsers cost 1 statically.
+        ("ip", 1, true) if string_or_dyn(a(0)) => one(IP),
+        ("isIP" | "ip.isCanonical" | "isCIDR", 1, true) if string_or_dyn(a(0)) => one(Type::Bool),
         ("family", 0, false) if is(t, &IP) => one(Type::Int),
         (
             "isUnspecified" | "isLoopback" | "isLinkLocalMulticast" | "isLinkLocalUnicast" | "isGlobalUnicast",
             0,
             false,
         ) if is(t, &IP) => one(Type::Bool),
-        ("cidr", 1, true) if string_or_dyn(a(0)) => return Some((one(CIDR), traversal_cost(size_of(0)).max(1))),
-        ("containsIP", 1, false) if is(t, &CIDR) && (is(a(0), &IP) || string_or_dyn(a(0))) => one(Type::Bool),
-        ("containsCIDR", 1, false) if is(t, &CIDR) && (is(a(0), &CIDR) || string_or_dyn(a(0))) => one(Type::Bool),
+        ("cidr", 1, true) if string_or_dyn(a(0)) => one(CIDR),
+        // Comparing two addresses of up to 16 bytes, plus parsing a string argument.
+        ("containsIP", 1, false) if is(t, &CIDR) && (is(a(0), &IP) || string_or_dyn(a(0))) => {
+            let parse = if matches!(a(0), Some(Type::String)) {
+                traversal_cost(size_of(0))
+            } else {
+                0
+            };
+            return Some((one(Type::Bool), 4 + parse));
+        }
+        ("containsCIDR", 1, false) if is(t, &CIDR) && (is(a(0), &CIDR) || string_or_dyn(a(0))) => {
+            let parse = if matches!(a(0), Some(Type::String)) {
+                traversal_cost(size_of(0))
+            } else {
+                0
+            };
+            return Some((one(Type::Bool), 7 + parse));
+        }
         ("ip", 0, false) if is(t, &CIDR) => one(IP),
         ("masked", 0, false) if is(t, &CIDR) => one(CIDR),
         ("prefixLength", 0, false) if is(t, &CIDR) => one(Type::Int),
         // The quantity library.
-        ("quantity", 1, true) if string_or_dyn(a(0)) => {
-            return Some((one(QUANTITY), traversal_cost(size_of(0)).max(1)))
-        }
-        ("isQuantity", 1, true) if string_or_dyn(a(0)) => {
-            return Some((one(Type::Bool), traversal_cost(size_of(0)).max(1)))
-        }
+        ("quantity", 1, true) if string_or_dyn(a(0)) => one(QUANTITY),
+        ("isQuantity", 1, true) if string_or_dyn(a(0)) => one(Type::Bool),
         ("isInteger", 0, false) if is(t, &QUANTITY) => one(Type::Bool),
         ("asInteger" | "sign", 0, false) if is(t, &QUANTITY) => one(Type::Int),
         ("asApproximateFloat", 0, false) if is(t, &QUANTITY) => one(Type::Double),
