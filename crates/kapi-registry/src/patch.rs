@@ -2,12 +2,12 @@
 //! errors, and the Store's PATCH verb (which also applies strategic merge patches, see [`crate::strategic`]).
 
 use kapi_core::{meta, ApiError};
+use kapi_openapi::SchemaNode;
 use serde_json::{Map, Value};
 
 use crate::{
-    managed::FieldsShape,
     store::{Store, UpdateKind},
-    strategic::strategic_merge_patch,
+    strategic::{strategic_merge_patch, StrategicMergeError},
     types::{validate_field_manager, Patch, PatchOptions, PatchType, RequestContext, Response},
 };
 
@@ -194,8 +194,12 @@ pub fn json_patch(target: &mut Value, operations: &[Value]) -> Result<Vec<String
 }
 
 /// The patched object, or kube-apiserver's error for a malformed patch. Also returns the warnings the patch
-/// itself causes.
-pub fn apply_patch(current: &Value, patch: &Patch, shape: &FieldsShape) -> Result<(Value, Vec<String>), ApiError> {
+/// itself causes. `schema` (the object's schema) drives strategic merge patch.
+pub fn apply_patch(
+    current: &Value,
+    patch: &Patch,
+    schema: Option<SchemaNode<'_>>,
+) -> Result<(Value, Vec<String>), ApiError> {
     let body: Value = serde_json::from_slice(&patch.body).map_err(|error| {
         let described = crate::go_json_error(&error, &patch.body);
         if patch.patch_type == PatchType::StrategicMerge {
@@ -234,7 +238,12 @@ pub fn apply_patch(current: &Value, patch: &Patch, shape: &FieldsShape) -> Resul
                     go_kind(&body)
                 )));
             }
-            strategic_merge_patch(&mut patched, &body, shape).map_err(|error| ApiError::bad_request(error.0))?;
+            strategic_merge_patch(&mut patched, &body, schema).map_err(|error| match error {
+                StrategicMergeError::Unprocessable(_) => ApiError::invalid_request(),
+                StrategicMergeError::BadRequest(message) | StrategicMergeError::Malformed(message) => {
+                    ApiError::bad_request(message)
+                }
+            })?;
             Ok((patched, Vec::new()))
         }
         PatchType::Apply => Err(ApiError::UnsupportedMediaType {
@@ -243,6 +252,10 @@ pub fn apply_patch(current: &Value, patch: &Patch, shape: &FieldsShape) -> Resul
         }),
     }
 }
+
+/// kube-apiserver's 415 for a strategic merge patch of a type without patch metadata (custom resources).
+const UNSUPPORTED_PATCH_MESSAGE: &str = "the body of the request was in an unknown format - accepted media types \
+     include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml";
 
 fn go_kind(value: &Value) -> &'static str {
     match value {
@@ -307,6 +320,12 @@ impl Store {
                 warnings: applied.warnings,
             });
         }
+        if patch.patch_type == PatchType::StrategicMerge && !self.strategy().supports_strategic_merge_patch() {
+            return Err(ApiError::UnsupportedMediaType {
+                message: UNSUPPORTED_PATCH_MESSAGE.to_owned(),
+                details: None,
+            });
+        }
         if opts.force.is_some() {
             let error = kapi_core::FieldError::forbidden(
                 &kapi_core::FieldPath::new("force"),
@@ -334,7 +353,9 @@ impl Store {
                 return Err(ApiError::not_found(&self.info().group_resource(), name));
             };
             let old = self.object_from(&current)?;
-            let (mut patched, mut warnings) = apply_patch(&old, patch, &self.strategy().fields_shape())?;
+            let (mut patched, mut warnings) = apply_patch(&old, patch, self.strategy().schema())?;
+            // Decoding the patched object into the typed object applies the type's defaults, as upstream.
+            self.strategy().default(&mut patched);
             self.check_decodable(&patched)?;
             let patched_name = meta::name(&patched).unwrap_or_default().to_owned();
             if patched_name != name {

@@ -4,6 +4,7 @@
 mod crud;
 mod custom;
 mod lifecycle;
+mod patch_props;
 
 use std::sync::Arc;
 
