@@ -514,12 +514,29 @@ impl Parser<'_> {
         }
     }
 
+    /// Consumes `symbol`, or reports what ANTLR's recovery would: a missing token before the end, an extra token
+    /// before the expected one, or a mismatch.
     fn expect(&mut self, symbol: &'static str) -> Result<Token, SyntaxError> {
         if self.peek_sym() == Some(symbol) {
-            Ok(self.advance())
-        } else {
-            Err(self.mismatched(&format!("'{symbol}'")))
+            return Ok(self.advance());
         }
+        let token = self.peek().clone();
+        let next_is_expected =
+            matches!(self.tokens.get(self.pos + 1), Some(Token { tok: Tok::Sym(next), .. }) if *next == symbol);
+        let message = if token.tok == Tok::Eof {
+            format!("Syntax error: missing '{symbol}' at '<EOF>'")
+        } else if next_is_expected {
+            format!(
+                "Syntax error: extraneous input '{}' expecting '{symbol}'",
+                token.tok.describe(self.source, token.start, token.end)
+            )
+        } else {
+            return Err(self.mismatched(&format!("'{symbol}'")));
+        };
+        Err(SyntaxError {
+            offset: token.start,
+            message,
+        })
     }
 
     fn call(&mut self, offset: usize, function: &str, target: Option<Expr>, args: Vec<Expr>) -> Expr {

@@ -126,7 +126,8 @@ fn min_serialized_size(schema: &Value) -> u64 {
     match schema.get("type").and_then(Value::as_str) {
         Some("string") => match schema.get("format").and_then(Value::as_str) {
             // An RFC 3339 timestamp is at least `"2006-01-02T15:04:05Z"`.
-            Some("date-time") => 22,
+            Some("date-time" | "datetime") => 22,
+            Some("date") => 12,
             Some("duration") => 4,
             _ => 2 + schema.get("minLength").and_then(Value::as_u64).unwrap_or(0),
         },
@@ -167,7 +168,7 @@ fn schema_decl_bounded(schema: &Value, name: &str, embedded_resource: bool, budg
         "string" => {
             let max_length = schema.get("maxLength").and_then(Value::as_u64);
             let ty = match schema.get("format").and_then(Value::as_str) {
-                Some("date-time") => Type::Timestamp,
+                Some("date-time" | "datetime" | "date") => Type::Timestamp,
                 Some("duration") => Type::Duration,
                 Some("byte") => Type::Bytes,
                 _ => Type::String,

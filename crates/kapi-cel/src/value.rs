@@ -183,9 +183,10 @@ impl Val {
                 },
             },
             Json::String(text) => match ty {
-                Some(Type::Timestamp) => {
-                    parse_timestamp(text).map_or_else(|| Val::string(text.as_str()), Val::Timestamp)
-                }
+                // `format: date` values are midnight UTC of that day.
+                Some(Type::Timestamp) => parse_timestamp(text)
+                    .or_else(|| parse_timestamp(&format!("{text}T00:00:00Z")))
+                    .map_or_else(|| Val::string(text.as_str()), Val::Timestamp),
                 Some(Type::Duration) => parse_duration(text).map_or_else(|| Val::string(text.as_str()), Val::Duration),
                 Some(Type::Bytes) => match crate::library::base64_decode(text) {
                     Some(bytes) => Val::Bytes(Rc::from(bytes)),

@@ -57,7 +57,7 @@ pub use crate::{
     health::{HealthCheck, HealthEndpoint},
     listener::RemoteAddr,
     pki::{Pki, PkiError},
-    resources::{BuiltinResource, ResourceSelection, UnknownResource, GENERIC_RESOURCES},
+    resources::{BuiltinResource, ResourceSelection, UnknownResource, GENERIC_RESOURCES, OPT_IN_RESOURCES},
     server::{
         Server, ServerBuilder, ServerHandle, ShutdownError, StartError, StorageConfig, DEFAULT_LISTEN,
         DEFAULT_NAMESPACE_SYNC, SQLITE_FILE,

@@ -44,6 +44,14 @@ pub const GENERIC_RESOURCES: &[BuiltinResource] = &[
     BuiltinResource::new("customresourcedefinitions", "apiextensions.k8s.io"),
 ];
 
+/// Built-in types served only when named: apps/v1 deployments (`--resources default,deployments`).
+pub const OPT_IN_RESOURCES: &[BuiltinResource] = &[BuiltinResource::new("deployments", "apps")];
+
+/// Every type `--resources` may name, in canonical order.
+fn known_resources() -> impl Iterator<Item = &'static BuiltinResource> {
+    GENERIC_RESOURCES.iter().chain(OPT_IN_RESOURCES)
+}
+
 /// The set of built-in types to serve.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResourceSelection {
@@ -104,8 +112,7 @@ impl FromStr for ResourceSelection {
             }
         }
         // Keep the canonical order and drop duplicates.
-        let resources = GENERIC_RESOURCES
-            .iter()
+        let resources = known_resources()
             .filter(|known| selected.contains(known))
             .copied()
             .collect();
@@ -118,13 +125,12 @@ fn lookup(name: &str) -> Result<BuiltinResource, UnknownResource> {
     if lower == "crd" || lower == "crds" {
         "customresourcedefinitions".clone_into(&mut lower);
     }
-    GENERIC_RESOURCES
-        .iter()
+    known_resources()
         .copied()
         .find(|known| known.to_string() == lower)
         // A bare name is enough when the resource name is unique outside the core group.
         .or_else(|| {
-            let mut matches = GENERIC_RESOURCES.iter().filter(|known| known.resource == lower);
+            let mut matches = known_resources().filter(|known| known.resource == lower);
             match (matches.next(), matches.next()) {
                 (Some(only), None) => Some(*only),
                 _ => None,
@@ -132,8 +138,7 @@ fn lookup(name: &str) -> Result<BuiltinResource, UnknownResource> {
         })
         .ok_or_else(|| UnknownResource {
             name: name.to_owned(),
-            known: GENERIC_RESOURCES
-                .iter()
+            known: known_resources()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
@@ -157,6 +162,9 @@ mod tests {
         let crds: ResourceSelection = "crds".parse().expect("CRDs alone");
         assert!(crds.contains("customresourcedefinitions", "apiextensions.k8s.io"));
         assert_eq!(crds.resources().len(), 1);
+        let apps: ResourceSelection = "default,deployments".parse().expect("an opt-in type");
+        assert!(apps.contains("deployments", "apps"));
+        assert_eq!(apps.resources().len(), GENERIC_RESOURCES.len() + 1);
         let error = "pods".parse::<ResourceSelection>().expect_err("pods are not built in");
         assert!(error.to_string().contains("unknown resource \"pods\""), "{error}");
     }

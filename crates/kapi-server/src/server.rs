@@ -339,6 +339,7 @@ impl ServerBuilder {
     fn strategies(&self) -> Vec<Arc<dyn Strategy>> {
         let mut strategies: Vec<Arc<dyn Strategy>> = builtin::all()
             .into_iter()
+            .chain(builtin::opt_in())
             .filter(|strategy| {
                 let info = strategy.info();
                 self.resources.contains(&info.resource, &info.group)

@@ -295,6 +295,9 @@ fn syntax_errors_point_at_the_token() {
     assert!(eval_error("1 +* 2").contains("<input>:1:4"));
     assert!(eval_error("'unterminated").contains("Syntax error"));
     assert!(eval_error("has(1)").contains("invalid argument to has() macro"));
+    assert!(eval_error("(1 + 2").starts_with("ERROR: <input>:1:7: Syntax error: missing ')' at '<EOF>'"));
+    assert!(eval_error("(1 + 2 3)").starts_with("ERROR: <input>:1:8: Syntax error: extraneous input '3' expecting ')'"));
+    assert!(eval_error("1 + 2)").starts_with("ERROR: <input>:1:6: Syntax error: extraneous input ')' expecting <EOF>"));
 }
 
 #[test]

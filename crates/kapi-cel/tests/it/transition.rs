@@ -227,3 +227,37 @@ fn rules_inside_all_of_apply_to_the_same_value() {
         "{errors}"
     );
 }
+
+#[test]
+fn date_and_duration_formats_are_typed() {
+    let rules = compile(spec_schema(json!({
+        "start": {"type": "string", "format": "date"},
+        "end": {"type": "string", "format": "date-time"},
+        "timeout": {"type": "string", "format": "duration"},
+        "window": {"type": "object", "x-kubernetes-validations": [
+            {"rule": "self.start < self.end", "message": "start must precede end"},
+            {"rule": "self.timeout <= duration('1h')", "message": "timeout at most an hour"}
+        ], "properties": {
+            "start": {"type": "string", "format": "date"},
+            "end": {"type": "string", "format": "date-time"},
+            "timeout": {"type": "string", "format": "duration"}
+        }}
+    })));
+    assert!(rendered(
+        &rules,
+        json!({"spec": {"window": {"start": "2024-01-01", "end": "2024-01-01T00:00:01Z", "timeout": "30m"}}}),
+        None
+    )
+    .is_empty());
+    assert_eq!(
+        rendered(
+            &rules,
+            json!({"spec": {"window": {"start": "2024-01-02", "end": "2024-01-01T00:00:00Z", "timeout": "2h"}}}),
+            None
+        ),
+        [
+            "spec.window: Invalid value: start must precede end",
+            "spec.window: Invalid value: timeout at most an hour"
+        ]
+    );
+}

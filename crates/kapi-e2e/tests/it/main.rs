@@ -8,4 +8,5 @@ mod kubectl_apply;
 mod kubectl_crud;
 mod kubectl_errors;
 mod kubectl_output;
+mod kubectl_patch_flows;
 mod python;

@@ -14,8 +14,8 @@ use kapi_endpoints::{router, EndpointsConfig};
 use kapi_registry::Registry;
 use kapi_storage::memory::MemoryStorage;
 
-/// A router over every built-in type on fresh memory storage, with the system namespaces and `ns-test` (made as
-/// the reference capture made its namespaces).
+/// A router over every built-in type (the opt-in deployments too) on fresh memory storage, with the system
+/// namespaces and `ns-test` (made as the reference capture made its namespaces).
 pub(crate) async fn test_router() -> Router {
     test_router_and_storage().await.0
 }
@@ -25,6 +25,7 @@ pub(crate) async fn test_router_and_storage() -> (Router, Arc<MemoryStorage>) {
     let storage = Arc::new(MemoryStorage::new());
     let registry = Registry::builder(Arc::clone(&storage) as Arc<dyn kapi_storage::Storage>)
         .resources(kapi_registry::builtin::all())
+        .resources(kapi_registry::builtin::opt_in())
         .build();
     let registry = Arc::new(registry);
     assert!(

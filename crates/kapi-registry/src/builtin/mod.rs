@@ -1,11 +1,13 @@
 //! The built-in types kapi serves, each selectable on its own: core/v1 namespaces, configmaps, secrets,
 //! serviceaccounts, events; events.k8s.io/v1 events; coordination.k8s.io/v1 leases;
-//! rbac.authorization.k8s.io/v1 roles, rolebindings, clusterroles, clusterrolebindings.
+//! rbac.authorization.k8s.io/v1 roles, rolebindings, clusterroles, clusterrolebindings; and, opt-in
+//! ([`opt_in`]), apps/v1 deployments.
 //!
 //! [`all`] lists them in discovery order; [`by_name`] picks one by plural name (`configmaps`), by
 //! `resource.group` (`events.events.k8s.io`) or by short name (`cm`), for `--resources`.
 
 mod columns;
+mod deployment;
 mod events;
 mod omitempty;
 mod rows;
@@ -22,6 +24,13 @@ use crate::{
     strategy::{validate_metadata, validate_metadata_update, Strategy},
     types::ResourceInfo,
 };
+
+pub use deployment::Deployment;
+
+/// The built-in types served only when asked for by name ([`by_name`]): apps/v1 deployments.
+pub fn opt_in() -> Vec<Arc<dyn Strategy>> {
+    vec![Arc::new(Deployment::new())]
+}
 
 /// Which built-in type a [`Builtin`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,6 +244,7 @@ pub fn all() -> Vec<Arc<dyn Strategy>> {
 pub fn by_name(name: &str) -> Vec<Arc<dyn Strategy>> {
     all()
         .into_iter()
+        .chain(opt_in())
         .filter(|strategy| {
             let info = strategy.info();
             info.resource == name

@@ -54,6 +54,9 @@ pub const ROOT_DEFINITIONS: &[&str] = &[
     "io.k8s.api.rbac.v1.ClusterRoleList",
     "io.k8s.api.rbac.v1.ClusterRoleBinding",
     "io.k8s.api.rbac.v1.ClusterRoleBindingList",
+    // apps/v1 (opt-in)
+    "io.k8s.api.apps.v1.Deployment",
+    "io.k8s.api.apps.v1.DeploymentList",
     // apiextensions.k8s.io/v1, and the scale subresource custom resources may have
     "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition",
     "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionList",
