@@ -101,6 +101,8 @@ enum Tok {
     Double(f64),
     Str(String),
     Bytes(Vec<u8>),
+    /// `9223372036854775808`: valid only negated, as `-9223372036854775808`.
+    MinIntMagnitude,
     /// Punctuation and operators, and the reserved literals `true`, `false`, `null`, `in`.
     Sym(&'static str),
     Eof,
@@ -385,7 +387,7 @@ fn lex_number(source: &[char], start: usize) -> Result<(Tok, usize), SyntaxError
     // An int literal out of range may still be valid when negated (`-9223372036854775808`); the parser folds it.
     match text.parse::<i64>() {
         Ok(value) => Ok((Tok::Int(value), i)),
-        Err(_) if text == "9223372036854775808" => Ok((Tok::Uint(1 << 63), i)),
+        Err(_) if text == "9223372036854775808" => Ok((Tok::MinIntMagnitude, i)),
         Err(_) => Err(bad("invalid int literal")),
     }
 }
@@ -627,7 +629,7 @@ impl Parser<'_> {
                         let _ = token;
                         return Ok(self.node(operator.start, ExprKind::Lit(Literal::Int(-value))));
                     }
-                    Tok::Uint(value) if value == 1 << 63 => {
+                    Tok::MinIntMagnitude => {
                         self.advance();
                         return Ok(self.node(operator.start, ExprKind::Lit(Literal::Int(i64::MIN))));
                     }
@@ -798,7 +800,7 @@ impl Parser<'_> {
         let token = self.peek().clone();
         let literal = match &token.tok {
             Tok::Int(value) => Some(Literal::Int(*value)),
-            Tok::Uint(value) if *value == 1 << 63 && !self.previous_is_minus() => {
+            Tok::MinIntMagnitude => {
                 return Err(SyntaxError {
                     offset: token.start,
                     message: "invalid int literal".to_owned(),
@@ -928,10 +930,6 @@ impl Parser<'_> {
             }
             _ => Err(self.mismatched(EXPECT_PRIMARY)),
         }
-    }
-
-    fn previous_is_minus(&self) -> bool {
-        self.pos > 0 && self.tokens[self.pos - 1].tok == Tok::Sym("-")
     }
 }
 

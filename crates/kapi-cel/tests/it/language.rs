@@ -34,6 +34,7 @@ fn arithmetic_and_comparison() {
         ("!false", json!(true)),
         ("-(-3)", json!(3)),
         ("-9223372036854775808", json!(i64::MIN)),
+        ("9223372036854775808u", json!(9_223_372_036_854_775_808_u64)),
         ("0x10", json!(16)),
         ("1e3", json!(1000.0)),
         ("dyn(1) == 1.0", json!(true)),
@@ -55,6 +56,7 @@ fn logic_absorbs_errors_like_cel() {
 #[test]
 fn runtime_errors() {
     assert_eq!(eval_error("9223372036854775807 + 1 > 0"), "integer overflow");
+    assert!(eval_error("9223372036854775808 > 0").contains("invalid int literal"));
     assert_eq!(eval_error("self.l[5] == 1"), "index out of bounds: 5");
     assert_eq!(eval_error("self.missing == 1"), "no such key: missing");
     assert_eq!(eval_error("1 % 0 == 0"), "division by zero");
