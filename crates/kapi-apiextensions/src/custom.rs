@@ -410,6 +410,10 @@ impl Strategy for CustomResource {
         self.deprecation_warning.iter().cloned().collect()
     }
 
+    fn request_warnings(&self) -> Vec<String> {
+        self.deprecation_warning.iter().cloned().collect()
+    }
+
     fn selectable_fields(&self, obj: &Value) -> Vec<(String, String)> {
         self.selectable
             .iter()

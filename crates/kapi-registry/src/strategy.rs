@@ -70,6 +70,11 @@ pub trait Strategy: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Warnings sent with every request to this resource, failed ones too (a deprecated API version's).
+    fn request_warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
+
     /// Field-selector fields beyond `metadata.name`/`metadata.namespace`, e.g. a Secret's `type`. Must return
     /// every supported field (with `""` when the object lacks it), also for `Value::Null`: the store derives the
     /// supported set from it.
