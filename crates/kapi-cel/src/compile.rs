@@ -458,11 +458,11 @@ impl Compiler {
                         .collect();
                     self.errors
                         .push(invalid(format!("compilation failed: {}", messages.join("\n"))));
-                    (None, checked.cost, checked.uses_old_self)
-                } else if !matches!(checked.ty, Type::Bool | Type::Dyn) {
+                    (None, 0, checked.uses_old_self)
+                } else if !matches!(checked.ty, Type::Bool) {
                     self.errors
                         .push(invalid("cel expression must evaluate to a bool".to_owned()));
-                    (None, checked.cost, checked.uses_old_self)
+                    (None, 0, checked.uses_old_self)
                 } else {
                     (Some(program), checked.cost, checked.uses_old_self)
                 }
@@ -478,7 +478,8 @@ impl Compiler {
         self.costs.push((rule_path.child("rule"), expression_cost));
         let message_expression_source = text("messageExpression");
         let mut message_expression = None;
-        if !message_expression_source.trim().is_empty() {
+        // As upstream, a messageExpression is compiled only once its rule compiled.
+        if program.is_some() && !message_expression_source.trim().is_empty() {
             let message_path = rule_path.child("messageExpression");
             let message_invalid = |detail: String| {
                 FieldError::invalid(&message_path, kapi_core::BadValue::Json(rule_struct(rule)), detail)
@@ -500,9 +501,10 @@ impl Compiler {
                             "messageExpression compilation failed: {}",
                             messages.join("\n")
                         )));
-                    } else if !matches!(checked.ty, Type::String | Type::Dyn) {
-                        self.errors
-                            .push(message_invalid("must evaluate to a string".to_owned()));
+                    } else if !matches!(checked.ty, Type::String) {
+                        self.errors.push(message_invalid(
+                            "messageExpression must evaluate to a string".to_owned(),
+                        ));
                     } else {
                         let message_cost = if checked.cost == 0 {
                             0

@@ -167,7 +167,19 @@ fn message_expression_errors() {
         found[0].starts_with(&format!("{RULE_PATH}.messageExpression: Invalid value: ")),
         "{found:?}"
     );
-    assert!(found[0].ends_with(": must evaluate to a string"), "{found:?}");
+    assert!(
+        found[0].ends_with(": messageExpression must evaluate to a string"),
+        "{found:?}"
+    );
+    // A rule that does not compile leaves its messageExpression unchecked.
+    let only_rule = messages(json!([{"rule": "self.nope", "messageExpression": "self.nope2"}]));
+    assert_eq!(only_rule.len(), 1, "{only_rule:?}");
+    // Rules must be typed bool, not dyn.
+    let dynamic = messages(json!([{"rule": "self.extra.flag"}]));
+    assert!(
+        dynamic[0].ends_with("cel expression must evaluate to a bool"),
+        "{dynamic:?}"
+    );
     let syntax = messages(json!([{"rule": "true", "messageExpression": "'a' +"}]));
     assert!(
         syntax[0].contains("messageExpression compilation failed: ERROR: <input>:1:6: Syntax error"),
