@@ -118,6 +118,14 @@ impl Strategy for CrdStrategy {
 
     fn default(&self, obj: &mut Value) {
         kapi_crd_schema::default_crd(obj);
+        // Schemas are stored as Go's JSONSchemaProps writes them (field order, no unknown keywords).
+        if let Some(Value::Array(versions)) = obj.pointer_mut("/spec/versions") {
+            for version in versions {
+                if let Some(schema) = version.pointer_mut("/schema/openAPIV3Schema") {
+                    *schema = kapi_crd_schema::stored_schema_form(schema);
+                }
+            }
+        }
     }
 
     fn prepare_for_create(&self, obj: &mut Value) {

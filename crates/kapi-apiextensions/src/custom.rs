@@ -76,11 +76,6 @@ fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
     value.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
 }
 
-/// `corpus.example.com` → `com.example.corpus`: the reversed-domain prefix of a CRD's OpenAPI definitions.
-pub fn reversed_group(group: &str) -> String {
-    group.split('.').rev().collect::<Vec<_>>().join(".")
-}
-
 impl CustomResource {
     /// The strategy of version `version` of `crd` (a CRD object as stored), converting through conversion
     /// strategy `None`. `None` when the CRD has no such version.
@@ -146,7 +141,7 @@ impl CustomResource {
             })
             .collect();
         let schema = served.pointer("/schema/openAPIV3Schema").cloned();
-        let definition = format!("{}.{version}.{kind}", reversed_group(&group));
+        let definition = kapi_crd_schema::definition_name(&group, version, &kind);
         let info = ResourceInfo {
             group: group.clone(),
             version: version.to_owned(),
@@ -169,7 +164,14 @@ impl CustomResource {
             .as_ref()
             .and_then(|schema| kapi_cel::compile(schema, &kapi_core::FieldPath::nil()).ok())
             .filter(|rules| !rules.is_empty());
-        let definitions = openapi::definitions(&info, &definition, structural.as_ref());
+        let selectable_paths = served
+            .get("selectableFields")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|field| Some(field.get("jsonPath")?.as_str()?.to_owned()))
+            .collect();
+        let definitions = openapi::definitions(&info, structural.as_ref(), selectable_paths);
         let deprecation_warning = (served.get("deprecated").and_then(Value::as_bool) == Some(true)).then(|| {
             served
                 .get("deprecationWarning")
@@ -451,6 +453,11 @@ impl Strategy for CustomResource {
             shape_of(schema, "", &mut shape);
         }
         shape
+    }
+
+    fn supports_strategic_merge_patch(&self) -> bool {
+        // Custom resource schemas carry no patch strategies or merge keys.
+        false
     }
 
     fn schema(&self) -> Option<SchemaNode<'_>> {

@@ -30,5 +30,5 @@ pub use crate::{
     controller::{spawn_controller, CrdController},
     conversion::{Converter, NoneConverter},
     crd::{storage_version, versions, CrdStrategy, CLEANUP_FINALIZER, GROUP},
-    custom::{reversed_group, CustomResource, ScalePaths},
+    custom::{CustomResource, ScalePaths},
 };

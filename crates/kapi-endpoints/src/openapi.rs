@@ -48,6 +48,13 @@ fn verb(name: &str) -> Option<Verb> {
     })
 }
 
+/// Whether `info` is a custom resource: its kind's definition is not a built-in one.
+pub(crate) fn is_custom_resource(info: &ResourceInfo) -> bool {
+    info.openapi_definition
+        .as_deref()
+        .is_some_and(|definition| Definitions::builtin().get(definition).is_none())
+}
+
 /// Describes a served resource for OpenAPI: kapi-openapi's built-in description when it has one (it knows the
 /// subresources' bodies), else one from the ResourceInfo's definition name. Resources without a definition are
 /// left out.
@@ -68,7 +75,7 @@ pub(crate) fn served_resource(info: &ResourceInfo, builtins: &[ServedResource]) 
                 info.namespaced,
                 prefix,
             );
-            served.custom_resource = Definitions::builtin().get(definition).is_none();
+            served.custom_resource = is_custom_resource(info);
             if info.subresources.iter().any(|name| name == "status") {
                 served.subresources.push(ServedSubresource::status(&served));
             }

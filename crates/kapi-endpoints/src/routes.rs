@@ -142,6 +142,10 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         return not_found(NotFound::Status);
     }
     if !resource_info.namespaced && namespace_in_path {
+        // apiextensions-apiserver answers a custom resource's impossible path with the mux's plain 404.
+        if crate::openapi::is_custom_resource(resource_info) {
+            return not_found(NotFound::Text);
+        }
         return not_found(NotFound::Status);
     }
     if !info.subresource.is_empty() && !resource_info.subresources.contains(&info.subresource) {

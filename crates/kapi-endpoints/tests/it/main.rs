@@ -25,6 +25,7 @@ pub(crate) async fn test_router_and_storage() -> (Router, Arc<MemoryStorage>) {
     let storage = Arc::new(MemoryStorage::new());
     let registry = Registry::builder(Arc::clone(&storage) as Arc<dyn kapi_storage::Storage>)
         .resources(kapi_registry::builtin::all())
+        .resource(Arc::new(kapi_apiextensions::CrdStrategy::new()))
         .resources(kapi_registry::builtin::opt_in())
         .build();
     let registry = Arc::new(registry);
@@ -35,6 +36,10 @@ pub(crate) async fn test_router_and_storage() -> (Router, Arc<MemoryStorage>) {
     kapi_registry::namespace::bootstrap(&registry)
         .await
         .expect("system namespaces");
+    // Serves the CRDs a scenario creates; the task ends with the test's runtime.
+    drop(kapi_apiextensions::spawn_controller(kapi_apiextensions::CrdController::new(
+        Arc::clone(&registry),
+    )));
     let router = router(registry, EndpointsConfig::default());
     // As the capture made each scenario's namespace: labelled, by its field manager.
     let namespace = router::send(

@@ -12,6 +12,19 @@ use crate::{
 
 /// The scenarios replayed step by step; every step must match except the [`KNOWN_DIFFERENCES`].
 const REPLAYED: &[&str] = &[
+    "crd_cluster_scoped",
+    "crd_cr_create_defaults_pruning",
+    "crd_cr_generation",
+    "crd_cr_invalid_cel",
+    "crd_cr_invalid_collections",
+    "crd_cr_invalid_values",
+    "crd_cr_strict_unknown_field",
+    "crd_cr_table",
+    "crd_cr_transition_rule",
+    "crd_create_rich_schema",
+    "crd_invalid_cel",
+    "crd_invalid_schema",
+    "crd_invalid_versions_and_names",
     "crud_clusterrole_lifecycle",
     "crud_configmap_immutable",
     "crud_configmap_invalid_key",
