@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::{
-    body::{to_bytes, Body},
+    body::Body,
     extract::{Request, State},
     http::{header, Method},
     response::Response,
@@ -19,7 +19,7 @@ use crate::{
     handlers::{serve_verb, ResourceRequest},
     negotiate::{error_encoding, negotiate_discovery, parse_accept, DiscoveryRepresentation, AGGREGATED_DISCOVERY_V2},
     query::Query,
-    response::{add_warnings, encoded, error, json_with_type, page_not_found},
+    response::{encoded, error, json_with_type, page_not_found},
     AppState, EndpointsConfig,
 };
 
@@ -58,17 +58,41 @@ fn not_found(kind: NotFound) -> Result<Response, ApiError> {
     }
 }
 
+/// How much of a body over the limit is still read, and dropped, before the 413 goes out: a client still
+/// sending it then reads the answer instead of failing on a reset connection (hyper closes a connection whose
+/// request body was left unread; Go's server, kube-apiserver's, also reads past what it refuses).
+const OVER_LIMIT_DRAIN: usize = 16 * 1024 * 1024;
+
 async fn read_body(body: Body, headers: &axum::http::HeaderMap, limit: usize) -> Result<Bytes, ApiError> {
+    use futures_util::StreamExt;
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.parse::<usize>().ok());
-    if declared.is_some_and(|length| length > limit) {
+    let mut over_limit = declared.is_some_and(|length| length > limit);
+    let mut collected = bytes::BytesMut::new();
+    let mut read = 0usize;
+    let mut chunks = body.into_data_stream();
+    while let Some(chunk) = chunks.next().await {
+        let Ok(chunk) = chunk else {
+            // The client stopped sending: nobody will read the answer.
+            return Err(ApiError::request_body_over_limit(limit as u64));
+        };
+        read += chunk.len();
+        if over_limit || read > limit {
+            over_limit = true;
+            collected = bytes::BytesMut::new();
+            if read > limit.saturating_add(OVER_LIMIT_DRAIN) {
+                break;
+            }
+            continue;
+        }
+        collected.extend_from_slice(&chunk);
+    }
+    if over_limit {
         return Err(ApiError::request_body_over_limit(limit as u64));
     }
-    to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::request_body_over_limit(limit as u64))
+    Ok(collected.freeze())
 }
 
 async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiError> {
@@ -142,10 +166,6 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         return not_found(NotFound::Status);
     }
     if !resource_info.namespaced && namespace_in_path {
-        // apiextensions-apiserver answers a custom resource's impossible path with the mux's plain 404.
-        if crate::openapi::is_custom_resource(resource_info) {
-            return not_found(NotFound::Text);
-        }
         return not_found(NotFound::Status);
     }
     if !info.subresource.is_empty() && !resource_info.subresources.contains(&info.subresource) {
@@ -157,8 +177,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         .filter(|other| other.group == resource_info.group && other.version == resource_info.version)
         .map(|other| other.kind.clone())
         .collect();
-    let request_warnings = store.strategy().request_warnings();
-    let served = serve_verb(ResourceRequest {
+    serve_verb(ResourceRequest {
         info: &info,
         store,
         query,
@@ -168,36 +187,7 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         sibling_kinds,
         requester: parts.extensions.get::<RequestContext>().cloned(),
     })
-    .await;
-    if request_warnings.is_empty() {
-        return served;
-    }
-    // A deprecated version warns on every request, failed ones too, ahead of the handler's own warnings
-    // (kube-apiserver's deprecation filter runs first; identical warnings are sent once).
-    let mut response = served.unwrap_or_else(|api_error| {
-        let accept = parts.headers.get(header::ACCEPT).and_then(|value| value.to_str().ok());
-        error(&api_error, error_encoding(&parse_accept(accept), true))
-    });
-    let handler_warnings: Vec<String> = response
-        .headers()
-        .get_all(header::WARNING)
-        .iter()
-        .filter_map(|value| value.to_str().ok().and_then(warning_text))
-        .collect();
-    response.headers_mut().remove(header::WARNING);
-    add_warnings(&mut response, &[request_warnings, handler_warnings].concat());
-    Ok(response)
-}
-
-/// The text of a `Warning` header value kapi wrote (`299 - "<text>"`).
-fn warning_text(value: &str) -> Option<String> {
-    let quoted = value.strip_prefix("299 - \"")?.strip_suffix('"')?;
-    let mut text = String::with_capacity(quoted.len());
-    let mut characters = quoted.chars();
-    while let Some(character) = characters.next() {
-        text.push(if character == '\\' { characters.next()? } else { character });
-    }
-    Some(text)
+    .await
 }
 
 /// `/api/<v>`, `/apis/<g>`, `/apis/<g>/<v>` and everything else that is not a resource path.
