@@ -3,6 +3,7 @@
 
 mod common;
 mod compat;
+mod edges;
 mod kube_client;
 mod kubectl_apply;
 mod kubectl_crud;
