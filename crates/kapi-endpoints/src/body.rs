@@ -50,6 +50,9 @@ pub struct ExpectedKind<'a> {
     /// Other kinds served in the same group/version (a body naming one of them fails as an unknown conversion
     /// rather than an unregistered kind).
     pub sibling_kinds: &'a [String],
+    /// A custom resource: decoded as unstructured, so a body of another version of the group decodes and then
+    /// fails kube-apiserver's API version check instead of the scheme lookup.
+    pub custom_resource: bool,
 }
 
 impl ExpectedKind<'_> {
@@ -181,6 +184,12 @@ pub fn check_and_default_kind(object: &mut Value, expected: &ExpectedKind<'_>) -
     let body_kind = kind.clone().unwrap_or_else(|| expected.kind.to_owned());
     if let Some(api_version) = &api_version {
         let version = api_version.rsplit('/').next().unwrap_or(api_version);
+        if *api_version != expected_api_version && expected.custom_resource {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({api_version}) does not match the expected API version \
+                 ({expected_api_version})"
+            )));
+        }
         if *api_version != expected_api_version {
             return Err(ApiError::bad_request(format!(
                 "{body_kind} in version \"{version}\" cannot be handled as a {}: no kind \"{body_kind}\" is \
@@ -236,6 +245,7 @@ mod tests {
         version: "v1",
         kind: "ConfigMap",
         sibling_kinds: &[],
+        custom_resource: false,
     };
 
     #[test]
@@ -299,6 +309,7 @@ mod tests {
         let siblings = ["Secret".to_owned()];
         let expected = ExpectedKind {
             sibling_kinds: &siblings,
+            custom_resource: false,
             ..CONFIGMAP
         };
         let mut secret = json!({"apiVersion": "v1", "kind": "Secret"});

@@ -84,6 +84,10 @@ impl ResourceRequest<'_> {
             version: &info.version,
             kind: &info.kind,
             sibling_kinds: &self.sibling_kinds,
+            custom_resource: info
+                .openapi_definition
+                .as_deref()
+                .is_some_and(|definition| kapi_openapi::Definitions::builtin().get(definition).is_none()),
         };
         let mut object = parse_body(format, &self.body, &expected)?;
         check_and_default_kind(&mut object, &expected)?;
