@@ -128,13 +128,25 @@ impl CompiledValidations {
     /// or `failed rule: <rule>`). Runtime errors (`no such key: x evaluating rule: ...`) are `Invalid` too. A
     /// rule that costs more than [`PER_CALL_LIMIT`] is interrupted, and all rules together may cost at most
     /// [`RUNTIME_COST_BUDGET`]; either ends validation with upstream's cost error.
+    ///
+    /// On updates, failures of rules without `oldSelf` on values that did not change are dropped (CRD validation
+    /// ratcheting, on by default since Kubernetes 1.30); [`validate_with_warnings`] returns them as warnings.
+    ///
+    /// [`validate_with_warnings`]: CompiledValidations::validate_with_warnings
     pub fn validate(&self, new: &Value, old: Option<&Value>) -> FieldErrors {
+        self.validate_with_warnings(new, old).0
+    }
+
+    /// Like [`validate`](CompiledValidations::validate), and also returns the ratcheted failures as the warning
+    /// texts kube-apiserver sends in `Warning` headers (`spec.x: Invalid value: ...`).
+    pub fn validate_with_warnings(&self, new: &Value, old: Option<&Value>) -> (FieldErrors, Vec<String>) {
         let Some(root) = &self.root else {
-            return FieldErrors::new();
+            return (FieldErrors::new(), Vec::new());
         };
         let mut validation = validate::Validation::new(RUNTIME_COST_BUDGET);
-        validation.node(root, &FieldPath::nil(), new, old);
-        validation.errors
+        validation.node(root, &FieldPath::nil(), new, old, validate::Ratchet::root(old));
+        let warnings = validation.ratcheted.iter().map(ToString::to_string).collect();
+        (validation.errors, warnings)
     }
 
     /// Whether the schema has no rules at all (validation is then a no-op).

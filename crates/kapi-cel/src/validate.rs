@@ -19,9 +19,48 @@ pub(crate) const RUNTIME_COST_BUDGET: u64 = 10_000_000;
 /// Upstream's `MaxEvaluatedMessageExpressionSizeBytes`.
 const MAX_MESSAGE_EXPRESSION_BYTES: usize = 5 * 1024;
 
+/// Where a node stands for CRD validation ratcheting (upstream's `ratchetingOptions`): the old value correlated
+/// with it, else the nearest correlated ancestor's new and old values. A non-transition rule's failure on an
+/// unchanged value is only a warning, so objects stored before a rule was added stay updatable.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Ratchet<'a> {
+    current: Option<&'a Value>,
+    parent: Option<(&'a Value, &'a Value)>,
+}
+
+impl<'a> Ratchet<'a> {
+    /// The root of an update (`old` present) or a create.
+    pub(crate) fn root(old: Option<&'a Value>) -> Ratchet<'a> {
+        Ratchet {
+            current: old,
+            parent: None,
+        }
+    }
+
+    fn child(self, new: &'a Value, old_child: Option<&'a Value>) -> Ratchet<'a> {
+        match self.current {
+            None => self,
+            Some(old) => Ratchet {
+                current: old_child,
+                parent: Some((new, old)),
+            },
+        }
+    }
+
+    fn unchanged(self, new: &Value) -> bool {
+        match (self.current, self.parent) {
+            (Some(old), _) => old == new,
+            (None, Some((parent_new, parent_old))) => parent_new == parent_old,
+            (None, None) => false,
+        }
+    }
+}
+
 /// The validation walk's state: collected errors and the remaining budget (`None` once exhausted).
 pub(crate) struct Validation {
     pub(crate) errors: FieldErrors,
+    /// Failures on unchanged values, reported as warnings instead (ratcheting).
+    pub(crate) ratcheted: FieldErrors,
     remaining: u64,
     stopped: bool,
 }
@@ -30,24 +69,37 @@ impl Validation {
     pub(crate) fn new(budget: u64) -> Validation {
         Validation {
             errors: FieldErrors::new(),
+            ratcheted: FieldErrors::new(),
             remaining: budget,
             stopped: false,
         }
     }
 
     /// Validates `new` (with `old` when it correlates) against `node` at `path`.
-    pub(crate) fn node(&mut self, node: &Node, path: &FieldPath, new: &Value, old: Option<&Value>) {
+    pub(crate) fn node<'a>(
+        &mut self,
+        node: &Node,
+        path: &FieldPath,
+        new: &'a Value,
+        old: Option<&'a Value>,
+        ratchet: Ratchet<'a>,
+    ) {
         if self.stopped || new.is_null() {
             return;
         }
         let old = old.filter(|old| !old.is_null());
-        self.rules(node, path, new, old);
+        self.rules(node, path, new, old, ratchet);
         if self.stopped {
             return;
         }
-        // An allOf entry's rules (and its properties' rules) apply to this same value.
+        // An allOf entry's rules (and its properties' rules) apply to this same value; upstream ratchets them
+        // by the parent only.
         for entry in &node.all_of {
-            self.node(entry, path, new, old);
+            let entry_ratchet = Ratchet {
+                current: None,
+                parent: ratchet.parent,
+            };
+            self.node(entry, path, new, old, entry_ratchet);
             if self.stopped {
                 return;
             }
@@ -62,7 +114,8 @@ impl Validation {
                 if let Some(additional) = &node.additional_properties {
                     for (key, value) in members {
                         let old_value = old_members.and_then(|old| old.get(key));
-                        self.node(additional, &path.key(key.as_str()), value, old_value);
+                        let child_ratchet = ratchet.child(new, old_value);
+                        self.node(additional, &path.key(key.as_str()), value, old_value, child_ratchet);
                         if self.stopped {
                             return;
                         }
@@ -71,7 +124,13 @@ impl Validation {
                 for (name, child) in &node.properties {
                     if let Some(value) = members.get(name) {
                         let old_value = old_members.and_then(|old| old.get(name));
-                        self.node(child, &path.child(name.as_str()), value, old_value);
+                        // apiVersion and kind of a resource cannot ratchet: old and new are the same version.
+                        let child_ratchet = if path.is_nil() && (name == "apiVersion" || name == "kind") {
+                            Ratchet::default()
+                        } else {
+                            ratchet.child(new, old_value)
+                        };
+                        self.node(child, &path.child(name.as_str()), value, old_value, child_ratchet);
                         if self.stopped {
                             return;
                         }
@@ -89,7 +148,8 @@ impl Validation {
                             .find(|old_item| keys.iter().all(|key| old_item.get(key) == item.get(key))),
                         _ => None,
                     };
-                    self.node(item_node, &path.index(index), item, old_item);
+                    let child_ratchet = ratchet.child(new, old_item);
+                    self.node(item_node, &path.index(index), item, old_item, child_ratchet);
                     if self.stopped {
                         return;
                     }
@@ -108,7 +168,7 @@ impl Validation {
         self.stopped = true;
     }
 
-    fn rules(&mut self, node: &Node, path: &FieldPath, new: &Value, old: Option<&Value>) {
+    fn rules(&mut self, node: &Node, path: &FieldPath, new: &Value, old: Option<&Value>, ratchet: Ratchet<'_>) {
         if node.rules.is_empty() {
             return;
         }
@@ -167,7 +227,7 @@ impl Validation {
             self.remaining -= cost;
             match outcome {
                 Ok(Val::Bool(true)) => {}
-                Ok(Val::Bool(false)) => self.failed(node, rule, path, new, variables),
+                Ok(Val::Bool(false)) => self.failed(node, rule, path, new, variables, ratchet),
                 Ok(other) => self.errors.push(FieldError::invalid(
                     path,
                     Self::type_value(node),
@@ -201,6 +261,7 @@ impl Validation {
         path: &FieldPath,
         new: &Value,
         variables: Vec<(Rc<str>, Val)>,
+        ratchet: Ratchet<'_>,
     ) {
         let error_path = match &rule.field_path {
             Some(field_path) => path.child(field_path.as_str()),
@@ -260,7 +321,11 @@ impl Validation {
             Some(FieldErrorType::Duplicate) => FieldError::duplicate(&error_path, value),
             _ => FieldError::invalid(&error_path, value, detail),
         };
-        self.errors.push(error);
+        if !rule.uses_old_self && ratchet.unchanged(new) {
+            self.ratcheted.push(error);
+        } else {
+            self.errors.push(error);
+        }
     }
 }
 

@@ -261,3 +261,30 @@ fn date_and_duration_formats_are_typed() {
         ]
     );
 }
+
+#[test]
+fn unchanged_values_ratchet_on_update() {
+    let rules = compile(spec_schema(json!({
+        "name": {"type": "string", "maxLength": 20, "x-kubernetes-validations": [{"rule": "self.startsWith('x')", "message": "must start with x"}]},
+        "size": {"type": "integer", "x-kubernetes-validations": [{"rule": "self <= 10", "message": "too big"}]}
+    })));
+    let stored = json!({"spec": {"name": "old-name", "size": 50}});
+    // Created before the rules existed: an update that leaves both fields alone only warns.
+    let (errors, warnings) =
+        rules.validate_with_warnings(&json!({"spec": {"name": "old-name", "size": 50}}), Some(&stored));
+    assert!(errors.is_empty(), "{errors}");
+    assert_eq!(
+        warnings,
+        [
+            "spec.name: Invalid value: \"old-name\": must start with x",
+            "spec.size: Invalid value: 50: too big"
+        ]
+    );
+    // Changing one field makes its failure an error again; the other stays a warning.
+    let (errors, warnings) =
+        rules.validate_with_warnings(&json!({"spec": {"name": "old-name", "size": 60}}), Some(&stored));
+    assert_eq!(errors.to_string(), "spec.size: Invalid value: 60: too big");
+    assert_eq!(warnings.len(), 1);
+    // On create nothing ratchets.
+    assert_eq!(rules.validate(&stored, None).len(), 2);
+}
