@@ -42,10 +42,17 @@ impl Drop for Kapi {
 }
 
 fn serve(data_dir: &Path, extra: &[&str]) -> Kapi {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kapi"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kapi"));
+    command
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
-        .args(extra)
+        .args(extra);
+    start(command)
+}
+
+/// Starts `command` (a `kapi serve`) and reads the kubeconfig path from its first line.
+fn start(mut command: Command) -> Kapi {
+    let mut child = command
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -65,15 +72,23 @@ fn serve(data_dir: &Path, extra: &[&str]) -> Kapi {
 }
 
 fn terminate(kapi: &mut Kapi) -> ExitStatus {
+    signal(kapi, "TERM")
+}
+
+/// Sends `SIG<name>` and waits for kapi to exit.
+fn signal(kapi: &mut Kapi, name: &str) -> ExitStatus {
     let pid = kapi.child.id().to_string();
-    let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("kill runs");
+    let sent = Command::new("kill")
+        .args([&format!("-{name}"), &pid])
+        .status()
+        .expect("kill runs");
     assert!(sent.success());
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if let Some(status) = kapi.child.try_wait().expect("wait for kapi") {
             return status;
         }
-        assert!(Instant::now() < deadline, "kapi did not exit within 10 s of SIGTERM");
+        assert!(Instant::now() < deadline, "kapi did not exit within 10 s of SIG{name}");
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -119,6 +134,25 @@ fn serve_prints_the_kubeconfig_answers_kubectl_and_stops_cleanly_on_sigterm() {
     assert_eq!(kubectl_raw("1.33", &again.kubeconfig, "/healthz"), "ok");
     assert_eq!(std::fs::read(data.path().join("pki/ca.crt")).expect("CA exists"), ca);
     assert_eq!(terminate(&mut again).code(), Some(0));
+}
+
+/// Without `--data-dir` kapi keeps everything in `./.kapi`; SIGINT (Ctrl-C) stops it as cleanly as SIGTERM.
+#[test]
+fn default_data_dir_and_sigint() {
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kapi"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0", "--storage", "sqlite"])
+        .current_dir(cwd.path());
+    let mut kapi = start(command);
+    let data_dir = std::fs::canonicalize(cwd.path().join(".kapi")).expect("./.kapi exists");
+    assert_eq!(kapi.kubeconfig, data_dir.join("kubeconfig"));
+    assert_eq!(kubectl_raw("1.33", &kapi.kubeconfig, "/readyz"), "ok");
+    let status = signal(&mut kapi, "INT");
+    assert_eq!(status.code(), Some(0), "clean exit on SIGINT");
+    for file in ["kapi.db", "pki/ca.crt", "kubeconfig"] {
+        assert!(data_dir.join(file).is_file(), "{file} in ./.kapi");
+    }
 }
 
 #[test]
