@@ -58,6 +58,8 @@ pub(crate) struct Node {
     pub(crate) all_of: Vec<Node>,
     /// For `x-kubernetes-list-type: map`: the keys that correlate old and new items.
     pub(crate) list_map_keys: Option<Vec<String>>,
+    /// `x-kubernetes-list-type: set`: an item correlates with an equal old item, for ratcheting only.
+    pub(crate) list_set: bool,
     /// `x-kubernetes-map-type: atomic` objects do not correlate old and new entries.
     pub(crate) atomic_map: bool,
     /// The only fields of `self` the rules read (`None`: the whole value); others need no conversion.
@@ -308,6 +310,7 @@ impl Compiler {
             additional_properties,
             all_of,
             list_map_keys,
+            list_set: list_type == "set",
             atomic_map: schema.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic"),
             self_fields: fields_read_by(&rules, "self"),
             old_self_fields: fields_read_by(&rules, "oldSelf"),

@@ -148,7 +148,12 @@ impl Validation {
                             .find(|old_item| keys.iter().all(|key| old_item.get(key) == item.get(key))),
                         _ => None,
                     };
-                    let child_ratchet = ratchet.child(new, old_item);
+                    // Set items never bind oldSelf (compilation forbids it), but an unchanged item ratchets.
+                    let ratchet_item = match (node.list_set, old_items) {
+                        (true, Some(old_items)) => old_items.iter().find(|old_item| *old_item == item),
+                        _ => old_item,
+                    };
+                    let child_ratchet = ratchet.child(new, ratchet_item);
                     self.node(item_node, &path.index(index), item, old_item, child_ratchet);
                     if self.stopped {
                         return;
