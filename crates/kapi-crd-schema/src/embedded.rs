@@ -7,35 +7,35 @@ use kapi_core::{
 };
 use serde_json::{Map, Value};
 
-use crate::schema::Node;
+use crate::{lazy_path::LazyPath, schema::Node};
 
 /// Validates every embedded resource below `value` (the root itself is not one).
 pub(crate) fn validate(value: &Value, node: &Node, path: &FieldPath) -> FieldErrors {
     let mut errors = Vec::new();
-    walk(value, node, path, true, &mut errors);
+    walk(value, node, &LazyPath::Base(path), true, &mut errors);
     errors.into()
 }
 
-fn walk(value: &Value, node: &Node, path: &FieldPath, resource_root: bool, errors: &mut Vec<FieldError>) {
+fn walk(value: &Value, node: &Node, path: &LazyPath<'_>, resource_root: bool, errors: &mut Vec<FieldError>) {
     if node.embedded_resource && !resource_root {
         if let Value::Object(map) = value {
-            embedded_resource(map, path, errors);
+            embedded_resource(map, &path.build(), errors);
         }
     }
     match value {
         Value::Object(map) => {
             for (key, child) in crate::listtype::sorted_entries(map) {
                 if let Some(property) = node.properties.get(key) {
-                    walk(child, property, &path.child(key), false, errors);
+                    walk(child, property, &LazyPath::Child(path, key), false, errors);
                 } else if let Some(additional) = node.additional_schema() {
-                    walk(child, additional, &path.key(key), false, errors);
+                    walk(child, additional, &LazyPath::Key(path, key), false, errors);
                 }
             }
         }
         Value::Array(items) => {
             if let Some(item_schema) = &node.items {
                 for (index, item) in items.iter().enumerate() {
-                    walk(item, item_schema, &path.index(index), false, errors);
+                    walk(item, item_schema, &LazyPath::Index(path, index), false, errors);
                 }
             }
         }

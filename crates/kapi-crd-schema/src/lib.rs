@@ -28,6 +28,7 @@ mod defaults;
 mod embedded;
 mod formats;
 mod gofmt;
+mod lazy_path;
 mod listtype;
 mod openapi;
 mod prune;

@@ -4,13 +4,13 @@
 use kapi_core::{BadValue, FieldError, FieldErrors, FieldPath};
 use serde_json::{Map, Value};
 
-use crate::schema::Node;
+use crate::{lazy_path::LazyPath, schema::Node};
 
 /// Validates the list types below `value` (an object validated by `node`), with paths below `path`.
 pub(crate) fn validate(value: &Value, node: &Node, path: &FieldPath) -> FieldErrors {
     let mut errors = Vec::new();
     if let Value::Object(map) = value {
-        object(map, node, path, &mut errors);
+        object(map, node, &LazyPath::Base(path), &mut errors);
     }
     errors.into()
 }
@@ -18,7 +18,7 @@ pub(crate) fn validate(value: &Value, node: &Node, path: &FieldPath) -> FieldErr
 /// Validates the list types of any value (a default may be a list itself).
 pub(crate) fn validate_any(value: &Value, node: &Node, path: &FieldPath) -> FieldErrors {
     let mut errors = Vec::new();
-    any(value, node, path, &mut errors);
+    any(value, node, &LazyPath::Base(path), &mut errors);
     errors.into()
 }
 
@@ -29,20 +29,24 @@ pub(crate) fn sorted_entries(map: &Map<String, Value>) -> Vec<(&String, &Value)>
     entries
 }
 
-fn object(map: &Map<String, Value>, node: &Node, path: &FieldPath, errors: &mut Vec<FieldError>) {
+fn object(map: &Map<String, Value>, node: &Node, path: &LazyPath<'_>, errors: &mut Vec<FieldError>) {
+    let entries = sorted_entries(map);
     if let Some(additional) = node.additional_schema() {
-        for (key, child) in sorted_entries(map) {
-            any(child, additional, &path.key(key), errors);
+        for (key, child) in &entries {
+            any(child, additional, &LazyPath::Key(path, key), errors);
         }
     }
-    for (key, child) in sorted_entries(map) {
-        if let Some(property) = node.properties.get(key) {
-            any(child, property, &path.child(key), errors);
+    for (key, child) in &entries {
+        if let Some(property) = node.properties.get(*key) {
+            any(child, property, &LazyPath::Child(path, key), errors);
         }
     }
 }
 
-fn any(value: &Value, node: &Node, path: &FieldPath, errors: &mut Vec<FieldError>) {
+fn any(value: &Value, node: &Node, path: &LazyPath<'_>, errors: &mut Vec<FieldError>) {
+    if !matches!(value, Value::Array(_) | Value::Object(_)) {
+        return;
+    }
     match value {
         Value::Array(items) => array(items, node, path, errors),
         Value::Object(map) => object(map, node, path, errors),
@@ -50,12 +54,13 @@ fn any(value: &Value, node: &Node, path: &FieldPath, errors: &mut Vec<FieldError
     }
 }
 
-fn array(items: &[Value], node: &Node, path: &FieldPath, errors: &mut Vec<FieldError>) {
+fn array(items: &[Value], node: &Node, path: &LazyPath<'_>, errors: &mut Vec<FieldError>) {
     match node.list_type.as_deref() {
-        Some("set") => {
+        Some("set") if items.len() > 1 => {
             for index in repeated(items.iter().map(canonical)) {
+                let item_path = path.build().index(index);
                 errors.push(FieldError::duplicate(
-                    &path.index(index),
+                    &item_path,
                     BadValue::Unstructured(items[index].clone()),
                 ));
             }
@@ -65,7 +70,7 @@ fn array(items: &[Value], node: &Node, path: &FieldPath, errors: &mut Vec<FieldE
     }
     if let Some(item_schema) = &node.items {
         for (index, item) in items.iter().enumerate() {
-            any(item, item_schema, &path.index(index), errors);
+            any(item, item_schema, &LazyPath::Index(path, index), errors);
         }
     }
 }
@@ -109,11 +114,11 @@ fn repeated(keys: impl Iterator<Item = String>) -> Vec<usize> {
     indices
 }
 
-fn map_list(items: &[Value], node: &Node, path: &FieldPath, errors: &mut Vec<FieldError>) {
+fn map_list(items: &[Value], node: &Node, path: &LazyPath<'_>, errors: &mut Vec<FieldError>) {
     for (index, item) in items.iter().enumerate() {
         if !item.is_null() && !item.is_object() {
             errors.push(FieldError::invalid(
-                &path.index(index),
+                &path.build().index(index),
                 BadValue::Unstructured(item.clone()),
                 "must be an object for an array of list-type map",
             ));
@@ -148,7 +153,7 @@ fn map_list(items: &[Value], node: &Node, path: &FieldPath, errors: &mut Vec<Fie
             continue;
         }
         errors.push(FieldError::duplicate(
-            &path.index(index),
+            &path.build().index(index),
             BadValue::Unstructured(Value::Object(keys[index].clone())),
         ));
     }

@@ -23,19 +23,39 @@ enum Below<'a> {
 /// sorted (`spec.foo`, `spec.items[0].bar`).
 pub(crate) fn prune(value: &mut Value, node: &Node, resource_root: bool) -> Vec<String> {
     let mut removed = Vec::new();
-    let root_embedded;
-    let node = if resource_root && !node.embedded_resource {
-        root_embedded = Node {
-            embedded_resource: true,
-            ..node.clone()
-        };
-        &root_embedded
-    } else {
-        node
-    };
-    prune_value(value, Below::Schema(node), resource_root, "", &mut removed);
+    // Upstream treats the resource root as an embedded resource (its apiVersion, kind and metadata stay).
+    prune_value(
+        value,
+        Below::Schema(node),
+        resource_root,
+        &mut String::new(),
+        &mut removed,
+    );
     removed.sort();
     removed
+}
+
+/// Runs `visit` with `key` appended to the dotted `path` buffer, then restores the buffer.
+fn with_key<T>(path: &mut String, key: &str, visit: impl FnOnce(&mut String) -> T) -> T {
+    let length = path.len();
+    if length > 0 {
+        path.push('.');
+    }
+    path.push_str(key);
+    let result = visit(path);
+    path.truncate(length);
+    result
+}
+
+/// Runs `visit` with `[index]` appended to the `path` buffer, then restores the buffer.
+fn with_index<T>(path: &mut String, index: usize, visit: impl FnOnce(&mut String) -> T) -> T {
+    let length = path.len();
+    path.push('[');
+    path.push_str(&index.to_string());
+    path.push(']');
+    let result = visit(path);
+    path.truncate(length);
+    result
 }
 
 fn join(parent: &str, key: &str) -> String {
@@ -46,14 +66,22 @@ fn join(parent: &str, key: &str) -> String {
     }
 }
 
-fn prune_value(value: &mut Value, below: Below<'_>, resource_root: bool, path: &str, removed: &mut Vec<String>) {
+fn below_additional(node: &Node) -> Option<Below<'_>> {
+    // `additionalProperties: true` has no schema: below it, maps lose all their fields, as upstream.
+    node.additional_values().map(|additional| match additional {
+        AdditionalValues::Schema(schema) => Below::Schema(schema),
+        AdditionalValues::Anything => Below::Nothing,
+    })
+}
+
+fn prune_value(value: &mut Value, below: Below<'_>, resource_root: bool, path: &mut String, removed: &mut Vec<String>) {
     let node = match below {
         Below::Schema(node) => Some(node),
         Below::Nothing => None,
     };
     if let Some(node) = node {
         if node.preserves_unknown() {
-            skip_prune(value, node, path, removed);
+            skip_prune(value, node, resource_root || node.embedded_resource, path, removed);
             return;
         }
     }
@@ -66,32 +94,28 @@ fn prune_value(value: &mut Value, below: Below<'_>, resource_root: bool, path: &
                 map.clear();
                 return;
             };
-            let keys: Vec<String> = map.keys().cloned().collect();
-            for key in keys {
-                if node.embedded_resource && META_FIELDS.contains(&key.as_str()) {
-                    continue;
+            let embedded = resource_root || node.embedded_resource;
+            map.retain(|key, child| {
+                if embedded && META_FIELDS.contains(&key.as_str()) {
+                    return true;
                 }
-                let child_path = join(path, &key);
-                if let Some(property) = node.properties.get(&key) {
-                    if let Some(child) = map.get_mut(&key) {
-                        prune_value(child, Below::Schema(property), false, &child_path, removed);
+                let below = match node.properties.get(key) {
+                    Some(property) => Some(Below::Schema(property)),
+                    None => below_additional(node),
+                };
+                match below {
+                    Some(below) => {
+                        with_key(path, key, |path| prune_value(child, below, false, path, removed));
+                        true
                     }
-                } else if let Some(additional) = node.additional_values() {
-                    // `additionalProperties: true` has no schema: below it, maps lose all their fields, as upstream.
-                    let below = match additional {
-                        AdditionalValues::Schema(schema) => Below::Schema(schema),
-                        AdditionalValues::Anything => Below::Nothing,
-                    };
-                    if let Some(child) = map.get_mut(&key) {
-                        prune_value(child, below, false, &child_path, removed);
+                    None => {
+                        if !(resource_root && META_FIELDS.contains(&key.as_str())) {
+                            removed.push(join(path, key));
+                        }
+                        false
                     }
-                } else {
-                    if !(resource_root && META_FIELDS.contains(&key.as_str())) {
-                        removed.push(child_path);
-                    }
-                    map.shift_remove(&key);
                 }
-            }
+            });
         }
         Value::Array(items) => {
             let below = match node {
@@ -99,7 +123,7 @@ fn prune_value(value: &mut Value, below: Below<'_>, resource_root: bool, path: &
                 None => Below::Nothing,
             };
             for (index, item) in items.iter_mut().enumerate() {
-                prune_value(item, below, false, &format!("{path}[{index}]"), removed);
+                with_index(path, index, |path| prune_value(item, below, false, path, removed));
             }
         }
         _ => {}
@@ -107,29 +131,28 @@ fn prune_value(value: &mut Value, below: Below<'_>, resource_root: bool, path: &
 }
 
 /// Below `x-kubernetes-preserve-unknown-fields`: unknown fields stay, known ones are pruned by their schema.
-fn skip_prune(value: &mut Value, node: &Node, path: &str, removed: &mut Vec<String>) {
+fn skip_prune(value: &mut Value, node: &Node, embedded: bool, path: &mut String, removed: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (key, child) in map.iter_mut() {
-                if node.embedded_resource && META_FIELDS.contains(&key.as_str()) {
+                if embedded && META_FIELDS.contains(&key.as_str()) {
                     continue;
                 }
-                let child_path = join(path, key);
-                if let Some(property) = node.properties.get(key) {
-                    prune_value(child, Below::Schema(property), false, &child_path, removed);
-                } else if let Some(additional) = node.additional_values() {
-                    let below = match additional {
-                        AdditionalValues::Schema(schema) => Below::Schema(schema),
-                        AdditionalValues::Anything => Below::Nothing,
-                    };
-                    prune_value(child, below, false, &child_path, removed);
+                let below = match node.properties.get(key) {
+                    Some(property) => Some(Below::Schema(property)),
+                    None => below_additional(node),
+                };
+                if let Some(below) = below {
+                    with_key(path, key, |path| prune_value(child, below, false, path, removed));
                 }
             }
         }
         Value::Array(items) => {
             if let Some(item_schema) = &node.items {
                 for (index, item) in items.iter_mut().enumerate() {
-                    skip_prune(item, item_schema, &format!("{path}[{index}]"), removed);
+                    with_index(path, index, |path| {
+                        skip_prune(item, item_schema, item_schema.embedded_resource, path, removed);
+                    });
                 }
             }
         }
@@ -142,21 +165,16 @@ fn skip_prune(value: &mut Value, node: &Node, path: &str, removed: &mut Vec<Stri
 pub(crate) fn prune_non_nullable_nulls(value: &mut Value, node: &Node) {
     match value {
         Value::Object(map) => {
-            let keys: Vec<String> = map.keys().cloned().collect();
-            for key in keys {
-                let schema = node.properties.get(&key).or_else(|| node.additional_schema());
-                let Some(schema) = schema else {
-                    continue;
+            map.retain(|key, child| {
+                let Some(schema) = node.properties.get(key).or_else(|| node.additional_schema()) else {
+                    return true;
                 };
-                let drop = map
-                    .get(&key)
-                    .is_some_and(|child| child.is_null() && schema.default.is_none() && !schema.nullable);
-                if drop {
-                    map.shift_remove(&key);
-                } else if let Some(child) = map.get_mut(&key) {
-                    prune_non_nullable_nulls(child, schema);
+                if child.is_null() && schema.default.is_none() && !schema.nullable {
+                    return false;
                 }
-            }
+                prune_non_nullable_nulls(child, schema);
+                true
+            });
         }
         Value::Array(items) => {
             if let Some(item_schema) = &node.items {
@@ -203,21 +221,25 @@ const MANAGED_FIELDS_ENTRY_FIELDS: [&str; 7] = [
 /// their paths (`metadata.foo`, `spec.template.metadata.ownerReferences[0].bar`), sorted.
 pub(crate) fn coerce_object_meta(value: &mut Value, node: &Node) -> Vec<String> {
     let mut removed = Vec::new();
-    coerce_walk(value, Some(node), true, "", &mut removed);
+    coerce_walk(value, Some(node), true, &mut String::new(), &mut removed);
     removed.sort();
     removed
 }
 
-fn coerce_walk(value: &mut Value, node: Option<&Node>, resource: bool, path: &str, removed: &mut Vec<String>) {
+fn coerce_walk(value: &mut Value, node: Option<&Node>, resource: bool, path: &mut String, removed: &mut Vec<String>) {
     let Value::Object(map) = value else {
         if let (Value::Array(items), Some(node)) = (value, node) {
-            for (index, item) in items.iter_mut().enumerate() {
-                coerce_walk(item, node.items.as_deref(), false, &format!("{path}[{index}]"), removed);
+            let item_schema = node.items.as_deref();
+            if item_schema.is_some() {
+                for (index, item) in items.iter_mut().enumerate() {
+                    with_index(path, index, |path| coerce_walk(item, item_schema, false, path, removed));
+                }
             }
         }
         return;
     };
-    if resource || node.is_some_and(|node| node.embedded_resource) {
+    let embedded = resource || node.is_some_and(|node| node.embedded_resource);
+    if embedded {
         if let Some(Value::Object(metadata)) = map.get_mut("metadata") {
             let metadata_path = join(path, "metadata");
             drop_unknown(metadata, &OBJECT_META_FIELDS, &metadata_path, removed);
@@ -239,24 +261,22 @@ fn coerce_walk(value: &mut Value, node: Option<&Node>, resource: bool, path: &st
         return;
     };
     for (key, child) in map.iter_mut() {
-        if (resource || node.embedded_resource) && key == "metadata" {
+        if embedded && key == "metadata" {
             continue;
         }
         let below = node.properties.get(key).or_else(|| node.additional_schema());
-        if below.is_some() {
-            coerce_walk(child, below, false, &join(path, key), removed);
+        if below.is_some() && (child.is_object() || child.is_array()) {
+            with_key(path, key, |path| coerce_walk(child, below, false, path, removed));
         }
     }
 }
 
 fn drop_unknown(map: &mut serde_json::Map<String, Value>, known: &[&str], path: &str, removed: &mut Vec<String>) {
-    let unknown: Vec<String> = map
-        .keys()
-        .filter(|key| !known.contains(&key.as_str()))
-        .cloned()
-        .collect();
-    for key in unknown {
-        map.shift_remove(&key);
-        removed.push(join(path, &key));
-    }
+    map.retain(|key, _| {
+        let keep = known.contains(&key.as_str());
+        if !keep {
+            removed.push(join(path, key));
+        }
+        keep
+    });
 }

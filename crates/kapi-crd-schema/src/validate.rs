@@ -68,7 +68,7 @@ fn subject(name: &str) -> String {
 /// update), values equal to their correlated old value are not validated (upstream's validation ratcheting).
 pub(crate) fn validate_value(node: &Node, value: &Value, old: Option<&Value>, prefix: &FieldPath) -> FieldErrors {
     let mut findings = Vec::new();
-    schema(node, value, old, "", &mut findings);
+    schema(node, value, old, &mut String::new(), &mut findings);
     findings
         .into_iter()
         .map(|finding| to_field_error(finding, prefix))
@@ -149,7 +149,9 @@ fn allowed_types(node: &Node) -> Vec<&str> {
     }
 }
 
-fn schema(node: &Node, value: &Value, old: Option<&Value>, name: &str, out: &mut Vec<Finding>) {
+/// Validates `value` at the dotted `name`; `name` is a buffer the walk extends and restores, so that names are only
+/// copied for findings.
+fn schema(node: &Node, value: &Value, old: Option<&Value>, name: &mut String, out: &mut Vec<Finding>) {
     if old.is_some_and(|old| old == value) {
         return;
     }
@@ -241,8 +243,8 @@ fn invalid_type(name: &str, wanted: &str, found: &str) -> Finding {
     )
 }
 
-fn junctors(node: &Node, value: &Value, old: Option<&Value>, name: &str, out: &mut Vec<Finding>) {
-    let run = |junct: &Node| {
+fn junctors(node: &Node, value: &Value, old: Option<&Value>, name: &mut String, out: &mut Vec<Finding>) {
+    let run = |junct: &Node, name: &mut String| {
         let mut findings = Vec::new();
         schema(junct, value, old, name, &mut findings);
         findings
@@ -251,7 +253,7 @@ fn junctors(node: &Node, value: &Value, old: Option<&Value>, name: &str, out: &m
         let mut best: Option<Vec<Finding>> = None;
         let mut succeeded = false;
         for junct in &node.any_of {
-            let findings = run(junct);
+            let findings = run(junct, name);
             if findings.is_empty() {
                 succeeded = true;
                 best = None;
@@ -275,7 +277,7 @@ fn junctors(node: &Node, value: &Value, old: Option<&Value>, name: &str, out: &m
         let mut best: Option<Vec<Finding>> = None;
         let mut valid = 0;
         for junct in &node.one_of {
-            let findings = run(junct);
+            let findings = run(junct, name);
             if findings.is_empty() {
                 valid += 1;
                 best = None;
@@ -306,7 +308,7 @@ fn junctors(node: &Node, value: &Value, old: Option<&Value>, name: &str, out: &m
     if !node.all_of.is_empty() {
         let mut valid = 0;
         for junct in &node.all_of {
-            let findings = run(junct);
+            let findings = run(junct, name);
             if findings.is_empty() {
                 valid += 1;
             }
@@ -323,7 +325,7 @@ fn junctors(node: &Node, value: &Value, old: Option<&Value>, name: &str, out: &m
         }
     }
     if let Some(not) = &node.not {
-        if run(not).is_empty() {
+        if run(not, name).is_empty() {
             out.push(Finding::new(
                 Code::Composite,
                 name,
@@ -450,11 +452,16 @@ fn correlated_item<'a>(node: &Node, item: &Value, old: Option<&'a Value>) -> Opt
     }
 }
 
-fn array_checks(node: &Node, items: &[Value], old: Option<&Value>, name: &str, out: &mut Vec<Finding>) {
+fn array_checks(node: &Node, items: &[Value], old: Option<&Value>, name: &mut String, out: &mut Vec<Finding>) {
     if let Some(item_schema) = &node.items {
         for (index, item) in items.iter().enumerate() {
             let old_item = correlated_item(node, item, old);
-            schema(item_schema, item, old_item, &format!("{name}[{index}]"), out);
+            let length = name.len();
+            name.push('[');
+            name.push_str(&index.to_string());
+            name.push(']');
+            schema(item_schema, item, old_item, name, out);
+            name.truncate(length);
         }
     }
     let size = items.len() as i64;
@@ -538,7 +545,7 @@ fn go_interface(value: &Value) -> String {
     }
 }
 
-fn object_checks(node: &Node, value: &Value, old: Option<&Value>, name: &str, out: &mut Vec<Finding>) {
+fn object_checks(node: &Node, value: &Value, old: Option<&Value>, name: &mut String, out: &mut Vec<Finding>) {
     let old_child = |key: &str| old.and_then(|old| old.get(key));
     let Value::Object(map) = value else {
         return;
@@ -569,13 +576,6 @@ fn object_checks(node: &Node, value: &Value, old: Option<&Value>, name: &str, ou
             return;
         }
     }
-    let child_name = |key: &str| {
-        if name.is_empty() {
-            key.to_owned()
-        } else {
-            format!("{name}.{key}")
-        }
-    };
     match &node.additional_properties {
         Some(crate::schema::Additional::Allows(false)) => {
             for key in map.keys() {
@@ -593,7 +593,12 @@ fn object_checks(node: &Node, value: &Value, old: Option<&Value>, name: &str, ou
             if let Some(AdditionalValues::Schema(additional)) = node.additional_values() {
                 for (key, item) in map {
                     if !node.properties.contains_key(key) {
-                        schema(additional, item, old_child(key), &format!("{name}.{key}"), out);
+                        // kube-openapi names additional properties `<parent>.<key>`, with a leading dot at the root.
+                        let length = name.len();
+                        name.push('.');
+                        name.push_str(key);
+                        schema(additional, item, old_child(key), name, out);
+                        name.truncate(length);
                     }
                 }
             }
@@ -611,7 +616,13 @@ fn object_checks(node: &Node, value: &Value, old: Option<&Value>, name: &str, ou
     }
     for (key, property) in &node.properties {
         if let Some(item) = map.get(key) {
-            schema(property, item, old_child(key), &child_name(key), out);
+            let length = name.len();
+            if !name.is_empty() {
+                name.push('.');
+            }
+            name.push_str(key);
+            schema(property, item, old_child(key), name, out);
+            name.truncate(length);
         }
     }
 }
