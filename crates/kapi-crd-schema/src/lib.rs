@@ -1,7 +1,7 @@
 //! kapi's CustomResourceDefinition logic without IO: what kube-apiserver's apiextensions-apiserver decides about a
 //! CRD object and about the custom resources its schemas describe, with the same field paths and messages.
 //!
-//! - [`validate_crd`] / [`validate_crd_status_update`] / [`default_crd`] / [`prepare_crd_for_create`] /
+//! - [`validate_crd`] (or [`validate_crd_with_rules`] with the CEL engine) / [`validate_crd_status_update`] / [`default_crd`] / [`prepare_crd_for_create`] /
 //!   [`prepare_crd_for_update`]: the CRD object itself (names, group, scope,
 //!   versions, per-version schemas with the structural-schema rules and defaults, subresources, printer columns,
 //!   selectable fields, conversion); [`stored_schema_form`] is a schema as the stored CRD returns it.
@@ -42,7 +42,10 @@ use serde_json::Value;
 
 use crate::schema::Node;
 pub use crate::{
-    crd::{default_crd, prepare_crd_for_create, prepare_crd_for_update, validate_crd, validate_crd_status_update},
+    crd::{
+        default_crd, prepare_crd_for_create, prepare_crd_for_update, validate_crd, validate_crd_status_update,
+        validate_crd_with_rules,
+    },
     scale::validate_scale,
 };
 

@@ -495,3 +495,38 @@ fn status_updates_check_accepted_names() {
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert!(errors[0].starts_with("status.acceptedNames.plural: Invalid value: \"Widgets\": a DNS-1035 label"));
 }
+
+#[test]
+fn rules_are_compiled_only_for_sound_schemas_and_reported_after_them() {
+    let compile = |schema: &Value, path: &kapi_core::FieldPath| -> kapi_core::FieldErrors {
+        assert!(schema.is_object());
+        kapi_core::FieldError::invalid(&path.child("x-kubernetes-validations"), "", "compiled").into()
+    };
+    let mut crd = with(
+        valid_crd(),
+        "/spec/versions/0/additionalPrinterColumns",
+        json!([{"name": "A", "type": "text", "jsonPath": ".spec.a"}]),
+    );
+    default_crd(&mut crd);
+    prepare_crd_for_create(&mut crd);
+    let errors: Vec<String> = kapi_crd_schema::validate_crd_with_rules(&crd, None, &compile)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            "spec.validation.openAPIV3Schema.x-kubernetes-validations: Invalid value: \"\": compiled",
+            "spec.additionalPrinterColumns[0].type: Invalid value: \"text\": must be one of boolean,date,integer,number,string",
+        ]
+    );
+    let mut unsound = with(
+        valid_crd(),
+        "/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/color",
+        json!({}),
+    );
+    default_crd(&mut unsound);
+    prepare_crd_for_create(&mut unsound);
+    let errors = kapi_crd_schema::validate_crd_with_rules(&unsound, None, &compile);
+    assert_eq!(errors.len(), 1, "no compilation for a non-structural schema: {errors}");
+}

@@ -27,6 +27,19 @@ use self::spec::Internal;
 /// conversionReviewVersions), `status.storedVersions`, the API approval annotation of `*.k8s.io` groups and, on
 /// update, immutable group, plural and (once Established) scope and kind. CEL rules are not compiled here.
 pub fn validate_crd(crd: &Value, old: Option<&Value>) -> FieldErrors {
+    validate_crd_with_rules(crd, old, &|_, _| FieldErrors::new())
+}
+
+/// [`validate_crd`] with the CEL engine plugged in: `compile_rules(schema, path)` gets each version's
+/// `openAPIV3Schema` and its field path (`spec.validation.openAPIV3Schema` or
+/// `spec.versions[i].schema.openAPIV3Schema`) and returns the findings about its `x-kubernetes-validations`
+/// (compilation, cost). As upstream, it is called only for schemas that are structural, have valid defaults and
+/// no other schema errors, and its findings follow that schema's other findings.
+pub fn validate_crd_with_rules(
+    crd: &Value,
+    old: Option<&Value>,
+    compile_rules: &dyn Fn(&Value, &FieldPath) -> FieldErrors,
+) -> FieldErrors {
     let internal = Internal::from_v1(crd);
     let old_internal = old.map(Internal::from_v1);
     let metadata = crd.get("metadata").cloned().unwrap_or_else(|| json!({}));
@@ -38,7 +51,7 @@ pub fn validate_crd(crd: &Value, old: Option<&Value>) -> FieldErrors {
             validate_object_meta_update(&metadata, &old_metadata, &metadata_path)
         }
     };
-    let options = spec::Options::new(old_internal.as_ref());
+    let options = spec::Options::new(old_internal.as_ref(), compile_rules);
     errors.append(spec::validate_spec(&internal, &options));
     if let (Some(old), Some(old_internal)) = (old, old_internal.as_ref()) {
         errors.append(immutable_fields(&internal, old_internal, is_established(old)));

@@ -105,7 +105,12 @@ fn is_zero(value: &Value) -> bool {
 
 /// Validates `validation` (`{"openAPIV3Schema": ...}`) found at `path` (`spec.validation` or
 /// `spec.versions[i].schema`).
-pub(crate) fn validate_validation(validation: Option<&Value>, status_enabled: bool, path: &FieldPath) -> FieldErrors {
+pub(crate) fn validate_validation(
+    validation: Option<&Value>,
+    status_enabled: bool,
+    path: &FieldPath,
+    rules: &dyn Fn(&Value, &FieldPath) -> FieldErrors,
+) -> FieldErrors {
     let mut errors = FieldErrors::new();
     let Some(schema) = validation
         .and_then(|v| v.get("openAPIV3Schema"))
@@ -151,8 +156,11 @@ pub(crate) fn validate_validation(validation: Option<&Value>, status_enabled: bo
         ));
     }
     let structural_errors = structural::validate_structural(&root, &schema_path);
+    let mut compile_rules = structural_errors.is_empty();
     if structural_errors.is_empty() {
-        errors.append(validate_defaults(&root, &schema_path));
+        let default_errors = validate_defaults(&root, &schema_path);
+        compile_rules = default_errors.is_empty();
+        errors.append(default_errors);
     } else {
         errors.append(structural_errors);
     }
@@ -161,7 +169,15 @@ pub(crate) fn validate_validation(validation: Option<&Value>, status_enabled: bo
         disallow_reason: String::new(),
         inside_resource_meta: false,
     };
-    walk(&root, &schema_path, &context, true, &mut errors);
+    let mut schema_errors = FieldErrors::new();
+    walk(&root, &schema_path, &context, true, &mut schema_errors);
+    // Upstream compiles CEL rules only for a structural schema with valid defaults and no schema errors, and
+    // reports their findings after the schema's.
+    compile_rules &= schema_errors.is_empty();
+    errors.append(schema_errors);
+    if compile_rules {
+        errors.append(rules(schema, &schema_path));
+    }
     errors
 }
 

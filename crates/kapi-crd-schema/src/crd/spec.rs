@@ -172,19 +172,22 @@ fn has_status(subresources: Option<&Value>) -> bool {
 }
 
 /// What depends on the stored object when updating.
-pub(crate) struct Options {
+pub(crate) struct Options<'a> {
     require_open_api_schema: bool,
+    /// Compiles a schema's `x-kubernetes-validations` (the CEL engine), given the schema and its path.
+    pub(crate) rules: &'a dyn Fn(&Value, &FieldPath) -> FieldErrors,
 }
 
-impl Options {
-    pub(crate) fn new(old: Option<&Internal>) -> Options {
+impl<'a> Options<'a> {
+    pub(crate) fn new(old: Option<&Internal>, rules: &'a dyn Fn(&Value, &FieldPath) -> FieldErrors) -> Options<'a> {
         Options {
             require_open_api_schema: old.is_none_or(Internal::all_versions_have_schemas),
+            rules,
         }
     }
 }
 
-pub(crate) fn validate_spec(internal: &Internal, options: &Options) -> FieldErrors {
+pub(crate) fn validate_spec(internal: &Internal, options: &Options<'_>) -> FieldErrors {
     let path = FieldPath::new("spec");
     let mut errors = group_errors(&internal.text("/group"), &path.child("group"));
     errors.append(enum_strings(
@@ -248,7 +251,7 @@ pub(crate) fn validate_spec(internal: &Internal, options: &Options) -> FieldErro
         } else {
             has_status(version.get("subresources"))
         };
-        errors.append(validate_version(version, &version_path, status_enabled));
+        errors.append(validate_version(version, &version_path, status_enabled, options));
     }
     if !unique {
         errors.push(FieldError::invalid(
@@ -291,6 +294,7 @@ pub(crate) fn validate_spec(internal: &Internal, options: &Options) -> FieldErro
         internal.validation.as_ref(),
         internal.any_status_enabled(),
         &path.child("validation"),
+        options.rules,
     ));
     errors.append(validate_subresources(
         internal.subresources.as_ref(),
@@ -329,7 +333,7 @@ pub(crate) fn enum_strings(path: &FieldPath, value: &str, accepted: &[&str]) -> 
     FieldError::not_supported(path, value, accepted).into()
 }
 
-fn validate_version(version: &Value, path: &FieldPath, status_enabled: bool) -> FieldErrors {
+fn validate_version(version: &Value, path: &FieldPath, status_enabled: bool, options: &Options<'_>) -> FieldErrors {
     let mut errors = FieldErrors::new();
     let deprecated = version.get("deprecated").and_then(Value::as_bool) == Some(true);
     if let Some(warning) = version.get("deprecationWarning").and_then(Value::as_str) {
@@ -341,6 +345,7 @@ fn validate_version(version: &Value, path: &FieldPath, status_enabled: bool) -> 
         version.get("schema"),
         status_enabled,
         &path.child("schema"),
+        options.rules,
     ));
     errors.append(validate_subresources(
         version.get("subresources"),
