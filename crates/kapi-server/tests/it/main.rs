@@ -3,5 +3,6 @@
 mod api;
 mod endpoints;
 mod pki;
+mod recorded;
 mod shutdown;
 mod support;
