@@ -273,6 +273,43 @@ async fn collection_paths(router: &Router) -> Vec<String> {
     paths
 }
 
+/// After a CRD was created, waits (up to 10 s) until it is Established and its first version is served, as the
+/// capture polled before its next step.
+async fn wait_until_established(router: &Router, step: &Value) {
+    let request = &step["request"];
+    let creates_crd = request["method"] == "POST"
+        && request["path"] == "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        && step["response"]["status"] == 201;
+    if !creates_crd {
+        return;
+    }
+    let name = request["body"]["metadata"]["name"].as_str().unwrap_or_default();
+    let group = request["body"]["spec"]["group"].as_str().unwrap_or_default();
+    let version = request["body"]["spec"]["versions"][0]["name"].as_str().unwrap_or_default();
+    let get = |uri: String| async move {
+        let request = Request::builder().uri(uri).body(Body::empty()).expect("request");
+        let response = match router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let ok = response.status().is_success();
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
+        (ok, serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null))
+    };
+    for _ in 0..200 {
+        let (_, crd) = get(format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")).await;
+        let established = crd["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|condition| condition["type"] == "Established" && condition["status"] == "True");
+        if established && get(format!("/apis/{group}/{version}")).await.0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Replays `scenario` on `router` over `storage`; returns the differences (empty when it matches).
 pub(crate) async fn replay(router: &Router, storage: &dyn Storage, scenario: &str) -> Vec<String> {
     let recording = load(scenario);
@@ -306,6 +343,7 @@ pub(crate) async fn replay(router: &Router, storage: &dyn Storage, scenario: &st
         if let Err(difference) = compare_step(index, step, compare_body, response, &mut bindings).await {
             differences.push(difference);
         }
+        wait_until_established(router, step).await;
     }
     if let Some((watch_index, watch_step, response)) = open_watch.take() {
         if let Err(difference) = compare_step(watch_index, &watch_step, true, response, &mut bindings).await {
