@@ -252,11 +252,26 @@ impl Set {
         let Some((last, parents)) = path.split_last() else {
             return;
         };
-        let mut node = self;
-        for element in parents {
-            node = node.children.entry(element.clone()).or_default();
+        self.insert_below(parents, last);
+    }
+
+    /// Inserts `last` below `parents`, cloning only the elements of nodes it creates.
+    fn insert_below(&mut self, parents: &[PathElement], last: &PathElement) {
+        match parents.split_first() {
+            None => {
+                if !self.members.contains(last) {
+                    self.members.insert(last.clone());
+                }
+            }
+            Some((first, rest)) => match self.children.get_mut(first) {
+                Some(child) => child.insert_below(rest, last),
+                None => {
+                    let mut child = Set::new();
+                    child.insert_below(rest, last);
+                    self.children.insert(first.clone(), child);
+                }
+            },
         }
-        node.members.insert(last.clone());
     }
 
     /// Whether the set holds exactly this path.
@@ -293,9 +308,18 @@ impl Set {
 
     /// Adds every path of `other`.
     pub fn union_in_place(&mut self, other: &Set) {
-        self.members.extend(other.members.iter().cloned());
+        for member in &other.members {
+            if !self.members.contains(member) {
+                self.members.insert(member.clone());
+            }
+        }
         for (element, child) in &other.children {
-            self.children.entry(element.clone()).or_default().union_in_place(child);
+            match self.children.get_mut(element) {
+                Some(existing) => existing.union_in_place(child),
+                None => {
+                    self.children.insert(element.clone(), child.clone());
+                }
+            }
         }
     }
 

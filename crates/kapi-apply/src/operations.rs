@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::{
     fieldpath::{Path, Set},
     managed::{strip_set, ManagedFields, ManagerEntry, Operation, MAX_UPDATE_MANAGERS},
-    schema::TypeRef,
+    schema::{Model, TypeRef},
     typed::{compare, ensure_named_fields_are_members, merge, remove_items, to_field_set, Comparison},
 };
 
@@ -142,9 +142,10 @@ pub fn apply(
     writer: &Writer<'_>,
     force: bool,
 ) -> Result<Applied, ApplyError> {
+    let model = Model::default();
     let mut managed = managed.clone();
-    let merged = merge(live, config, writer.schema).map_err(ApplyError::Invalid)?;
-    let applied = to_field_set(config, writer.schema).recursive_difference(writer.ignored);
+    let merged = merge(&model, live, config, writer.schema).map_err(ApplyError::Invalid)?;
+    let applied = to_field_set(&model, config, writer.schema).recursive_difference(writer.ignored);
     let own = match managed
         .entries
         .iter()
@@ -165,12 +166,14 @@ pub fn apply(
     };
     let last_applied = std::mem::replace(&mut managed.entries[own].fields, applied);
     managed.entries[own].api_version = writer.api_version.to_owned();
-    let merged = if last_applied.is_empty() {
+    // Nothing can be pruned when the manager still applies everything it applied last time (the general
+    // algorithm returns the merged object unchanged then; skipping it saves most of an apply's work).
+    let merged = if last_applied.difference(&managed.entries[own].fields).is_empty() {
         merged
     } else {
-        prune(&merged, &managed, &last_applied, writer.schema)
+        prune(&model, &merged, &managed, &last_applied, writer.schema)
     };
-    let changes = compare(live, &merged, writer.schema).excluding(writer.ignored);
+    let changes = compare(&model, live, &merged, writer.schema).excluding(writer.ignored);
     let conflicts = settle_others(&managed, &changes, Some(own));
     if !force && !conflicts.is_empty() {
         return Err(ApplyError::Conflicts(sorted_conflicts(&managed, &conflicts)));
@@ -191,29 +194,30 @@ pub fn apply(
 
 /// Removes from `merged` the fields the applier applied last time and no longer applies, unless another
 /// manager (or the new configuration) still owns them; fields only owned through a removed parent stay.
-fn prune(merged: &Value, managed: &ManagedFields, last_applied: &Set, ty: TypeRef<'_>) -> Value {
+fn prune<'a>(model: &Model<'a>, merged: &Value, managed: &ManagedFields, last_applied: &Set, ty: TypeRef<'a>) -> Value {
     let empty = || Value::Object(serde_json::Map::new());
-    let last = ensure_named_fields_are_members(last_applied, ty);
-    let pruned = remove_items(merged, &last, ty).unwrap_or_else(empty);
+    let last = ensure_named_fields_are_members(model, last_applied, ty);
+    let pruned = remove_items(model, merged, &last, ty).unwrap_or_else(empty);
     let mut owned = Set::new();
     for entry in &managed.entries {
-        owned.union_in_place(&ensure_named_fields_are_members(&entry.fields, ty));
+        owned.union_in_place(&ensure_named_fields_are_members(model, &entry.fields, ty));
     }
-    let merged_fields = ensure_named_fields_are_members(&to_field_set(merged, ty), ty);
-    let pruned_fields = ensure_named_fields_are_members(&to_field_set(&pruned, ty), ty);
+    let merged_fields = ensure_named_fields_are_members(model, &to_field_set(model, merged, ty), ty);
+    let pruned_fields = ensure_named_fields_are_members(model, &to_field_set(model, &pruned, ty), ty);
     let unowned = merged_fields.difference(&pruned_fields.union(&owned));
-    let pruned = remove_items(merged, &unowned, ty).unwrap_or_else(empty);
-    let pruned_fields = ensure_named_fields_are_members(&to_field_set(&pruned, ty), ty);
+    let pruned = remove_items(model, merged, &unowned, ty).unwrap_or_else(empty);
+    let pruned_fields = ensure_named_fields_are_members(model, &to_field_set(model, &pruned, ty), ty);
     let dangling = merged_fields.difference(&pruned_fields).intersection(&last);
-    remove_items(merged, &dangling, ty).unwrap_or_else(empty)
+    remove_items(model, merged, &dangling, ty).unwrap_or_else(empty)
 }
 
 /// The managedFields after a create, update or non-apply patch from `live` (for a create, the type's empty
 /// object) to `new`: the writer takes the fields it added or changed from everyone, removed fields leave every
 /// entry, and the writer's `Update` entry gets the time when it took anything.
 pub fn update(live: &Value, new: &Value, managed: &ManagedFields, writer: &Writer<'_>) -> ManagedFields {
+    let model = Model::default();
     let mut managed = managed.clone();
-    let changes = compare(live, new, writer.schema).excluding(writer.ignored);
+    let changes = compare(&model, live, new, writer.schema).excluding(writer.ignored);
     let conflicts = settle_others(&managed, &changes, None);
     take_away(&mut managed, &conflicts, &changes.removed, None);
     let taken = changes
@@ -251,5 +255,5 @@ pub fn update(live: &Value, new: &Value, managed: &ManagedFields, writer: &Write
 
 /// The field set `value` sets at type `ty` (public for tests and tools).
 pub fn fields_of(value: &Value, ty: TypeRef<'_>) -> Set {
-    to_field_set(value, ty)
+    to_field_set(&Model::default(), value, ty)
 }

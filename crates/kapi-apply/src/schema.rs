@@ -6,6 +6,8 @@
 //! properties) the type is *deduced* from the value, as upstream's deduced schema does: objects are granular maps
 //! of deduced values, lists are atomic, everything else is a scalar.
 
+use std::{cell::RefCell, collections::HashMap, rc::Rc};
+
 use kapi_openapi::{ListType, MapType, SchemaNode};
 use serde_json::Value;
 
@@ -33,7 +35,7 @@ pub(crate) enum ListKind<'a> {
     /// Scalars identified by their value.
     Set,
     /// Objects identified by these key fields.
-    Map(Vec<&'a str>),
+    Map(Rc<[&'a str]>),
 }
 
 /// What a value at a type position is, as the walkers need it.
@@ -130,10 +132,10 @@ pub(crate) fn atom(ty: TypeRef<'_>) -> Atom<'_> {
         let list = match node.list_type() {
             Some(ListType::Atomic) => ListKind::Atomic,
             Some(ListType::Set) => ListKind::Set,
-            Some(ListType::Map) => ListKind::Map(node.list_map_keys()),
+            Some(ListType::Map) => ListKind::Map(node.list_map_keys().into()),
             // Older definitions carry only the strategic-merge metadata; kube-openapi reads it the same way.
             None => match (node.patch_strategy(), node.patch_merge_key()) {
-                (Some(strategy), Some(key)) if strategy.merges() => ListKind::Map(vec![key]),
+                (Some(strategy), Some(key)) if strategy.merges() => ListKind::Map(Rc::from([key])),
                 (Some(strategy), None) if strategy.merges() => ListKind::Set,
                 _ => ListKind::Atomic,
             },
@@ -153,20 +155,23 @@ pub(crate) fn atom(ty: TypeRef<'_>) -> Atom<'_> {
     }
 }
 
-/// The kind of `value` at type `ty`. A value whose JSON type the schema does not expect is a leaf.
-pub(crate) fn kind<'a>(ty: TypeRef<'a>, value: &Value) -> Kind<'a> {
+/// The kind of `value` given the schema's `atom`. A value whose JSON type the schema does not expect is a leaf.
+fn kind_of<'a>(atom: &Atom<'a>, value: &Value) -> Kind<'a> {
     let is_object = value.is_object() || value.is_null();
     let is_array = value.is_array() || value.is_null();
-    match atom(ty) {
+    match atom {
         Atom::Struct { node, atomic } if is_object => Kind::Fields {
-            fields: FieldTypes::Struct(node),
-            atomic,
+            fields: FieldTypes::Struct(*node),
+            atomic: *atomic,
         },
         Atom::Map { values, atomic } if is_object => Kind::Fields {
-            fields: FieldTypes::Map(values),
-            atomic,
+            fields: FieldTypes::Map(*values),
+            atomic: *atomic,
         },
-        Atom::List { items, list } if is_array => Kind::Items { items, list },
+        Atom::List { items, list } if is_array => Kind::Items {
+            items: *items,
+            list: list.clone(),
+        },
         Atom::Deduced if value.is_object() => Kind::Fields {
             fields: FieldTypes::Map(TypeRef::Deduced),
             atomic: false,
@@ -176,6 +181,63 @@ pub(crate) fn kind<'a>(ty: TypeRef<'a>, value: &Value) -> Kind<'a> {
             list: ListKind::Atomic,
         },
         _ => Kind::Leaf,
+    }
+}
+
+/// The type model of one operation: schema positions read once and remembered by their address (the schema
+/// is borrowed for the model's whole life, so addresses stay valid and unique).
+#[derive(Debug, Default)]
+pub(crate) struct Model<'a> {
+    atoms: RefCell<HashMap<usize, Rc<Atom<'a>>>>,
+    fields: RefCell<HashMap<usize, FieldsOf<'a>>>,
+}
+
+/// A struct's field types by name, each with whether it is declared.
+type FieldsOf<'a> = HashMap<String, (TypeRef<'a>, bool)>;
+
+fn address(node: &SchemaNode<'_>) -> usize {
+    node.schema() as *const Value as usize
+}
+
+impl<'a> Model<'a> {
+    /// The schema's shape at `ty`.
+    pub(crate) fn atom(&self, ty: TypeRef<'a>) -> Rc<Atom<'a>> {
+        let TypeRef::Node(node) = ty else {
+            return Rc::new(Atom::Deduced);
+        };
+        let key = address(&node);
+        if let Some(found) = self.atoms.borrow().get(&key) {
+            return Rc::clone(found);
+        }
+        let resolved = Rc::new(atom(ty));
+        self.atoms.borrow_mut().insert(key, Rc::clone(&resolved));
+        resolved
+    }
+
+    /// The kind of `value` at type `ty`.
+    pub(crate) fn kind(&self, ty: TypeRef<'a>, value: &Value) -> Kind<'a> {
+        match ty {
+            TypeRef::Deduced => kind_of(&Atom::Deduced, value),
+            TypeRef::Node(_) => kind_of(&self.atom(ty), value),
+        }
+    }
+
+    /// The type of field `name` of an object position, and whether it is a declared struct field.
+    pub(crate) fn field(&self, fields: &FieldTypes<'a>, name: &str) -> (TypeRef<'a>, bool) {
+        let FieldTypes::Struct(node) = fields else {
+            return fields.field(name);
+        };
+        let key = address(node);
+        if let Some(found) = self.fields.borrow().get(&key).and_then(|names| names.get(name)) {
+            return *found;
+        }
+        let resolved = fields.field(name);
+        self.fields
+            .borrow_mut()
+            .entry(key)
+            .or_default()
+            .insert(name.to_owned(), resolved);
+        resolved
     }
 }
 

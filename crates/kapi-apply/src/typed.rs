@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::{
     fieldpath::{PathElement, Set},
-    schema::{atom, key_default, kind, Atom, Kind, ListKind, TypeRef},
+    schema::{key_default, Atom, Kind, ListKind, Model, TypeRef},
 };
 
 /// The path element that identifies `item` in a list of this kind.
@@ -23,7 +23,7 @@ pub(crate) fn item_element(items: TypeRef<'_>, list: &ListKind<'_>, item: &Value
                 });
             };
             let mut fields = Vec::with_capacity(keys.len());
-            for key in keys {
+            for key in keys.iter() {
                 if let Some(value) = map.get(*key) {
                     fields.push(((*key).to_owned(), value.clone()));
                 } else if let Some(default) = key_default(items, key) {
@@ -58,9 +58,9 @@ fn is_empty_container(value: Option<&Value>) -> bool {
 }
 
 /// The kind two sides share; sides of different shapes are compared and merged as leaves.
-fn shared_kind<'a>(ty: TypeRef<'a>, lhs: Option<&Value>, rhs: Option<&Value>) -> Kind<'a> {
-    let left = lhs.map(|value| kind(ty, value));
-    let right = rhs.map(|value| kind(ty, value));
+fn shared_kind<'a>(model: &Model<'a>, ty: TypeRef<'a>, lhs: Option<&Value>, rhs: Option<&Value>) -> Kind<'a> {
+    let left = lhs.map(|value| model.kind(ty, value));
+    let right = rhs.map(|value| model.kind(ty, value));
     match (left, right) {
         (Some(left), Some(right)) => {
             if std::mem::discriminant(&left) == std::mem::discriminant(&right) {
@@ -75,14 +75,14 @@ fn shared_kind<'a>(ty: TypeRef<'a>, lhs: Option<&Value>, rhs: Option<&Value>) ->
 }
 
 /// The fields `value` sets.
-pub(crate) fn to_field_set(value: &Value, ty: TypeRef<'_>) -> Set {
+pub(crate) fn to_field_set<'a>(model: &Model<'a>, value: &Value, ty: TypeRef<'a>) -> Set {
     let mut set = Set::new();
-    collect(value, ty, &mut Vec::new(), &mut set);
+    collect(model, value, ty, &mut Vec::new(), &mut set);
     set
 }
 
-fn collect(value: &Value, ty: TypeRef<'_>, path: &mut Vec<PathElement>, set: &mut Set) {
-    match kind(ty, value) {
+fn collect<'a>(model: &Model<'a>, value: &Value, ty: TypeRef<'a>, path: &mut Vec<PathElement>, set: &mut Set) {
+    match model.kind(ty, value) {
         Kind::Leaf
         | Kind::Fields { atomic: true, .. }
         | Kind::Items {
@@ -91,9 +91,9 @@ fn collect(value: &Value, ty: TypeRef<'_>, path: &mut Vec<PathElement>, set: &mu
         Kind::Fields { fields, .. } => {
             let Value::Object(map) = value else { return };
             for (name, child) in map {
-                let (child_type, declared) = fields.field(name);
+                let (child_type, declared) = model.field(&fields, name);
                 path.push(PathElement::Field(name.clone()));
-                collect(child, child_type, path, set);
+                collect(model, child, child_type, path, set);
                 let empty_object = child.as_object().is_some_and(Map::is_empty);
                 if child.is_null() || empty_object || !declared {
                     set.insert(path);
@@ -116,7 +116,7 @@ fn collect(value: &Value, ty: TypeRef<'_>, path: &mut Vec<PathElement>, set: &mu
                 path.push(element.clone());
                 // A duplicated item is owned as a whole: its fields cannot be told apart.
                 if seen.get(element).copied().unwrap_or_default() < 2 {
-                    collect(item, items, path, set);
+                    collect(model, item, items, path, set);
                 }
                 set.insert(path);
                 path.pop();
@@ -156,20 +156,21 @@ impl Comparison {
 }
 
 /// Compares `old` with `new`.
-pub(crate) fn compare(old: &Value, new: &Value, ty: TypeRef<'_>) -> Comparison {
+pub(crate) fn compare<'a>(model: &Model<'a>, old: &Value, new: &Value, ty: TypeRef<'a>) -> Comparison {
     let mut comparison = Comparison::default();
-    compare_node(Some(old), Some(new), ty, &mut Vec::new(), &mut comparison);
+    compare_node(model, Some(old), Some(new), ty, &mut Vec::new(), &mut comparison);
     comparison
 }
 
-fn compare_node(
+fn compare_node<'a>(
+    model: &Model<'a>,
     lhs: Option<&Value>,
     rhs: Option<&Value>,
-    ty: TypeRef<'_>,
+    ty: TypeRef<'a>,
     path: &mut Vec<PathElement>,
     comparison: &mut Comparison,
 ) {
-    let leaf = match shared_kind(ty, lhs, rhs) {
+    let leaf = match shared_kind(model, ty, lhs, rhs) {
         Kind::Leaf
         | Kind::Fields { atomic: true, .. }
         | Kind::Items {
@@ -182,9 +183,10 @@ fn compare_node(
                 let left = lhs.and_then(Value::as_object);
                 let right = rhs.and_then(Value::as_object);
                 let mut visit = |name: &String| {
-                    let (child_type, _) = fields.field(name);
+                    let (child_type, _) = model.field(&fields, name);
                     path.push(PathElement::Field(name.clone()));
                     compare_node(
+                        model,
                         left.and_then(|m| m.get(name)),
                         right.and_then(|m| m.get(name)),
                         child_type,
@@ -208,7 +210,7 @@ fn compare_node(
             if is_empty_container(lhs) && is_empty_container(rhs) {
                 true
             } else {
-                compare_items(lhs, rhs, items, &list, path, comparison);
+                compare_items(model, lhs, rhs, items, &list, path, comparison);
                 false
             }
         }
@@ -242,10 +244,11 @@ fn group_items<'v>(items: TypeRef<'_>, list: &ListKind<'_>, value: Option<&'v Va
     (order, groups)
 }
 
-fn compare_items(
+fn compare_items<'a>(
+    model: &Model<'a>,
     lhs: Option<&Value>,
     rhs: Option<&Value>,
-    items: TypeRef<'_>,
+    items: TypeRef<'a>,
     list: &ListKind<'_>,
     path: &mut Vec<PathElement>,
     comparison: &mut Comparison,
@@ -258,7 +261,14 @@ fn compare_items(
         let new = right.get(&element).map(Vec::as_slice).unwrap_or_default();
         path.push(element);
         match (old.len(), new.len()) {
-            (0..=1, 0..=1) => compare_node(old.first().copied(), new.first().copied(), items, path, comparison),
+            (0..=1, 0..=1) => compare_node(
+                model,
+                old.first().copied(),
+                new.first().copied(),
+                items,
+                path,
+                comparison,
+            ),
             (2.., 2..) => {
                 if old != new {
                     comparison.modified.insert(path);
@@ -266,13 +276,13 @@ fn compare_items(
             }
             (2.., _) => {
                 if let Some(first) = new.first() {
-                    compare_node(None, Some(first), items, path, comparison);
+                    compare_node(model, None, Some(first), items, path, comparison);
                 }
                 comparison.removed.insert(path);
             }
             (_, _) => {
                 if let Some(first) = old.first() {
-                    compare_node(Some(first), None, items, path, comparison);
+                    compare_node(model, Some(first), None, items, path, comparison);
                 }
                 comparison.added.insert(path);
             }
@@ -282,23 +292,24 @@ fn compare_items(
 }
 
 /// Merges `config` into `live`: the configuration's values win, granular maps and lists merge item by item.
-pub(crate) fn merge(live: &Value, config: &Value, ty: TypeRef<'_>) -> Result<Value, String> {
+pub(crate) fn merge<'a>(model: &Model<'a>, live: &Value, config: &Value, ty: TypeRef<'a>) -> Result<Value, String> {
     let mut path = Vec::new();
-    Ok(merge_node(Some(live), Some(config), ty, &mut path)?.unwrap_or(Value::Null))
+    Ok(merge_node(model, Some(live), Some(config), ty, &mut path)?.unwrap_or(Value::Null))
 }
 
 fn path_text(path: &[PathElement]) -> String {
     path.iter().map(ToString::to_string).collect()
 }
 
-fn merge_node(
+fn merge_node<'a>(
+    model: &Model<'a>,
     lhs: Option<&Value>,
     rhs: Option<&Value>,
-    ty: TypeRef<'_>,
+    ty: TypeRef<'a>,
     path: &mut Vec<PathElement>,
 ) -> Result<Option<Value>, String> {
     let keep_rhs = || rhs.or(lhs).cloned();
-    match shared_kind(ty, lhs, rhs) {
+    match shared_kind(model, ty, lhs, rhs) {
         Kind::Leaf
         | Kind::Fields { atomic: true, .. }
         | Kind::Items {
@@ -312,9 +323,9 @@ fn merge_node(
             let right = rhs.and_then(Value::as_object);
             let mut out = Map::new();
             for (name, old) in left.into_iter().flatten() {
-                let (child_type, _) = fields.field(name);
+                let (child_type, _) = model.field(&fields, name);
                 path.push(PathElement::Field(name.clone()));
-                let merged = merge_node(Some(old), right.and_then(|m| m.get(name)), child_type, path)?;
+                let merged = merge_node(model, Some(old), right.and_then(|m| m.get(name)), child_type, path)?;
                 path.pop();
                 if let Some(merged) = merged {
                     out.insert(name.clone(), merged);
@@ -324,9 +335,9 @@ fn merge_node(
                 if left.is_some_and(|m| m.contains_key(name)) {
                     continue;
                 }
-                let (child_type, _) = fields.field(name);
+                let (child_type, _) = model.field(&fields, name);
                 path.push(PathElement::Field(name.clone()));
-                let merged = merge_node(None, Some(new), child_type, path)?;
+                let merged = merge_node(model, None, Some(new), child_type, path)?;
                 path.pop();
                 if let Some(merged) = merged {
                     out.insert(name.clone(), merged);
@@ -334,7 +345,7 @@ fn merge_node(
             }
             Ok((!out.is_empty()).then_some(Value::Object(out)))
         }
-        Kind::Items { items, list } => merge_items(lhs, rhs, items, &list, path),
+        Kind::Items { items, list } => merge_items(model, lhs, rhs, items, &list, path),
     }
 }
 
@@ -368,10 +379,11 @@ fn index_items<'v>(
 
 /// Merges two lists item by item. The result keeps the live order, except that items both lists share follow
 /// the configuration's order, and the configuration's new items come after the live item they follow there.
-fn merge_items(
+fn merge_items<'a>(
+    model: &Model<'a>,
     lhs: Option<&Value>,
     rhs: Option<&Value>,
-    items: TypeRef<'_>,
+    items: TypeRef<'a>,
     list: &ListKind<'_>,
     path: &mut Vec<PathElement>,
 ) -> Result<Option<Value>, String> {
@@ -386,7 +398,7 @@ fn merge_items(
     let mut push_merged =
         |element: &PathElement, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<Value>| -> Result<(), String> {
             path.push(element.clone());
-            let merged = merge_node(old, new, items, path);
+            let merged = merge_node(model, old, new, items, path);
             path.pop();
             if let Some(merged) = merged? {
                 out.push(merged);
@@ -444,8 +456,8 @@ fn merge_items(
 
 /// `value` without the fields in `remove` (a member removes the field or item with everything below it).
 /// `None` when nothing is left of an object or list that the removal emptied.
-pub(crate) fn remove_items(value: &Value, remove: &Set, ty: TypeRef<'_>) -> Option<Value> {
-    match kind(ty, value) {
+pub(crate) fn remove_items<'a>(model: &Model<'a>, value: &Value, remove: &Set, ty: TypeRef<'a>) -> Option<Value> {
+    match model.kind(ty, value) {
         Kind::Leaf
         | Kind::Fields { atomic: true, .. }
         | Kind::Items {
@@ -463,7 +475,7 @@ pub(crate) fn remove_items(value: &Value, remove: &Set, ty: TypeRef<'_>) -> Opti
                 }
                 match remove.child(&element) {
                     Some(below) => {
-                        if let Some(kept) = remove_items(child, below, fields.field(name).0) {
+                        if let Some(kept) = remove_items(model, child, below, model.field(&fields, name).0) {
                             out.insert(name.clone(), kept);
                         }
                     }
@@ -488,7 +500,7 @@ pub(crate) fn remove_items(value: &Value, remove: &Set, ty: TypeRef<'_>) -> Opti
                     continue;
                 }
                 match remove.child(&element) {
-                    Some(below) => out.extend(remove_items(item, below, items)),
+                    Some(below) => out.extend(remove_items(model, item, below, items)),
                     None => out.push(item.clone()),
                 }
             }
@@ -499,14 +511,14 @@ pub(crate) fn remove_items(value: &Value, remove: &Set, ty: TypeRef<'_>) -> Opti
 
 /// `set` plus, as members, every struct field that has owned fields below it (upstream's
 /// `EnsureNamedFieldsAreMembers`): removing such a field removes the struct, while map keys stay granular.
-pub(crate) fn ensure_named_fields_are_members(set: &Set, ty: TypeRef<'_>) -> Set {
-    let shape = atom(ty);
+pub(crate) fn ensure_named_fields_are_members<'a>(model: &Model<'a>, set: &Set, ty: TypeRef<'a>) -> Set {
+    let shape = model.atom(ty);
     let mut out = Set {
         members: set.members.clone(),
         children: BTreeMap::new(),
     };
     for (element, child) in &set.children {
-        let child_type = match (element, &shape) {
+        let child_type = match (element, &*shape) {
             (PathElement::Field(name), Atom::Struct { node, .. }) => match node.property(name) {
                 Some(property) => {
                     out.members.insert(element.clone());
@@ -519,8 +531,10 @@ pub(crate) fn ensure_named_fields_are_members(set: &Set, ty: TypeRef<'_>) -> Set
             (_, Atom::List { items, .. }) => *items,
             _ => TypeRef::Deduced,
         };
-        out.children
-            .insert(element.clone(), ensure_named_fields_are_members(child, child_type));
+        out.children.insert(
+            element.clone(),
+            ensure_named_fields_are_members(model, child, child_type),
+        );
     }
     out
 }

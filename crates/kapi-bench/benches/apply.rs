@@ -2,7 +2,8 @@
 //!
 //! An object of about 100 fields (a workload-like spec with keyed lists, maps and sets) shared by 5 managers,
 //! each applying its own fifth. Reports the latency percentiles and throughput of `kapi_apply::apply` for an
-//! apply that changes one field, for a repeated apply that changes nothing, and of `kapi_apply::update` for a
+//! apply that changes one field, for one that stops applying a field (removal) or applies it again, for a
+//! repeated apply that changes nothing, and of `kapi_apply::update` for a
 //! plain update, plus the FieldsV1 decode and encode of the managedFields. `KAPI_BENCH_SCALE=0.1` shortens
 //! every run.
 
@@ -150,11 +151,42 @@ fn main() {
     }
     report("apply changing one field", &mut changing, rounds, started.elapsed());
 
+    // Every other apply drops an env var the manager applied before: the removal (prune) path.
+    let mut removing = Latencies::default();
+    let started = Instant::now();
+    for round in 0..rounds {
+        let index = round % MANAGERS;
+        let mut config = configuration(index, rounds + 1);
+        if round % (2 * MANAGERS) < MANAGERS {
+            if let Some(env) = config["spec"]["containers"][0]["env"].as_array_mut() {
+                env.pop();
+            }
+        }
+        let begin = Instant::now();
+        let applied = apply(&live, &config, &managed, &writer(index), false).expect("own fields only");
+        removing.record(begin.elapsed());
+        live = applied.object.unwrap_or(live);
+        managed = applied.managed;
+    }
+    report(
+        "apply removing or re-adding a field",
+        &mut removing,
+        rounds,
+        started.elapsed(),
+    );
+    let rounds_done = 2 * rounds;
+
     // Every manager re-applies what it applied last: nothing changes.
     let last: Vec<Value> = (0..MANAGERS)
         .map(|index| {
-            let last_round = (0..rounds).rev().find(|round| round % MANAGERS == index);
-            configuration(index, last_round.map_or(0, |round| round + 1))
+            let mut config = configuration(index, rounds + 1);
+            let last_round = (rounds..rounds_done).rev().find(|round| round % MANAGERS == index);
+            if last_round.is_some_and(|round| (round - rounds) % (2 * MANAGERS) < MANAGERS) {
+                if let Some(env) = config["spec"]["containers"][0]["env"].as_array_mut() {
+                    env.pop();
+                }
+            }
+            config
         })
         .collect();
     let mut noop = Latencies::default();
@@ -166,7 +198,12 @@ fn main() {
         noop.record(begin.elapsed());
         assert!(applied.object.is_none(), "a repeated apply changes nothing");
     }
-    report("apply of the same configuration (no-op)", &mut noop, rounds, started.elapsed());
+    report(
+        "apply of the same configuration (no-op)",
+        &mut noop,
+        rounds,
+        started.elapsed(),
+    );
 
     let mut updates = Latencies::default();
     let started = Instant::now();
