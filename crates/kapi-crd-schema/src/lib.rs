@@ -4,7 +4,8 @@
 //! - [`validate_crd`] (or [`validate_crd_with_rules`] with the CEL engine) / [`validate_crd_status_update`] / [`default_crd`] / [`prepare_crd_for_create`] /
 //!   [`prepare_crd_for_update`]: the CRD object itself (names, group, scope,
 //!   versions, per-version schemas with the structural-schema rules and defaults, subresources, printer columns,
-//!   selectable fields, conversion); [`stored_schema_form`] is a schema as the stored CRD returns it.
+//!   selectable fields, conversion); [`stored_crd_form`] and [`stored_schema_form`] are a CRD and a schema as
+//!   kube-apiserver returns them once stored.
 //! - [`Structural`]: one version's `openAPIV3Schema`, compiled for serving custom resources: [`Structural::prune`],
 //!   [`Structural::apply_defaults`], [`Structural::validate`] (and [`Structural::validate_schema_update`] with
 //!   ratcheting), and the published OpenAPI forms ([`Structural::openapi_v3`], [`Structural::openapi_v2`],
@@ -43,8 +44,8 @@ use serde_json::Value;
 use crate::schema::Node;
 pub use crate::{
     crd::{
-        default_crd, prepare_crd_for_create, prepare_crd_for_update, validate_crd, validate_crd_status_update,
-        validate_crd_with_rules,
+        default_crd, prepare_crd_for_create, prepare_crd_for_update, stored_crd_form, validate_crd,
+        validate_crd_status_update, validate_crd_with_rules,
     },
     scale::validate_scale,
 };

@@ -248,6 +248,14 @@ fn every_recorded_crd_create_that_succeeded_is_valid() {
                 kapi_crd_schema::prepare_crd_for_create(&mut crd);
                 let errors = validate_crd(&crd, None);
                 assert!(errors.is_empty(), "{name}: {errors}");
+                let stored = kapi_crd_schema::stored_crd_form(&crd);
+                let response = &step["response"]["body"];
+                assert_same_json(&stored["spec"], &response["spec"], &format!("{name}: stored spec"));
+                assert_same_json(
+                    &stored["status"],
+                    &response["status"],
+                    &format!("{name}: stored status"),
+                );
                 checked += 1;
             }
         }
@@ -383,4 +391,19 @@ fn stored_schema_form_is_the_recorded_one() {
     let schema = &steps[0]["request"]["body"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
     let stored = &steps[0]["response"]["body"]["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
     assert_same_json(&kapi_crd_schema::stored_schema_form(schema), stored, "stored schema");
+}
+
+#[test]
+fn stored_crd_form_is_the_recorded_one() {
+    let Some(recording) = load("crd_create_rich_schema") else {
+        return;
+    };
+    let steps = steps(&recording);
+    let mut crd = steps[0]["request"]["body"].clone();
+    kapi_crd_schema::default_crd(&mut crd);
+    kapi_crd_schema::prepare_crd_for_create(&mut crd);
+    let stored = kapi_crd_schema::stored_crd_form(&crd);
+    let response = &steps[0]["response"]["body"];
+    assert_same_json(&stored["spec"], &response["spec"], "stored spec");
+    assert_same_json(&stored["status"], &response["status"], "stored status");
 }

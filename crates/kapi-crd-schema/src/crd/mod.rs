@@ -10,6 +10,9 @@
 mod conversion;
 mod schema_rules;
 mod spec;
+mod stored;
+
+pub use self::stored::stored_crd_form;
 
 use kapi_core::{
     validation::{is_dns1123_subdomain, validate_object_meta, validate_object_meta_update, NameRule},
