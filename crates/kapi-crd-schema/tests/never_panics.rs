@@ -134,6 +134,8 @@ proptest! {
         default_crd(&mut crd);
         prepare_crd_for_create(&mut crd);
         let _ = validate_crd(&crd, None);
+        let _ = kapi_crd_schema::stored_crd_form(&crd);
+        let _ = kapi_crd_schema::stored_crd_form(&junk);
         let _ = validate_crd(&junk, Some(&crd));
         let mut junk_crd = junk;
         default_crd(&mut junk_crd);
