@@ -223,3 +223,18 @@ fn no_rules_compile_to_an_empty_set() {
     let with_rules = kapi_cel::compile(&schema_with_rules(json!([{"rule": "true"}])), &path()).expect("compiles");
     assert!(!with_rules.is_empty());
 }
+
+#[test]
+fn compiled_validations_can_be_shared_between_threads() {
+    fn shareable<T: Send + Sync + 'static>(_: &T) {}
+    let compiled =
+        kapi_cel::compile(&schema_with_rules(json!([{"rule": "self.size > 0"}])), &path()).expect("compiles");
+    shareable(&compiled);
+    let shared = std::sync::Arc::new(compiled);
+    let worker = {
+        let shared = shared.clone();
+        std::thread::spawn(move || shared.validate(&json!({"spec": {"size": 0}}), None).len())
+    };
+    assert_eq!(worker.join().expect("the worker finishes"), 1);
+    assert!(shared.validate(&json!({"spec": {"size": 1}}), None).is_empty());
+}
