@@ -16,6 +16,8 @@ enum Field {
     Present,
     /// A nested struct, rewritten by the function, omitted when absent.
     Nested(fn(&Value) -> Value),
+    /// A nested struct that is not a pointer: always written, from `null` when absent.
+    Struct(fn(&Value) -> Value),
     /// A list of nested structs, omitted when empty.
     List(fn(&Value) -> Value),
 }
@@ -44,9 +46,9 @@ fn is_empty(value: &Value) -> bool {
 }
 
 fn rewrite(value: &Value, fields: &[(&str, Field)]) -> Value {
-    let Some(map) = value.as_object() else {
-        return Value::Object(Map::new());
-    };
+    // A missing struct writes its required fields with their zero values, as Go encodes a zero struct.
+    let empty = Map::new();
+    let map = value.as_object().unwrap_or(&empty);
     let mut out = Map::new();
     for (name, field) in fields {
         let present = map.get(*name).filter(|value| !value.is_null());
@@ -55,6 +57,7 @@ fn rewrite(value: &Value, fields: &[(&str, Field)]) -> Value {
             Field::OmitEmpty => present.filter(|value| !is_empty(value)).cloned(),
             Field::Present => present.cloned(),
             Field::Nested(each) => present.map(each),
+            Field::Struct(each) => Some(each(present.unwrap_or(&Value::Null))),
             Field::List(each) => present
                 .and_then(Value::as_array)
                 .filter(|items| !items.is_empty())
@@ -189,7 +192,7 @@ fn spec(value: &Value) -> Value {
         value,
         &[
             ("group", Field::Always(empty_string)),
-            ("names", Field::Nested(names)),
+            ("names", Field::Struct(names)),
             ("scope", Field::Always(empty_string)),
             ("versions", Field::Always(null)),
             ("conversion", Field::Nested(conversion)),
@@ -203,9 +206,6 @@ fn spec(value: &Value) -> Value {
             for entry in versions.iter_mut() {
                 *entry = version(entry);
             }
-        }
-        if !map.contains_key("names") {
-            map.shift_insert(1, "names".to_owned(), names(&Value::Null));
         }
         Value::Object(map)
     })
