@@ -219,20 +219,7 @@ impl Compiler {
             .unwrap_or_default()
             .to_owned();
         let schema_errors_before = self.schema_errors;
-        let mut properties = Vec::new();
-        if let (Some(members), Type::Object(object)) = (schema.get("properties").and_then(Value::as_object), &decl.ty) {
-            let mut names: Vec<&String> = members.keys().collect();
-            names.sort();
-            for name in names {
-                let (Some(property), Some(field_decl)) = (members.get(name), object.fields.get(name.as_str())) else {
-                    continue;
-                };
-                let child_path = path.child("properties").key(name.as_str());
-                if let Some(node) = self.node(property, field_decl.clone(), &child_path, cardinality, uncorrelatable) {
-                    properties.push((name.clone(), node));
-                }
-            }
-        }
+        let atomic_map = schema.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic");
         let mut additional_properties = None;
         if let (Some(additional), Type::Map(_, value_decl)) =
             (schema.get("additionalProperties").filter(|v| v.is_object()), &decl.ty)
@@ -247,6 +234,41 @@ impl Compiler {
                     uncorrelatable,
                 )
                 .map(Box::new);
+        }
+        let mut properties = Vec::new();
+        if let (Some(members), Type::Object(object)) = (schema.get("properties").and_then(Value::as_object), &decl.ty) {
+            let mut names: Vec<&String> = members.keys().collect();
+            names.sort();
+            for name in names {
+                let (Some(property), Some(field_decl)) = (members.get(name), object.fields.get(name.as_str())) else {
+                    continue;
+                };
+                let child_path = path.child("properties").key(name.as_str());
+                // The properties of an atomic object have no old value of their own.
+                let forbid = if atomic_map {
+                    uncorrelatable.or(Some(path))
+                } else {
+                    uncorrelatable
+                };
+                if let Some(node) = self.node(property, field_decl.clone(), &child_path, cardinality, forbid) {
+                    properties.push((name.clone(), node));
+                }
+            }
+        }
+        let mut all_of = Vec::new();
+        for (index, entry) in schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let entry_path = path.child("allOf").index(index);
+            if let Some(mut node) = self.node(entry, decl.clone(), &entry_path, cardinality, uncorrelatable) {
+                // Errors print the value's own type, which allOf entries seldom repeat.
+                node.schema_type.clone_from(&schema_type);
+                all_of.push(node);
+            }
         }
         let mut items = None;
         let list_type = schema
@@ -269,21 +291,6 @@ impl Compiler {
                     forbid,
                 )
                 .map(Box::new);
-        }
-        let mut all_of = Vec::new();
-        for (index, entry) in schema
-            .get("allOf")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            let entry_path = path.child("allOf").index(index);
-            if let Some(mut node) = self.node(entry, decl.clone(), &entry_path, cardinality, uncorrelatable) {
-                // Errors print the value's own type, which allOf entries seldom repeat.
-                node.schema_type.clone_from(&schema_type);
-                all_of.push(node);
-            }
         }
         let deeper_schema_errors = self.schema_errors > schema_errors_before;
         let rules = self.rules(schema, &decl, path, cardinality, uncorrelatable, deeper_schema_errors);
@@ -311,7 +318,7 @@ impl Compiler {
             all_of,
             list_map_keys,
             list_set: list_type == "set",
-            atomic_map: schema.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic"),
+            atomic_map,
             self_fields: fields_read_by(&rules, "self"),
             old_self_fields: fields_read_by(&rules, "oldSelf"),
             rules,

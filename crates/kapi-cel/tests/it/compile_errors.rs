@@ -195,7 +195,10 @@ fn old_self_placement() {
             "set": {"type": "array", "maxItems": 5, "x-kubernetes-list-type": "set", "items": {
                 "type": "string", "maxLength": 5, "x-kubernetes-validations": [{"rule": "self == oldSelf"}]
             }},
-            "plain": {"type": "string", "x-kubernetes-validations": [{"rule": "self != ''", "optionalOldSelf": true}]}
+            "plain": {"type": "string", "x-kubernetes-validations": [{"rule": "self != ''", "optionalOldSelf": true}]},
+            "whole": {"type": "object", "x-kubernetes-map-type": "atomic", "properties": {
+                "part": {"type": "string", "x-kubernetes-validations": [{"rule": "self == oldSelf"}]}
+            }}
         }}}
     });
     let found: Vec<String> = match kapi_cel::compile(&schema, &path()) {
@@ -207,6 +210,7 @@ fn old_self_placement() {
         [
             "spec.validation.openAPIV3Schema.properties[spec].properties[plain].x-kubernetes-validations[0].optionalOldSelf: Invalid value: true: may not be set if oldSelf is not used in rule",
             "spec.validation.openAPIV3Schema.properties[spec].properties[set].items.x-kubernetes-validations[0].rule: Invalid value: \"self == oldSelf\": oldSelf cannot be used on the uncorrelatable portion of the schema within spec.validation.openAPIV3Schema.properties[spec].properties[set]",
+            "spec.validation.openAPIV3Schema.properties[spec].properties[whole].properties[part].x-kubernetes-validations[0].rule: Invalid value: \"self == oldSelf\": oldSelf cannot be used on the uncorrelatable portion of the schema within spec.validation.openAPIV3Schema.properties[spec].properties[whole]",
         ]
     );
 }
