@@ -38,13 +38,88 @@ thread_local! {
     static REGEX_CACHE: RefCell<HashMap<String, Regex>> = RefCell::new(HashMap::new());
 }
 
+/// Rewrites RE2's ASCII-only Perl classes (`\d \w \s \b` and negations) for Rust's regex, where they are
+/// Unicode-aware: `^\d+$` must not accept Arabic-Indic digits, as it does not in Go.
+pub(crate) fn re2_classes(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let mut chars = pattern.chars().peekable();
+    // Inside a bracket expression; the first ']' after '[' or '[^' is a literal.
+    let mut in_class = false;
+    let mut class_start = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(escaped) = chars.next() else {
+                    out.push(c);
+                    break;
+                };
+                let ascii_class = match escaped {
+                    'd' => Some("digit"),
+                    'w' => Some("word"),
+                    's' => Some("space"),
+                    'D' => Some("^digit"),
+                    'W' => Some("^word"),
+                    'S' => Some("^space"),
+                    _ => None,
+                };
+                match (ascii_class, in_class) {
+                    (Some(class), true) => {
+                        out.push_str("[:");
+                        out.push_str(class);
+                        out.push_str(":]");
+                    }
+                    (Some(_), false) | (None, false) if "dDwWsSbB".contains(escaped) => {
+                        out.push_str("(?-u:\\");
+                        out.push(escaped);
+                        out.push(')');
+                    }
+                    _ => {
+                        out.push(c);
+                        out.push(escaped);
+                    }
+                }
+                class_start = false;
+            }
+            '[' if !in_class => {
+                in_class = true;
+                class_start = true;
+                out.push(c);
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+            }
+            '[' if in_class && chars.peek() == Some(&':') => {
+                // A POSIX class such as [:alpha:] inside a bracket expression.
+                out.push(c);
+                for inner in chars.by_ref() {
+                    out.push(inner);
+                    if inner == ']' {
+                        break;
+                    }
+                }
+                class_start = false;
+            }
+            ']' if in_class && !class_start => {
+                in_class = false;
+                out.push(c);
+            }
+            _ => {
+                class_start = false;
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
 /// Runs `use_regex` with the compiled `pattern`, compiled once per thread: building a regex (and its matching
 /// cache) costs far more than matching a short field. RE2 and Rust's regex share the syntax CEL rules use.
 pub(crate) fn with_regex<T>(pattern: &str, use_regex: impl FnOnce(&Regex) -> T) -> Result<T, String> {
     REGEX_CACHE.with(|cache| {
         let mut cache = cache.borrow_mut();
         if !cache.contains_key(pattern) {
-            let compiled = regex::RegexBuilder::new(pattern)
+            let compiled = regex::RegexBuilder::new(&re2_classes(pattern))
                 .size_limit(1 << 20)
                 .build()
                 .map_err(|error| format!("error parsing regexp: {error}"))?;

@@ -507,7 +507,7 @@ impl Checker {
             return;
         };
         let valid = match name {
-            "matches" => regex::Regex::new(text).is_ok(),
+            "matches" => regex::Regex::new(&crate::builtins::re2_classes(text)).is_ok(),
             "duration" => crate::time::parse_duration(text).is_some(),
             "timestamp" => crate::time::parse_timestamp(text).is_some(),
             _ => true,

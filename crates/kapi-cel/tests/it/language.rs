@@ -111,6 +111,21 @@ fn strings_and_escapes() {
 fn regex() {
     assert_eq!(eval("'abc123'.matches('^[a-z]+[0-9]+$')"), json!(true));
     assert_eq!(eval("matches('abc', 'b')"), json!(true));
+    // RE2's Perl classes are ASCII-only.
+    assert_eq!(eval("'١٢'.matches('^\\\\d+$')"), json!(false));
+    assert_eq!(eval("'12'.matches('^\\\\d+$')"), json!(true));
+    assert_eq!(
+        eval("'a_1'.matches('^[\\\\w]+$') && !'é'.matches('^\\\\w$')"),
+        json!(true)
+    );
+    assert_eq!(
+        eval("'a]b'.matches('^[]ab]+$') && 'x-y'.matches('^[[:alpha:]-]+$')"),
+        json!(true)
+    );
+    assert_eq!(
+        eval("'a b'.matches('a\\\\sb') && 'ab'.matches('\\\\bab\\\\b')"),
+        json!(true)
+    );
     assert_eq!(eval("'abc'.matches('^b')"), json!(false));
     assert_eq!(eval("'abc 123 def 456'.find('[0-9]+')"), json!("123"));
     assert_eq!(eval("'abc 123 def 456'.findAll('[0-9]+')"), json!(["123", "456"]));
