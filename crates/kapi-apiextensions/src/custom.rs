@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use kapi_cel::CompiledValidations;
-use kapi_core::{validation::NameRule, FieldErrors};
+use kapi_core::{validation::NameRule, ApiError, FieldErrors};
 use kapi_crd_schema::Structural;
 use kapi_openapi::{Definitions, SchemaNode};
 use kapi_registry::{
@@ -254,6 +254,17 @@ impl CustomResource {
         format!("{}/{version}", self.info.group)
     }
 
+    /// `obj` in `version`; a failed conversion is kube-apiserver's bare 500 with the converter's message.
+    fn try_convert_to(&self, obj: Value, version: &str) -> Result<Value, ApiError> {
+        let wanted = self.api_version_of(version);
+        if obj.get("apiVersion").and_then(Value::as_str) == Some(wanted.as_str()) {
+            return Ok(obj);
+        }
+        self.converter
+            .convert(obj, version)
+            .map_err(|message| ApiError::unknown(500, message))
+    }
+
     fn convert_to(&self, obj: Value, version: &str) -> Value {
         let wanted = self.api_version_of(version);
         if obj.get("apiVersion").and_then(Value::as_str) == Some(wanted.as_str()) {
@@ -445,6 +456,16 @@ impl Strategy for CustomResource {
 
     fn prepare_stored(&self, obj: Value) -> Value {
         self.convert_to(obj, &self.storage_version)
+    }
+
+    fn try_read_stored(&self, obj: Value) -> Result<Value, ApiError> {
+        let mut obj = self.try_convert_to(obj, &self.info.version)?;
+        self.default(&mut obj);
+        Ok(obj)
+    }
+
+    fn try_prepare_stored(&self, obj: Value) -> Result<Value, ApiError> {
+        self.try_convert_to(obj, &self.storage_version)
     }
 
     fn fields_shape(&self) -> FieldsShape {

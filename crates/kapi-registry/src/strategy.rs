@@ -130,6 +130,18 @@ pub trait Strategy: Send + Sync + 'static {
         obj
     }
 
+    /// [`read_stored`](Self::read_stored) for types whose conversion can fail (custom resources converted by a
+    /// webhook): the store answers a read of the object with the error.
+    fn try_read_stored(&self, obj: Value) -> Result<Value, kapi_core::ApiError> {
+        Ok(self.read_stored(obj))
+    }
+
+    /// [`prepare_stored`](Self::prepare_stored) that can fail: the store refuses the write with the error (as an
+    /// internal error, as kube-apiserver's storage encoding does).
+    fn try_prepare_stored(&self, obj: Value) -> Result<Value, kapi_core::ApiError> {
+        Ok(self.prepare_stored(obj))
+    }
+
     /// A hand-written description of the type's maps and lists. Unused by the registry, which tracks
     /// managedFields and applies by [`schema`](Self::schema); kept for implementations that still provide it.
     fn fields_shape(&self) -> FieldsShape {

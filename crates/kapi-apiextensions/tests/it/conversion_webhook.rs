@@ -165,3 +165,72 @@ async fn each_version_reads_and_writes_through_the_webhook() {
         .iter()
         .any(|review| review.body["request"]["desiredAPIVersion"] == "stable.example.com/v1"));
 }
+
+// Multi-threaded for the same reason as above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_conversion_fails_the_request_with_kube_apiservers_message() {
+    let ca = TestCa::new().expect("CA");
+    let loopback: IpAddr = "127.0.0.1".parse().expect("loopback");
+    let identity = ca.issue(&[], &[loopback]).expect("certificate");
+    // Refuses anything labelled refuse=yes.
+    let webhook = WebhookServer::start(identity, |review| {
+        let mut answer = conversion_response(&review, convert);
+        let refused = review["request"]["objects"].as_array().is_some_and(|objects| {
+            objects
+                .iter()
+                .any(|object| object["metadata"]["labels"]["refuse"] == "yes")
+        });
+        if refused {
+            answer["response"]["result"] = json!({"status": "Failure", "message": "refusing this one"});
+        }
+        WebhookReply::json(answer)
+    })
+    .await
+    .expect("webhook");
+    let registry = registry_with(StaticServiceResolver::new()).await;
+    let client_config = json!({"url": webhook.url("/convert"), "caBundle": encode_ca_bundle(ca.pem().as_bytes())});
+    crds(&registry)
+        .create(&ctx(), None, crontab_crd(client_config), &CreateOptions::default())
+        .await
+        .expect("create CRD");
+    let v1 = served(&registry, "v1").await;
+    let v2 = served(&registry, "v2").await;
+
+    let body = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+        "metadata": {"name": "refused", "labels": {"refuse": "yes"}}, "spec": {"cronSpec": "1 * * * *"}});
+    v1.create(&ctx(), Some("default"), body, &CreateOptions::default())
+        .await
+        .expect("create in v1");
+    let error = v2
+        .get(Some("default"), "refused", &GetOptions::default())
+        .await
+        .expect_err("the webhook refuses");
+    assert_eq!(error.code(), 500);
+    assert_eq!(error.reason(), "");
+    assert_eq!(
+        error.message(),
+        "conversion webhook for stable.example.com/v1, Kind=CronTab failed: refusing this one"
+    );
+    let error = v2
+        .list(Some("default"), &ListOptions::default())
+        .await
+        .expect_err("the list fails too");
+    assert_eq!(error.code(), 500);
+
+    // A write in v2 that cannot be converted to the storage version is refused, and nothing is stored.
+    let body = json!({"apiVersion": "stable.example.com/v2", "kind": "CronTab",
+        "metadata": {"name": "refused-write", "labels": {"refuse": "yes"}}, "spec": {"schedule": "2 * * * *"}});
+    let error = v2
+        .create(&ctx(), Some("default"), body, &CreateOptions::default())
+        .await
+        .expect_err("the webhook refuses the write");
+    assert_eq!(error.code(), 500);
+    assert_eq!(
+        error.message(),
+        "Internal error occurred: conversion webhook for stable.example.com/v2, Kind=CronTab failed: refusing this one"
+    );
+    assert!(v1
+        .get(Some("default"), "refused-write", &GetOptions::default())
+        .await
+        .is_err());
+}

@@ -139,6 +139,9 @@ pub(crate) enum ApiForm {
     /// The API form without `resourceVersion` (no metadata object, or the marker was not unique).
     Value(Value),
     Invalid(Arc<str>),
+    /// The stored object could not be brought into this version (a conversion webhook failed): the error a read
+    /// of it answers.
+    Failed(Box<ApiError>),
 }
 
 impl ApiForm {
@@ -160,6 +163,7 @@ impl ApiForm {
     pub(crate) fn check(&self) -> Result<(), ApiError> {
         match self {
             Self::Invalid(error) => Err(Self::invalid(error)),
+            Self::Failed(error) => Err((**error).clone()),
             _ => Ok(()),
         }
     }
@@ -178,6 +182,7 @@ impl ApiForm {
                 Ok(value)
             }
             Self::Invalid(error) => Err(Self::invalid(error)),
+            Self::Failed(error) => Err((**error).clone()),
         }
     }
 

@@ -96,7 +96,10 @@ impl std::fmt::Debug for Store {
 fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
     match serde_json::from_slice::<Value>(&kv.value) {
         Ok(value) => {
-            let value = strategy.read_stored(value);
+            let value = match strategy.try_read_stored(value) {
+                Ok(value) => value,
+                Err(error) => return failed(error),
+            };
             let mut fields = BTreeMap::new();
             fields.insert(
                 "metadata.name".to_owned(),
@@ -109,7 +112,13 @@ fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
             fields.extend(strategy.selectable_fields(&value));
             let labels = meta::labels(&value);
             // What `Store::with_revision` makes of it, minus the revision.
-            let api = strategy.read_stored(strategy.prepare_stored(value));
+            let api = match strategy
+                .try_prepare_stored(value)
+                .and_then(|stored| strategy.try_read_stored(stored))
+            {
+                Ok(api) => api,
+                Err(error) => return failed(error),
+            };
             Decoded {
                 labels,
                 fields,
@@ -121,6 +130,15 @@ fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
             labels: BTreeMap::new(),
             fields: BTreeMap::new(),
         },
+    }
+}
+
+/// An object the strategy could not bring into its API form (a failed conversion): reads of it answer `error`.
+fn failed(error: ApiError) -> Decoded {
+    Decoded {
+        form: encoded::ApiForm::Failed(Box::new(error)),
+        labels: BTreeMap::new(),
+        fields: BTreeMap::new(),
     }
 }
 
@@ -247,9 +265,11 @@ impl Store {
     pub(crate) fn api_form(&self, kv: &KeyValue) -> Result<encoded::ApiForm, ApiError> {
         let value: Value = serde_json::from_slice(&kv.value)
             .map_err(|error| ApiError::internal_error(format!("stored object does not decode: {error}")))?;
-        Ok(encoded::ApiForm::new(
-            self.strategy.read_stored(self.strategy.prepare_stored(value)),
-        ))
+        let api = self
+            .strategy
+            .try_prepare_stored(value)
+            .and_then(|stored| self.strategy.try_read_stored(stored))?;
+        Ok(encoded::ApiForm::new(api))
     }
 
     /// `value` in API form (as read back from storage) with `metadata.resourceVersion` = `revision`.
@@ -261,7 +281,10 @@ impl Store {
 
     /// The bytes stored for `value`: JSON without `resourceVersion`.
     fn encode(&self, value: &Value) -> Result<Bytes, ApiError> {
-        let mut value = self.strategy.prepare_stored(value.clone());
+        let mut value = self
+            .strategy
+            .try_prepare_stored(value.clone())
+            .map_err(|error| ApiError::internal_error(error.message()))?;
         if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             metadata.shift_remove("resourceVersion");
         }
