@@ -19,7 +19,7 @@ use crate::{
     handlers::{serve_verb, ResourceRequest},
     negotiate::{error_encoding, negotiate_discovery, parse_accept, DiscoveryRepresentation, AGGREGATED_DISCOVERY_V2},
     query::Query,
-    response::{encoded, error, json_with_type, page_not_found},
+    response::{add_warnings, encoded, error, json_with_type, page_not_found},
     AppState, EndpointsConfig,
 };
 
@@ -166,6 +166,10 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         return not_found(NotFound::Status);
     }
     if !resource_info.namespaced && namespace_in_path {
+        // apiextensions-apiserver answers a custom resource's impossible path with the mux's plain 404.
+        if crate::openapi::is_custom_resource(resource_info) {
+            return not_found(NotFound::Text);
+        }
         return not_found(NotFound::Status);
     }
     if !info.subresource.is_empty() && !resource_info.subresources.contains(&info.subresource) {
@@ -177,7 +181,8 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         .filter(|other| other.group == resource_info.group && other.version == resource_info.version)
         .map(|other| other.kind.clone())
         .collect();
-    serve_verb(ResourceRequest {
+    let request_warnings = store.strategy().request_warnings();
+    let served = serve_verb(ResourceRequest {
         info: &info,
         store,
         query,
@@ -187,7 +192,40 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         sibling_kinds,
         requester: parts.extensions.get::<RequestContext>().cloned(),
     })
-    .await
+    .await;
+    if request_warnings.is_empty() {
+        return served;
+    }
+    // A deprecated version warns on every request, failed ones too, ahead of the handler's own warnings
+    // (kube-apiserver's deprecation filter runs first; identical warnings are sent once).
+    let mut response = served.unwrap_or_else(|api_error| {
+        let accept = parts.headers.get(header::ACCEPT).and_then(|value| value.to_str().ok());
+        error(&api_error, error_encoding(&parse_accept(accept), true))
+    });
+    let handler_warnings: Vec<String> = response
+        .headers()
+        .get_all(header::WARNING)
+        .iter()
+        .filter_map(|value| value.to_str().ok().and_then(warning_text))
+        .collect();
+    response.headers_mut().remove(header::WARNING);
+    add_warnings(&mut response, &[request_warnings, handler_warnings].concat());
+    Ok(response)
+}
+
+/// The text of a `Warning` header value kapi wrote (`299 - "<text>"`).
+fn warning_text(value: &str) -> Option<String> {
+    let quoted = value.strip_prefix("299 - \"")?.strip_suffix('"')?;
+    let mut text = String::with_capacity(quoted.len());
+    let mut characters = quoted.chars();
+    while let Some(character) = characters.next() {
+        text.push(if character == '\\' {
+            characters.next()?
+        } else {
+            character
+        });
+    }
+    Some(text)
 }
 
 /// `/api/<v>`, `/apis/<g>`, `/apis/<g>/<v>` and everything else that is not a resource path.
