@@ -259,6 +259,21 @@ pub fn stored_schema_form(open_api_v3_schema: &Value) -> Value {
     openapi::stored_form(open_api_v3_schema)
 }
 
+/// Sorts the keys of every object inside `obj`, as Go encodes a custom resource (an unstructured map): kube-apiserver
+/// returns custom resources with all keys in sorted order, whatever order they were sent in.
+pub fn sort_keys_like_go(obj: &mut Value) {
+    match obj {
+        Value::Object(map) => {
+            map.sort_keys();
+            for value in map.values_mut() {
+                sort_keys_like_go(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(sort_keys_like_go),
+        _ => {}
+    }
+}
+
 /// The warning text (and Strict error item) for a pruned field: `unknown field "spec.foo"`.
 pub fn unknown_field_message(path: &str) -> String {
     format!("unknown field {}", gofmt::quote(path))
