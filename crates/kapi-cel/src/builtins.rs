@@ -18,8 +18,10 @@ use crate::{
 /// A runtime error's message, as cel-go words it.
 pub(crate) type EvalResult = Result<(Val, u64), String>;
 
-pub(crate) fn no_overload(name: &str) -> String {
-    format!("no such overload: {name}")
+/// cel-go's runtime error when no overload fits the arguments' runtime types (reached through dyn values,
+/// int-or-string fields and preserved unknown fields).
+pub(crate) fn no_overload(_name: &str) -> String {
+    "no such overload".to_owned()
 }
 
 pub(crate) fn overflow() -> String {
@@ -247,7 +249,7 @@ pub(crate) fn to_string(value: &Val) -> Result<String, String> {
             }
             format!("{{{}}}", parts.join(", "))
         }
-        other => return Err(format!("no such overload: string({})", other.type_name())),
+        other => return Err(no_overload(other.type_name())),
     })
 }
 
@@ -480,7 +482,7 @@ fn to_int(value: &Val) -> Result<i64, String> {
         Val::String(s) => s.parse().map_err(|_| format!("cannot convert string '{s}' to int")),
         Val::Timestamp(t) => Ok(t.div_euclid(1_000_000_000) as i64),
         Val::Duration(d) => Ok((d / 1_000_000_000) as i64),
-        other => Err(format!("no such overload: int({})", other.type_name())),
+        other => Err(no_overload(other.type_name())),
     }
 }
 

@@ -98,7 +98,7 @@ impl Evaluator {
                         match value {
                             Val::Optional(Some(inner)) => values.push((*inner).clone()),
                             Val::Optional(None) => {}
-                            _ => return Err(Failure::Error("no such overload: optional list element".to_owned())),
+                            _ => return Err(Failure::Error(builtins::no_overload(""))),
                         }
                     } else {
                         values.push(value);
@@ -158,13 +158,13 @@ impl Evaluator {
                         if *flat {
                             match result {
                                 Val::Optional(_) => Ok(result),
-                                _ => Err(Failure::Error("no such overload: optFlatMap".to_owned())),
+                                _ => Err(Failure::Error(builtins::no_overload(""))),
                             }
                         } else {
                             Ok(Val::Optional(Some(Rc::new(result))))
                         }
                     }
-                    _ => Err(Failure::Error("no such overload: optMap".to_owned())),
+                    _ => Err(Failure::Error(builtins::no_overload(""))),
                 }
             }
             ExprKind::Call { function, target, args } => self.call(function, target.as_deref(), args),
@@ -235,7 +235,7 @@ impl Evaluator {
                             }),
                             None => Ok(Val::Null),
                         },
-                        Some(Ok(_)) => Err(Failure::Error("no such overload: comprehension filter".to_owned())),
+                        Some(Ok(_)) => Err(Failure::Error(builtins::no_overload(""))),
                     }
                 }
             };
@@ -329,13 +329,13 @@ impl Evaluator {
                     (_, Val::Bool(value)) if value == short => Ok(Val::Bool(short)),
                     (Ok(Val::Bool(_)), Val::Bool(_)) => Ok(Val::Bool(!short)),
                     (Err(failure), _) => Err(failure),
-                    _ => Err(Failure::Error(format!("no such overload: {function}"))),
+                    _ => Err(Failure::Error(builtins::no_overload(function))),
                 }
             }
             ("_?_:_", [condition, when_true, when_false]) => match self.eval(condition)? {
                 Val::Bool(true) => self.eval(when_true),
                 Val::Bool(false) => self.eval(when_false),
-                _ => Err(Failure::Error("no such overload: _?_:_".to_owned())),
+                _ => Err(Failure::Error(builtins::no_overload(""))),
             },
             _ => {
                 let qualified =
@@ -373,10 +373,7 @@ fn select(value: Val, field: &str, test_only: bool, optional: bool) -> Outcome {
         other => (other, optional),
     };
     let Val::Map(map) = value else {
-        return Err(Failure::Error(format!(
-            "no such overload: select '{field}' on {}",
-            value.type_name()
-        )));
+        return Err(Failure::Error(builtins::no_overload(field)));
     };
     let found = map.get_str(field);
     if test_only {
