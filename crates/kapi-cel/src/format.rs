@@ -6,6 +6,9 @@ use kapi_core::validation::{
 
 use crate::{builtins::to_string, value::Val};
 
+/// The largest `%.Nf` / `%.Ne` precision accepted.
+const MAX_PRECISION: usize = 100;
+
 /// Formats `template` with `%s %d %f %e %x %X %o %b %%` (and `%.Nf`) verbs.
 pub(crate) fn format(template: &str, values: &[Val]) -> Result<String, String> {
     let mut out = String::new();
@@ -29,7 +32,12 @@ pub(crate) fn format(template: &str, values: &[Val]) -> Result<String, String> {
                 digits.push(*d);
                 chars.next();
             }
-            precision = Some(digits.parse().unwrap_or(0));
+            // A precision is bounded so that a template cannot ask for an enormous string.
+            let requested: usize = digits.parse().unwrap_or(usize::MAX);
+            if requested > MAX_PRECISION {
+                return Err(format!("error during formatting: precision {digits} is too large"));
+            }
+            precision = Some(requested);
         }
         let verb = chars
             .next()
