@@ -183,8 +183,11 @@ pub(crate) fn arithmetic(name: &str, x: &Val, y: &Val) -> EvalResult {
             return Ok((Val::Bytes(Rc::from(bytes)), traversal_cost((a.len() + b.len()) as u64)));
         }
         ("_+_", Val::List(a), Val::List(b)) => {
+            // cel-go concatenates lists lazily, in O(1); kapi copies, so it charges for the copy (0.1 per
+            // element) to keep repeated concatenation of large lists bounded.
             let items: Vec<Val> = a.iter().chain(b.iter()).cloned().collect();
-            return Ok((Val::List(Rc::new(items)), 1));
+            let cost = traversal_cost(items.len() as u64).max(1);
+            return Ok((Val::List(Rc::new(items)), cost));
         }
         ("_+_", Val::Duration(a), Val::Duration(b)) => duration(a + b)?,
         ("_-_", Val::Duration(a), Val::Duration(b)) => duration(a - b)?,
@@ -281,8 +284,14 @@ fn global(name: &str, args: Vec<Val>) -> EvalResult {
         ("-_", [Val::Int(i)]) => ok(Val::Int(i.checked_neg().ok_or_else(overflow)?)),
         ("-_", [Val::Double(d)]) => ok(Val::Double(-d)),
         ("!_", [Val::Bool(b)]) => ok(Val::Bool(!b)),
-        ("_==_", [x, y]) => Ok((Val::Bool(x.equals(y)), equality_cost(x, y))),
-        ("_!=_", [x, y]) => Ok((Val::Bool(!x.equals(y)), equality_cost(x, y))),
+        ("_==_" | "_!=_", [x, y]) => {
+            let mut visited = 0;
+            let equal = x.equals_counting(y, &mut visited);
+            // cel-go charges 0.1 per top-level element; nested values are charged too, so that comparing large
+            // nested values in a loop stays bounded.
+            let cost = equality_cost(x, y).max(traversal_cost(visited));
+            Ok((Val::Bool(equal == (name == "_==_")), cost))
+        }
         ("_<_" | "_<=_" | "_>_" | "_>=_", [x, y]) => {
             let order = x.compare(y).ok_or_else(|| no_overload(name))?;
             let result = match name {
@@ -293,10 +302,14 @@ fn global(name: &str, args: Vec<Val>) -> EvalResult {
             };
             Ok((Val::Bool(result), equality_cost(x, y)))
         }
-        ("@in", [x, Val::List(items)]) => Ok((
-            Val::Bool(items.iter().any(|item| item.equals(x))),
-            items.len().max(1) as u64,
-        )),
+        ("@in", [x, Val::List(items)]) => {
+            let mut visited = 0;
+            let found = items.iter().any(|item| item.equals_counting(x, &mut visited));
+            Ok((
+                Val::Bool(found),
+                (items.len() as u64).max(traversal_cost(visited)).max(1),
+            ))
+        }
         ("@in", [x, Val::Map(map)]) => ok(Val::Bool(map.get(x).is_some())),
         ("_[_]", [collection, index]) => index_value(collection, index).map(|value| (value, 1)),
         ("_[?_]", [collection, index]) => {

@@ -215,23 +215,40 @@ impl Val {
 
     /// CEL equality (heterogeneous numeric equality, as cel-go with Kubernetes' options).
     pub(crate) fn equals(&self, other: &Val) -> bool {
+        let mut visited = 0;
+        self.equals_counting(other, &mut visited)
+    }
+
+    /// Equality that also counts the values it compared (characters of strings, nested elements), so that
+    /// comparing large nested values is charged for.
+    pub(crate) fn equals_counting(&self, other: &Val, visited: &mut u64) -> bool {
+        *visited = visited.saturating_add(1);
         match (self, other) {
             (Val::Null, Val::Null) => true,
             (Val::Bool(a), Val::Bool(b)) => a == b,
-            (Val::String(a), Val::String(b)) => a == b,
-            (Val::Bytes(a), Val::Bytes(b)) => a == b,
+            (Val::String(a), Val::String(b)) => {
+                *visited = visited.saturating_add(a.len().min(b.len()) as u64);
+                a == b
+            }
+            (Val::Bytes(a), Val::Bytes(b)) => {
+                *visited = visited.saturating_add(a.len().min(b.len()) as u64);
+                a == b
+            }
             (Val::Duration(a), Val::Duration(b)) | (Val::Timestamp(a), Val::Timestamp(b)) => a == b,
             (Val::Type(a), Val::Type(b)) | (Val::Format(a), Val::Format(b)) => a == b,
-            (Val::List(a), Val::List(b)) => a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y)),
+            (Val::List(a), Val::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals_counting(y, visited))
+            }
             (Val::Map(a), Val::Map(b)) => {
                 a.entries.len() == b.entries.len()
-                    && a.entries
-                        .iter()
-                        .all(|(key, value)| b.get(&key.to_val()).is_some_and(|other| value.equals(other)))
+                    && a.entries.iter().all(|(key, value)| {
+                        b.get(&key.to_val())
+                            .is_some_and(|other| value.equals_counting(other, visited))
+                    })
             }
             (Val::Optional(a), Val::Optional(b)) => match (a, b) {
                 (None, None) => true,
-                (Some(a), Some(b)) => a.equals(b),
+                (Some(a), Some(b)) => a.equals_counting(b, visited),
                 _ => false,
             },
             (Val::Quantity(a), Val::Quantity(b)) => a.compare(b) == Ordering::Equal,

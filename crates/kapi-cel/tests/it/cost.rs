@@ -121,3 +121,39 @@ fn the_per_object_budget_stops_validation() {
         .validate(&json!({"spec": {"rows": [[1, 2], [3]]}}), None)
         .is_empty());
 }
+
+#[test]
+fn repeated_concatenation_of_a_large_list_is_stopped_quickly() {
+    let items: Vec<u64> = (0..60_000).collect();
+    let started = Instant::now();
+    let result = kapi_cel::evaluate("self.map(x, self + self).size() > 0", &json!(items));
+    assert_eq!(
+        result,
+        Err("operation cancelled: actual cost limit exceeded".to_owned())
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn comparing_large_nested_values_in_a_loop_is_stopped_quickly() {
+    let big: Vec<Vec<u64>> = (0..5).map(|_| (0..100_000).collect()).collect();
+    let small: Vec<u64> = (0..100_000).collect();
+    let started = Instant::now();
+    let result = kapi_cel::evaluate(
+        "self.small.all(x, self.big == self.big)",
+        &json!({"big": big, "small": small}),
+    );
+    assert_eq!(
+        result,
+        Err("operation cancelled: actual cost limit exceeded".to_owned())
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
+}
