@@ -309,10 +309,7 @@ impl Store {
     ) -> Result<Response<Value>, ApiError> {
         if patch.patch_type == PatchType::Apply {
             if status_only {
-                return Err(ApiError::UnsupportedMediaType {
-                    message: "server-side apply of the status subresource is not supported yet".to_owned(),
-                    details: None,
-                });
+                return self.apply_status(ctx, namespace, name, &patch.body, opts).await;
             }
             let applied = self.apply(ctx, namespace, name, &patch.body, opts).await?;
             return Ok(Response {

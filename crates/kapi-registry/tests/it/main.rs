@@ -1,6 +1,7 @@
 //! Drives `Store` over the memory backend with the requests of the kube-apiserver recordings and checks the
 //! recorded answers (status reason and message, and object bodies modulo uid, timestamps and versions).
 
+mod apply;
 mod crud;
 mod custom;
 mod lifecycle;
