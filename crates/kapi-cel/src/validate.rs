@@ -1,7 +1,7 @@
 //! Evaluating compiled rules against an object (and its old version), walking the schema as upstream's
 //! `cel.Validator` does, with the per-call and per-object runtime cost budgets.
 
-use std::rc::Rc;
+use std::{collections::HashMap, rc::Rc};
 
 use kapi_core::{BadValue, FieldError, FieldErrorType, FieldErrors, FieldPath};
 use serde_json::Value;
@@ -47,12 +47,17 @@ impl<'a> Ratchet<'a> {
         }
     }
 
-    fn unchanged(self, new: &Value) -> bool {
-        match (self.current, self.parent) {
-            (Some(old), _) => old == new,
-            (None, Some((parent_new, parent_old))) => parent_new == parent_old,
-            (None, None) => false,
-        }
+    /// Whether the value (or, without an old value of its own, its nearest correlated ancestor) is unchanged.
+    /// Comparisons are cached by address, as upstream's `CachedDeepEqual`, so that many failures below one large
+    /// ancestor compare it once.
+    fn unchanged(self, new: &Value, cache: &mut HashMap<(usize, usize), bool>) -> bool {
+        let (new, old) = match (self.current, self.parent) {
+            (Some(old), _) => (new, old),
+            (None, Some((parent_new, parent_old))) => (parent_new, parent_old),
+            (None, None) => return false,
+        };
+        let key = (std::ptr::from_ref(new) as usize, std::ptr::from_ref(old) as usize);
+        *cache.entry(key).or_insert_with(|| new == old)
     }
 }
 
@@ -61,6 +66,8 @@ pub(crate) struct Validation {
     pub(crate) errors: FieldErrors,
     /// Failures on unchanged values, reported as warnings instead (ratcheting).
     pub(crate) ratcheted: FieldErrors,
+    /// Deep-equality results of (new, old) pairs, by address.
+    unchanged_cache: HashMap<(usize, usize), bool>,
     remaining: u64,
     stopped: bool,
 }
@@ -70,6 +77,7 @@ impl Validation {
         Validation {
             errors: FieldErrors::new(),
             ratcheted: FieldErrors::new(),
+            unchanged_cache: HashMap::new(),
             remaining: budget,
             stopped: false,
         }
@@ -326,7 +334,7 @@ impl Validation {
             Some(FieldErrorType::Duplicate) => FieldError::duplicate(&error_path, value),
             _ => FieldError::invalid(&error_path, value, detail),
         };
-        if !rule.uses_old_self && ratchet.unchanged(new) {
+        if !rule.uses_old_self && ratchet.unchanged(new, &mut self.unchanged_cache) {
             self.ratcheted.push(error);
         } else {
             self.errors.push(error);

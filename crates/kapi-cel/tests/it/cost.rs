@@ -157,3 +157,23 @@ fn comparing_large_nested_values_in_a_loop_is_stopped_quickly() {
         started.elapsed()
     );
 }
+
+#[test]
+fn many_ratcheted_failures_below_one_large_value_compare_it_once() {
+    let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {"names": {
+        "type": "array", "maxItems": 100000,
+        "items": {"type": "string", "maxLength": 8, "x-kubernetes-validations": [{"rule": "self.startsWith('x')"}]}
+    }}}}});
+    let rules = kapi_cel::compile(&schema, &path()).unwrap_or_else(|errors| panic!("compiles: {errors}"));
+    let names: Vec<String> = (0..20_000).map(|index| format!("n{index}")).collect();
+    let object = json!({"spec": {"names": names}});
+    let started = Instant::now();
+    let (errors, warnings) = rules.validate_with_warnings(&object, Some(&object));
+    assert!(errors.is_empty(), "{errors}");
+    assert_eq!(warnings.len(), 20_000);
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+}
