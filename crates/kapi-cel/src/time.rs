@@ -115,8 +115,18 @@ pub(crate) fn format_timestamp(nanos: i128) -> String {
     text
 }
 
-/// Parses a duration such as `1h30m`, `-1.5s`, `300ms` (units ns, us, µs, ms, s, m, h) into nanoseconds.
+/// Parses a duration such as `1h30m`, `-1.5s`, `300ms` (units ns, us, µs, ms, s, m, h) into nanoseconds, as
+/// Go's `time.ParseDuration` (CEL's `duration()`).
 pub(crate) fn parse_duration(text: &str) -> Option<i128> {
+    parse_duration_units(text, false)
+}
+
+/// Parses a `format: duration` value of a custom resource; the OpenAPI format also accepts days and weeks.
+pub(crate) fn parse_schema_duration(text: &str) -> Option<i128> {
+    parse_duration_units(text, true)
+}
+
+fn parse_duration_units(text: &str, days_and_weeks: bool) -> Option<i128> {
     let (negative, mut rest) = match text.as_bytes().first()? {
         b'-' => (true, &text[1..]),
         b'+' => (false, &text[1..]),
@@ -148,6 +158,8 @@ pub(crate) fn parse_duration(text: &str) -> Option<i128> {
             "s" => 1e9,
             "m" => 60e9,
             "h" => 3600e9,
+            "d" if days_and_weeks => 86_400e9,
+            "w" if days_and_weeks => 604_800e9,
             _ => return None,
         };
         rest = &rest[unit_len..];

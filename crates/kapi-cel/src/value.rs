@@ -6,7 +6,7 @@ use serde_json::Value as Json;
 
 use crate::{
     library::{Quantity, Semver, Url},
-    time::{parse_duration, parse_timestamp},
+    time::{parse_schema_duration, parse_timestamp},
     types::{Decl, Type},
 };
 
@@ -187,7 +187,9 @@ impl Val {
                 Some(Type::Timestamp) => parse_timestamp(text)
                     .or_else(|| parse_timestamp(&format!("{text}T00:00:00Z")))
                     .map_or_else(|| Val::string(text.as_str()), Val::Timestamp),
-                Some(Type::Duration) => parse_duration(text).map_or_else(|| Val::string(text.as_str()), Val::Duration),
+                Some(Type::Duration) => {
+                    parse_schema_duration(text).map_or_else(|| Val::string(text.as_str()), Val::Duration)
+                }
                 Some(Type::Bytes) => match crate::library::base64_decode(text) {
                     Some(bytes) => Val::Bytes(Rc::from(bytes)),
                     None => Val::string(text.as_str()),
