@@ -6,6 +6,9 @@ use kapi_core::validation::{
 
 use crate::{builtins::to_string, value::Val};
 
+/// The precision of `%f` and `%e` without one, and of doubles inside formatted lists and maps.
+const DEFAULT_PRECISION: usize = 6;
+
 /// The largest `%.Nf` / `%.Ne` precision accepted.
 const MAX_PRECISION: usize = 100;
 
@@ -45,15 +48,13 @@ pub(crate) fn format(template: &str, values: &[Val]) -> Result<String, String> {
         let value = values.get(next).ok_or_else(|| format!("index {next} out of range"))?;
         next += 1;
         let text = match (verb, value) {
+            ('s', Val::List(_) | Val::Map(_)) => nested(value)?,
             ('s', value) => to_string(value)?,
             ('d', Val::Int(i)) => i.to_string(),
             ('d', Val::Uint(u)) => u.to_string(),
-            ('d', Val::Double(d)) if d.fract() == 0.0 => format!("{d:.0}"),
-            ('f', Val::Double(d)) => format!("{d:.*}", precision.unwrap_or(6)),
-            ('f', Val::Int(i)) => format!("{:.*}", precision.unwrap_or(6), *i as f64),
-            ('f', Val::Uint(u)) => format!("{:.*}", precision.unwrap_or(6), *u as f64),
-            ('e', Val::Double(d)) => format_exponent(*d, precision.unwrap_or(6)),
-            ('e', Val::Int(i)) => format_exponent(*i as f64, precision.unwrap_or(6)),
+            ('f', Val::Double(d)) => format!("{d:.*}", precision.unwrap_or(DEFAULT_PRECISION)),
+            // cel-go passes the precision of %e as a width, so the precision is always the default.
+            ('e', Val::Double(d)) => format_exponent(*d, DEFAULT_PRECISION),
             ('x', Val::Int(i)) => signed_radix(*i, |m| format!("{m:x}")),
             ('X', Val::Int(i)) => signed_radix(*i, |m| format!("{m:X}")),
             ('o', Val::Int(i)) => signed_radix(*i, |m| format!("{m:o}")),
@@ -66,17 +67,87 @@ pub(crate) fn format(template: &str, values: &[Val]) -> Result<String, String> {
             ('X', Val::String(s)) => s.bytes().map(|b| format!("{b:02X}")).collect(),
             ('x', Val::Bytes(b)) => b.iter().map(|b| format!("{b:02x}")).collect(),
             ('X', Val::Bytes(b)) => b.iter().map(|b| format!("{b:02X}")).collect(),
-            ('b', Val::Bool(b)) => b.to_string(),
-            (verb, value) => {
-                return Err(format!(
-                    "error during formatting: unrecognized formatting clause \"{verb}\" for {}",
-                    value.type_name()
-                ))
-            }
+            ('b', Val::Bool(b)) => if *b { "1" } else { "0" }.to_owned(),
+            (verb, value) => return Err(clause_error(verb, value)),
         };
         out.push_str(&text);
     }
     Ok(out)
+}
+
+/// cel-go's message for a verb applied to a value it does not format.
+fn clause_error(verb: char, value: &Val) -> String {
+    let given = value.type_name();
+    let detail = match verb {
+        'd' => format!("decimal clause can only be used on integers, was given {given}"),
+        'f' => format!("fixed-point clause can only be used on doubles, was given {given}"),
+        'e' => format!("scientific clause can only be used on doubles, was given {given}"),
+        'b' => format!("only integers and bools can be formatted as binary, was given {given}"),
+        'x' | 'X' => format!("only integers, byte buffers, and strings can be formatted as hex, was given {given}"),
+        'o' => format!("octal clause can only be used on integers, was given {given}"),
+        's' => format!(
+            "string clause can only be used on strings, bools, bytes, ints, doubles, maps, lists, types, durations, and timestamps, was given {given}"
+        ),
+        other => format!("could not parse formatting clause: unrecognized formatting clause \"{other}\""),
+    };
+    format!("error during formatting: {detail}")
+}
+
+/// A list or map as `%s` prints it: members as CEL literals (strings quoted, doubles fixed, timestamps as
+/// `timestamp("...")`), map entries sorted by key.
+fn nested(value: &Val) -> Result<String, String> {
+    match value {
+        Val::List(items) => {
+            let members: Result<Vec<String>, String> = items.iter().map(member).collect();
+            Ok(format!("[{}]", members?.join(", ")))
+        }
+        Val::Map(map) => {
+            let mut entries = Vec::with_capacity(map.entries.len());
+            for (key, value) in &map.entries {
+                entries.push((member(&key.to_val())?, member(value)?));
+            }
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            let entries: Vec<String> = entries
+                .into_iter()
+                .map(|(key, value)| format!("{key}:{value}"))
+                .collect();
+            Ok(format!("{{{}}}", entries.join(", ")))
+        }
+        other => to_string(other),
+    }
+}
+
+/// One member of a formatted list or map.
+fn member(value: &Val) -> Result<String, String> {
+    Ok(match value {
+        Val::String(s) => go_quote(s),
+        Val::Bytes(b) => format!("b{}", go_quote(&String::from_utf8_lossy(b))),
+        Val::Double(d) if d.is_finite() => format!("{d:.DEFAULT_PRECISION$}"),
+        Val::Double(d) => go_quote(&to_string(&Val::Double(*d))?),
+        Val::Timestamp(_) => format!("timestamp({})", go_quote(&to_string(value)?)),
+        Val::Duration(_) => format!("duration({})", go_quote(&to_string(value)?)),
+        Val::List(_) | Val::Map(_) => nested(value)?,
+        other => to_string(other)?,
+    })
+}
+
+/// Go's `%q`: double quotes, with backslash escapes for quotes, backslashes and control characters.
+fn go_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 fn signed_radix(value: i64, render: impl Fn(u64) -> String) -> String {
