@@ -93,6 +93,19 @@ fn strings_and_escapes() {
             "'%s has %d items (%.2f)'.format(['x', 3, 1.5])",
             json!("x has 3 items (1.50)"),
         ),
+        (
+            "'%s'.format([['a', 1, 2.5, true, null]])",
+            json!("[\"a\", 1, 2.500000, true, null]"),
+        ),
+        ("'%s'.format([{'b': 1, 'a': 'x'}])", json!("{\"a\":\"x\", \"b\":1}")),
+        (
+            "'%s'.format([[timestamp('2024-01-01T00:00:00Z'), duration('1s')]])",
+            json!("[timestamp(\"2024-01-01T00:00:00Z\"), duration(\"1s\")]"),
+        ),
+        (
+            "'%e|%.2e|%f|%b|%o|%x'.format([1234.5678, 1.0, 2.0, true, 8, 255])",
+            json!("1.234568e+03|1.000000e+00|2.000000|1|10|ff"),
+        ),
         ("strings.quote('a\"b')", json!("\"a\\\"b\"")),
         ("string(12) + string(1.5) + string(true)", json!("121.5true")),
         ("int('42') + 1", json!(43)),
@@ -182,6 +195,19 @@ fn lists_maps_and_macros() {
     assert_eq!(
         eval_error("{'a': 1, 'a': 2}.size() == 1"),
         "Failed with repeated key: a"
+    );
+    assert_eq!(
+        eval_error("{'a': 1, 'b': 1}.transformMapEntry(k, v, {v: k}).size() == 1"),
+        "insert failed: key 1 already exists"
+    );
+    assert!(eval_error("'%.99999999999f'.format([1.0])").contains("precision"));
+    assert_eq!(
+        eval_error("'%d'.format([1.5])"),
+        "error during formatting: decimal clause can only be used on integers, was given double"
+    );
+    assert_eq!(
+        eval_error("'%f'.format([1])"),
+        "error during formatting: fixed-point clause can only be used on doubles, was given int"
     );
 }
 
