@@ -780,9 +780,16 @@ async fn bench_load(binary: &Path) {
     let per_client = scaled(32_000).div_ceil(CLIENTS);
     // Server memory after each phase: where it grows matters as much as where it ends.
     let mut rss_after = Vec::new();
+    let (rss_before_creates, _) = server.memory_mib();
     bench_creates(&api, Protocol::Http2, "bench-h2", per_client).await;
     bench_creates(&api, Protocol::Http1, "bench-h1", per_client).await;
-    rss_after.push(("creates", server.memory_mib().0));
+    let (rss_after_creates, _) = server.memory_mib();
+    rss_after.push(("creates", rss_after_creates));
+    let created = 2 * per_client * CLIENTS;
+    println!(
+        "sqlite  memory  {:.1} KiB server RSS per stored ConfigMap ({created} created: {rss_before_creates:.0} -> {rss_after_creates:.0} MiB)",
+        (rss_after_creates - rss_before_creates) * 1024.0 / created as f64
+    );
     bench_gets(&api, "bench-h2", per_client, scaled(20_000)).await;
     rss_after.push(("gets", server.memory_mib().0));
     bench_lists(&api, scaled(10_000), scaled(50).max(3)).await;

@@ -17,7 +17,7 @@ use crate::{
         STREAMING_ROUTE_PRODUCES,
     },
     query::Query,
-    response::{add_warnings, encoded, json_bytes},
+    response::{add_warnings, encoded, json_bytes, json_stream},
     watch::{error_event, stream_watch},
     EndpointsConfig,
 };
@@ -119,7 +119,7 @@ impl ResourceRequest<'_> {
     ) -> Result<Response, ApiError> {
         let info = self.store.info();
         let value = match &representation.target {
-            Target::Plain => object.clone(),
+            Target::Plain => return Ok(encoded(code, object, representation.encoding)),
             Target::PartialObjectMetadata => partial_object_metadata(object),
             Target::PartialObjectMetadataList => return Err(partial_metadata_list_of_object(&info.kind, &info.group)),
             Target::Table { version } => {
@@ -132,7 +132,7 @@ impl ResourceRequest<'_> {
     fn list_response(&self, list: &Value, representation: &Representation) -> Result<Response, ApiError> {
         let info = self.store.info();
         let value = match &representation.target {
-            Target::Plain => list.clone(),
+            Target::Plain => return Ok(encoded(200, list, representation.encoding)),
             Target::PartialObjectMetadataList => partial_object_metadata_list(list),
             Target::PartialObjectMetadata => return Err(partial_metadata_of_list(&info.list_kind, &info.group)),
             Target::Table { version } => {
@@ -177,6 +177,9 @@ pub(crate) async fn serve_verb(request: ResourceRequest<'_>) -> Result<Response,
     }
 }
 
+/// About how many bytes of a JSON list are encoded at a time.
+const LIST_CHUNK_SIZE: usize = 128 * 1024;
+
 /// Whether a response is the object's own JSON, which the registry writes from its cached encoding.
 fn plain_json(representation: &Representation) -> bool {
     matches!(representation.target, Target::Plain) && representation.encoding == Encoding::Json
@@ -203,7 +206,14 @@ async fn list(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
     }
     let list = request.store.list_read(request.namespace(), &options).await?;
     if plain_json(&representation) {
-        return Ok(json_bytes(200, list.json()?));
+        if list.encoded_len_hint() <= LIST_CHUNK_SIZE {
+            return Ok(json_bytes(200, list.json()?));
+        }
+        // Headers go out at once; the items are encoded as the connection takes them.
+        let chunks = list.into_json_chunks(LIST_CHUNK_SIZE)?;
+        return Ok(json_stream(futures_util::stream::iter(
+            chunks.map(Ok::<_, std::convert::Infallible>),
+        )));
     }
     request.list_response(&list.value()?, &representation)
 }

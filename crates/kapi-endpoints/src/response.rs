@@ -37,6 +37,15 @@ pub fn json_bytes(code: u16, bytes: Vec<u8>) -> Response {
     with_content_type(response, Encoding::Json.content_type())
 }
 
+/// A 200 JSON body sent as `chunks` come (`application/json`).
+pub fn json_stream<S>(chunks: S) -> Response
+where
+    S: futures_util::Stream<Item = Result<bytes::Bytes, std::convert::Infallible>> + Send + 'static,
+{
+    let response = Response::new(Body::from_stream(chunks));
+    with_content_type(response, Encoding::Json.content_type())
+}
+
 /// A body in `encoding` with its Content-Type. Protobuf takes the kind from the value's `kind`/`apiVersion`
 /// (every top-level value carries them); a value without a protobuf form falls back to JSON.
 pub fn encoded(code: u16, value: &Value, encoding: Encoding) -> Response {

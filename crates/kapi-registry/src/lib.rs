@@ -80,7 +80,7 @@ pub use crate::gojson::{go_json_error, go_yaml_error};
 pub use crate::{
     managed::FieldsShape,
     registry::{Registry, RegistryBuilder, Snapshot},
-    store::{Decoded, ListRead, ObjectRead, SharedWatchEvent, Store, WatchEvents},
+    store::{Decoded, JsonChunks, ListRead, ObjectRead, SharedWatchEvent, Store, WatchEvents},
     strategy::{unknown_top_level_fields, validate_metadata, validate_metadata_update, Strategy},
     types::{
         invalid_dry_run, CreateOptions, DeleteOptions, DeleteOutcome, FieldValidation, GetOptions, ListOptions, Patch,

@@ -215,6 +215,17 @@ impl ApiForm {
         serde_json::to_writer(out, &value).map_err(|error| ApiError::internal_error(error.to_string()))
     }
 
+    /// Whether [`write_item`](Self::write_item) copies pre-encoded bytes (and so cannot fail).
+    pub(crate) fn has_item_form(&self) -> bool {
+        matches!(
+            self,
+            Self::Encoded(EncodedObject {
+                item_start: Some(_),
+                ..
+            })
+        )
+    }
+
     /// The encoded size, when known (a capacity hint).
     pub(crate) fn encoded_len(&self) -> usize {
         match self {

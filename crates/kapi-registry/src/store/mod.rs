@@ -10,7 +10,7 @@ mod encoded;
 mod read;
 mod write;
 
-pub use self::read::{ListRead, ObjectRead, SharedWatchEvent, WatchEvents};
+pub use self::read::{JsonChunks, ListRead, ObjectRead, SharedWatchEvent, WatchEvents};
 
 use std::{collections::BTreeMap, sync::Arc};
 
@@ -54,6 +54,9 @@ pub struct Decoded {
     pub labels: BTreeMap<String, String>,
     /// Selectable fields: `metadata.name`, `metadata.namespace` and the strategy's.
     pub fields: BTreeMap<String, String>,
+    /// Whether the object has a deletionTimestamp or its `status.phase` is `Terminating` (what the namespace
+    /// checks of creates ask of a namespace, without decoding it).
+    terminating: bool,
 }
 
 impl Decoded {
@@ -111,6 +114,7 @@ fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
             );
             fields.extend(strategy.selectable_fields(&value));
             let labels = meta::labels(&value);
+            let terminating = is_terminating(&value);
             // What `Store::with_revision` makes of it, minus the revision.
             let api = match strategy
                 .try_prepare_stored(value)
@@ -122,6 +126,7 @@ fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
             Decoded {
                 labels,
                 fields,
+                terminating,
                 form: encoded::ApiForm::new(api),
             }
         }
@@ -129,8 +134,14 @@ fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
             form: encoded::ApiForm::Invalid(Arc::from(error.to_string())),
             labels: BTreeMap::new(),
             fields: BTreeMap::new(),
+            terminating: false,
         },
     }
+}
+
+/// A namespace that refuses new objects: being deleted, or `status.phase` Terminating.
+fn is_terminating(object: &Value) -> bool {
+    meta::is_being_deleted(object) || object.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
 }
 
 /// An object the strategy could not bring into its API form (a failed conversion): reads of it answer `error`.
@@ -139,6 +150,7 @@ fn failed(error: ApiError) -> Decoded {
         form: encoded::ApiForm::Failed(Box::new(error)),
         labels: BTreeMap::new(),
         fields: BTreeMap::new(),
+        terminating: false,
     }
 }
 
@@ -313,19 +325,18 @@ impl Store {
                 .await
                 .ok()
                 .flatten()
-                .and_then(|cached| cached.object.value(cached.revision()).ok()),
+                .filter(|cached| cached.object.is_valid())
+                .map(|cached| cached.object.terminating),
             None => None,
         };
-        let object = match cached {
-            Some(object) => object,
+        let terminating = match cached {
+            Some(terminating) => terminating,
             // A namespace created a moment ago may not have reached the cache yet.
             None => match self.read_current(&key).await? {
-                Some(kv) => serde_json::from_slice(&kv.value).unwrap_or(Value::Null),
+                Some(kv) => is_terminating(&serde_json::from_slice(&kv.value).unwrap_or(Value::Null)),
                 None => return Err(ApiError::not_found(&GroupResource::new("", "namespaces"), namespace)),
             },
         };
-        let terminating = meta::is_being_deleted(&object)
-            || object.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating");
         if terminating {
             return Err(ApiError::namespace_terminating(&self.group_resource(), name, namespace));
         }

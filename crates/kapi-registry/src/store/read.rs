@@ -8,6 +8,7 @@ use std::{
     task::{Context, Poll},
 };
 
+use bytes::Bytes;
 use kapi_core::{
     resource_version::{get_semantics, GetSemantics, ListQuery, ListSemantics},
     ApiError, FieldSelector, LabelSelector,
@@ -118,16 +119,9 @@ impl ListRead {
     /// The list's JSON, byte for byte what encoding [`value`](Self::value) gives, assembled from the items'
     /// cached encodings.
     pub fn json(&self) -> Result<Vec<u8>, ApiError> {
-        let encoding = |error: serde_json::Error| ApiError::internal_error(error.to_string());
         let items: usize = self.items.iter().map(|item| item.object.form.encoded_len() + 1).sum();
-        let mut out = Vec::with_capacity(items + 256);
-        out.extend_from_slice(b"{\"kind\":");
-        serde_json::to_writer(&mut out, &self.list_kind).map_err(encoding)?;
-        out.extend_from_slice(b",\"apiVersion\":");
-        serde_json::to_writer(&mut out, &self.api_version).map_err(encoding)?;
-        out.extend_from_slice(b",\"metadata\":");
-        serde_json::to_writer(&mut out, &self.metadata).map_err(encoding)?;
-        out.extend_from_slice(b",\"items\":[");
+        let mut out = self.head()?;
+        out.reserve(items + 2);
         for (index, cached) in self.items.iter().enumerate() {
             if index > 0 {
                 out.push(b',');
@@ -135,6 +129,89 @@ impl ListRead {
             cached.object.form.write_item(cached.revision(), &mut out)?;
         }
         out.extend_from_slice(b"]}");
+        Ok(out)
+    }
+}
+
+/// A list's JSON in chunks of about a chosen size, encoded as they are taken (see [`ListRead::into_json_chunks`]).
+#[derive(Debug)]
+pub struct JsonChunks {
+    /// The list, when its items are written as taken; `None` once finished or when `ready` holds it all.
+    list: Option<ListRead>,
+    ready: Option<Bytes>,
+    next_item: usize,
+    chunk_size: usize,
+}
+
+impl Iterator for JsonChunks {
+    type Item = Bytes;
+
+    fn next(&mut self) -> Option<Bytes> {
+        if let Some(ready) = self.ready.take() {
+            return Some(ready);
+        }
+        let list = self.list.as_ref()?;
+        let mut out = Vec::with_capacity(self.chunk_size + 4096);
+        while self.next_item < list.items.len() && out.len() < self.chunk_size {
+            let cached = &list.items[self.next_item];
+            if self.next_item > 0 {
+                out.push(b',');
+            }
+            // Checked by `into_json_chunks`: every item has the infallible fast form.
+            let _ = cached.object.form.write_item(cached.revision(), &mut out);
+            self.next_item += 1;
+        }
+        if self.next_item == list.items.len() {
+            out.extend_from_slice(b"]}");
+            self.list = None;
+        }
+        Some(Bytes::from(out))
+    }
+}
+
+impl ListRead {
+    /// The list's JSON ([`json`](Self::json)) as chunks of about `chunk_size` bytes, each encoded when it is
+    /// taken: a large list is sent without first being assembled in one buffer. A list with an item that has
+    /// no pre-encoded item form is encoded whole first (an encoding error is then returned here, before
+    /// anything is sent).
+    pub fn into_json_chunks(self, chunk_size: usize) -> Result<JsonChunks, ApiError> {
+        if !self.items.iter().all(|item| item.object.form.has_item_form()) {
+            return Ok(JsonChunks {
+                ready: Some(Bytes::from(self.json()?)),
+                list: None,
+                next_item: 0,
+                chunk_size,
+            });
+        }
+        let head = self.head()?;
+        Ok(JsonChunks {
+            ready: Some(Bytes::from(head)),
+            list: Some(self),
+            next_item: 0,
+            chunk_size: chunk_size.max(1),
+        })
+    }
+
+    /// About how long the list's JSON is (items with a pre-encoded form only).
+    pub fn encoded_len_hint(&self) -> usize {
+        self.items
+            .iter()
+            .map(|item| item.object.form.encoded_len() + 1)
+            .sum::<usize>()
+            + 256
+    }
+
+    /// `{"kind":...,"apiVersion":...,"metadata":{...},"items":[`.
+    fn head(&self) -> Result<Vec<u8>, ApiError> {
+        let encoding = |error: serde_json::Error| ApiError::internal_error(error.to_string());
+        let mut out = Vec::with_capacity(256);
+        out.extend_from_slice(b"{\"kind\":");
+        serde_json::to_writer(&mut out, &self.list_kind).map_err(encoding)?;
+        out.extend_from_slice(b",\"apiVersion\":");
+        serde_json::to_writer(&mut out, &self.api_version).map_err(encoding)?;
+        out.extend_from_slice(b",\"metadata\":");
+        serde_json::to_writer(&mut out, &self.metadata).map_err(encoding)?;
+        out.extend_from_slice(b",\"items\":[");
         Ok(out)
     }
 }
@@ -554,5 +631,76 @@ impl futures_core::Stream for WatchEvents {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_event(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kapi_storage::memory::MemoryStorage;
+    use serde_json::json;
+
+    use super::*;
+    use crate::{
+        builtin::{Builtin, BuiltinType},
+        CreateOptions, RequestContext,
+    };
+
+    async fn configmaps(count: usize) -> Store {
+        let store = Store::new(
+            Arc::new(Builtin::new(BuiltinType::ConfigMap)),
+            Arc::new(MemoryStorage::new()),
+            false,
+        );
+        for index in 0..count {
+            let object = json!({"apiVersion": "v1", "kind": "ConfigMap",
+                "metadata": {"name": format!("cm-{index:03}"), "labels": {"n": index.to_string()}},
+                "data": {"payload": "x".repeat(100 + index)}});
+            store
+                .create(
+                    &RequestContext::default(),
+                    Some("default"),
+                    object,
+                    &CreateOptions::default(),
+                )
+                .await
+                .expect("created");
+        }
+        store
+    }
+
+    #[tokio::test]
+    async fn list_json_whole_and_in_chunks_is_the_encoded_list_value() {
+        let store = configmaps(40).await;
+        for limit in [None, Some(7)] {
+            let opts = ListOptions {
+                limit,
+                ..ListOptions::default()
+            };
+            let list = store.list_read(Some("default"), &opts).await.expect("listed");
+            let value = list.value().expect("list value");
+            assert_eq!(
+                value["items"].as_array().map(Vec::len),
+                Some(limit.map_or(40, |n| n as usize))
+            );
+            assert!(value["items"][0].get("kind").is_none(), "items carry no kind");
+            let expected = serde_json::to_vec(&value).expect("json");
+            assert_eq!(list.json().expect("json"), expected);
+            let chunks: Vec<Bytes> = list.into_json_chunks(500).expect("chunks").collect();
+            assert!(chunks.len() > 2, "{} chunks", chunks.len());
+            assert_eq!(chunks.concat(), expected);
+        }
+    }
+
+    #[tokio::test]
+    async fn get_json_is_the_encoded_get_value() {
+        let store = configmaps(1).await;
+        for resource_version in [None, Some("0".to_owned())] {
+            let opts = GetOptions { resource_version };
+            let read = store.get_read(Some("default"), "cm-000", &opts).await.expect("read");
+            let value = read.value().expect("value");
+            assert_eq!(value["kind"], "ConfigMap");
+            assert!(value["metadata"]["resourceVersion"].as_str().is_some_and(|rv| rv != ""));
+            assert_eq!(read.json().expect("json"), serde_json::to_vec(&value).expect("json"));
+        }
     }
 }
