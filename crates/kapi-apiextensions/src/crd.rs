@@ -166,6 +166,8 @@ impl Strategy for CrdStrategy {
     fn prepare_for_delete(&self, obj: &mut Value) -> bool {
         // Custom resources go first: the controller deletes them, then drops this finalizer.
         let added = meta::add_finalizer(obj, CLEANUP_FINALIZER).unwrap_or(false);
+        // Marked here, as upstream's CRD storage does, so no deletionGracePeriodSeconds is added.
+        let _ = meta::set_deletion_timestamp(obj, &kapi_registry::util::now_rfc3339());
         crate::conditions::set_condition(
             obj,
             "Terminating",

@@ -152,7 +152,19 @@ impl CustomResource {
             short_names: strings(names.get("shortNames")),
             categories: strings(names.get("categories")),
             namespaced: text(crd, "/spec/scope") != "Cluster",
-            verbs: ResourceInfo::standard_verbs(),
+            // In the order apiextensions-apiserver lists them in discovery.
+            verbs: [
+                "delete",
+                "deletecollection",
+                "get",
+                "list",
+                "patch",
+                "create",
+                "update",
+                "watch",
+            ]
+            .map(str::to_owned)
+            .to_vec(),
             subresources,
             table_columns,
             openapi_definition: Some(definition.clone()),
@@ -474,6 +486,10 @@ impl Strategy for CustomResource {
             shape_of(schema, "", &mut shape);
         }
         shape
+    }
+
+    fn scale_paths(&self) -> Option<(String, String, Option<String>)> {
+        self.scale_paths.clone()
     }
 
     fn supports_strategic_merge_patch(&self) -> bool {

@@ -231,7 +231,13 @@ pub fn api_resource_list(resources: &[&ResourceInfo], group: &str, version: &str
             ));
         }
     }
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    // apiextensions-apiserver lists a custom resource's entries as it builds them (resource, status, scale).
+    let custom = resources
+        .iter()
+        .any(|info| info.group == group && info.version == version && crate::openapi::is_custom_resource(info));
+    if !custom {
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+    }
     let resources: Vec<Value> = entries.into_iter().map(|(_, entry)| entry).collect();
     let group_version = if group.is_empty() {
         version.to_owned()
@@ -270,7 +276,9 @@ fn aggregated_resource(info: &ResourceInfo) -> Value {
     }
     if !info.subresources.is_empty() {
         let mut subresources = info.subresources.clone();
-        subresources.sort();
+        if !crate::openapi::is_custom_resource(info) {
+            subresources.sort();
+        }
         let entries: Vec<Value> = subresources
             .iter()
             .map(|subresource| {

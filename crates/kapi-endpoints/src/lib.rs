@@ -25,6 +25,7 @@ mod openapi;
 pub mod query;
 pub mod response;
 mod routes;
+mod scale;
 mod watch;
 
 use std::{sync::Arc, time::Duration};

@@ -176,6 +176,25 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         return not_found(NotFound::Status);
     }
     let body = read_body(body, &parts.headers, state.config.max_request_bytes).await?;
+    if info.subresource == "scale" {
+        let mut context = parts.extensions.get::<RequestContext>().cloned().unwrap_or_default();
+        if context.user_agent.is_none() {
+            context.user_agent = parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned);
+        }
+        return crate::scale::serve(crate::scale::ScaleRequest {
+            info: &info,
+            store,
+            query,
+            headers: &parts.headers,
+            body,
+            context,
+        })
+        .await;
+    }
     let sibling_kinds = resources
         .iter()
         .filter(|other| other.group == resource_info.group && other.version == resource_info.version)

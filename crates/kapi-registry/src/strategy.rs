@@ -98,6 +98,13 @@ pub trait Strategy: Send + Sync + 'static {
         false
     }
 
+    /// The JSONPaths of a `scale` subresource (`autoscaling/v1` Scale over the object): spec replicas, status
+    /// replicas and the optional label selector, e.g. `(".spec.replicas", ".status.replicas",
+    /// Some(".status.selector"))`. `None` (the default) for types without one.
+    fn scale_paths(&self) -> Option<(String, String, Option<String>)> {
+        None
+    }
+
     /// Whether PUT of a missing object creates it.
     fn allow_create_on_update(&self) -> bool {
         false

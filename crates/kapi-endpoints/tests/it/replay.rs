@@ -310,6 +310,31 @@ async fn wait_until_established(router: &Router, step: &Value) {
     }
 }
 
+/// Waits (up to 10 s) until no CRD is left terminating, as the capture polled until a deleted CRD was gone.
+async fn wait_until_crds_gone(router: &Router) {
+    for _ in 0..200 {
+        let request = Request::builder()
+            .uri("/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
+            .body(Body::empty())
+            .expect("request");
+        let response = match router.clone().oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+        let bytes = to_bytes(response.into_body(), usize::MAX).await.unwrap_or_default();
+        let list: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let terminating = list["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|crd| crd["metadata"].get("deletionTimestamp").is_some());
+        if !terminating {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Replays `scenario` on `router` over `storage`; returns the differences (empty when it matches).
 pub(crate) async fn replay(router: &Router, storage: &dyn Storage, scenario: &str) -> Vec<String> {
     let recording = load(scenario);
@@ -329,6 +354,9 @@ pub(crate) async fn replay(router: &Router, storage: &dyn Storage, scenario: &st
         }
         if compacts_before(step) {
             compact(router, storage).await;
+        }
+        if step["note"].as_str().is_some_and(|note| note.contains("until the CRD object was gone")) {
+            wait_until_crds_gone(router).await;
         }
         let request = build_request(step, &bindings);
         let response = match router.clone().oneshot(request).await {
