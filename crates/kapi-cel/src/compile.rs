@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use crate::{
     checker::check,
     parser::{format_error, parse, Expr, ExprKind},
-    types::{root_decl, schema_decl, Decl, Type},
+    types::{escape_field_name, root_decl, schema_decl, Decl, Type},
 };
 
 /// Upstream's `StaticEstimatedCostLimit`: the most one expression may cost, times its schema node's cardinality.
@@ -240,9 +240,16 @@ impl Compiler {
             let mut names: Vec<&String> = members.keys().collect();
             names.sort();
             for name in names {
-                let (Some(property), Some(field_decl)) = (members.get(name), object.fields.get(name.as_str())) else {
-                    continue;
-                };
+                let Some(property) = members.get(name) else { continue };
+                // A property rules cannot name (unescapable) still has its own rules, typed from its schema.
+                let field_decl =
+                    match escape_field_name(name).and_then(|cel_name| object.fields.get(&cel_name).cloned()) {
+                        Some(decl) => decl,
+                        None => match schema_decl(property, &format!("self.{name}"), flag_of(property)) {
+                            Some(decl) => decl,
+                            None => continue,
+                        },
+                    };
                 let child_path = path.child("properties").key(name.as_str());
                 // The properties of an atomic object have no old value of their own.
                 let forbid = if atomic_map {
@@ -250,7 +257,7 @@ impl Compiler {
                 } else {
                     uncorrelatable
                 };
-                if let Some(node) = self.node(property, field_decl.clone(), &child_path, cardinality, forbid) {
+                if let Some(node) = self.node(property, field_decl, &child_path, cardinality, forbid) {
                     properties.push((name.clone(), node));
                 }
             }
@@ -657,8 +664,7 @@ fn unescape_single_quoted(text: &str) -> Option<String> {
     Some(out)
 }
 
-/// The declared type of a node below the root, for tests and callers that validate a sub-schema.
-#[allow(dead_code)]
-pub(crate) fn node_decl(schema: &Value) -> Option<Arc<Decl>> {
-    schema_decl(schema, "self", false)
+/// Whether a property is an embedded resource.
+fn flag_of(property: &Value) -> bool {
+    property.get("x-kubernetes-embedded-resource").and_then(Value::as_bool) == Some(true)
 }

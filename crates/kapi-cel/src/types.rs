@@ -1,7 +1,7 @@
 //! CEL types, and the declared type of each OpenAPI schema node as k8s.io/apiserver's `SchemaDeclType` derives
 //! it: integers vs doubles, `x-kubernetes-int-or-string` as `dyn`, `date-time`/`duration`/`byte` formats as
 //! timestamps/durations/bytes, objects with declared properties as typed objects (`self.field`, `has()`),
-//! `additionalProperties` as maps, and `x-kubernetes-preserve-unknown-fields` without properties as `dyn`.
+//! `additionalProperties` as maps; unknown fields kept by `x-kubernetes-preserve-unknown-fields` stay invisible.
 //!
 //! Every declaration also carries the size bounds the cost estimator needs: `maxLength`, `maxItems`,
 //! `maxProperties`, or, when unbounded, the most a 3 MiB request could hold.
@@ -111,194 +111,254 @@ impl Decl {
     }
 }
 
-/// An object type with declared properties.
+/// An object type with declared properties, by their CEL names (escaped, see [`escape_field_name`]).
 #[derive(Debug)]
 pub(crate) struct ObjectDecl {
     pub(crate) name: String,
     pub(crate) fields: BTreeMap<String, Arc<Decl>>,
+    /// The JSON property name of each escaped CEL field name that differs from it.
+    pub(crate) json_names: BTreeMap<String, String>,
 }
 
-/// The smallest JSON encoding of a value of this schema, used to bound how many fit in one request.
-fn min_serialized_size(schema: &Value) -> u64 {
-    if schema.get("x-kubernetes-int-or-string").and_then(Value::as_bool) == Some(true) {
-        return 1;
-    }
-    match schema.get("type").and_then(Value::as_str) {
-        Some("string") => match schema.get("format").and_then(Value::as_str) {
-            // An RFC 3339 timestamp is at least `"2006-01-02T15:04:05Z"`.
-            Some("date-time" | "datetime") => 22,
-            Some("date") => 12,
-            Some("duration") => 4,
-            _ => 2 + schema.get("minLength").and_then(Value::as_u64).unwrap_or(0),
-        },
-        Some("boolean") => 4,
-        Some("integer" | "number") => 1,
-        _ => 2,
+impl ObjectDecl {
+    /// The JSON property holding CEL field `field`.
+    pub(crate) fn json_name<'a>(&'a self, field: &'a str) -> &'a str {
+        self.json_names.get(field).map_or(field, String::as_str)
     }
 }
 
-/// Builds the declared type of a schema node; `None` for nodes CEL cannot type (no `type` and no extension).
+/// CEL's reserved words; properties named so are reached as `__name__`.
+const RESERVED_WORDS: [&str; 21] = [
+    "true",
+    "false",
+    "null",
+    "in",
+    "as",
+    "break",
+    "const",
+    "continue",
+    "else",
+    "for",
+    "function",
+    "if",
+    "import",
+    "let",
+    "loop",
+    "package",
+    "namespace",
+    "return",
+    "var",
+    "void",
+    "while",
+];
+
+/// Kubernetes' escaping of property names into CEL identifiers: `__` → `__underscores__`, `.` → `__dot__`,
+/// `-` → `__dash__`, `/` → `__slash__`, reserved words → `__word__`; `None` for names that cannot be escaped
+/// (a leading digit or another character), which rules cannot reach.
+pub(crate) fn escape_field_name(name: &str) -> Option<String> {
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    if RESERVED_WORDS.contains(&name) {
+        return Some(format!("__{name}__"));
+    }
+    let mut out = String::with_capacity(name.len());
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '_' if chars.peek() == Some(&'_') => {
+                chars.next();
+                out.push_str("__underscores__");
+            }
+            '.' => out.push_str("__dot__"),
+            '-' => out.push_str("__dash__"),
+            '/' => out.push_str("__slash__"),
+            c if c.is_ascii_alphanumeric() || c == '_' => out.push(c),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+// Size bounds of upstream's DeclTypes (k8s.io/apiserver/pkg/cel/limits.go), in serialized bytes.
+const MIN_STRING_SIZE: u64 = 2;
+const MIN_BOOL_SIZE: u64 = 4;
+const MIN_NUMBER_SIZE: u64 = 1;
+const MIN_DURATION_SIZE: u64 = 3;
+const MAX_DURATION_SIZE: u64 = 32;
+const DATE_SIZE: u64 = 12;
+const MIN_DATETIME_SIZE: u64 = 21;
+const MAX_DATETIME_SIZE: u64 = 32;
+
+/// A declared type plus the smallest JSON encoding of its values, which bounds how many fit in one request.
+struct Sized {
+    decl: Decl,
+    min_size: u64,
+}
+
+/// Builds the declared type of a schema node as upstream's `SchemaDeclType`; `None` for nodes rules cannot
+/// see (no type, or `x-kubernetes-preserve-unknown-fields` without one).
 pub(crate) fn schema_decl(schema: &Value, name: &str, embedded_resource: bool) -> Option<Arc<Decl>> {
-    schema_decl_bounded(schema, name, embedded_resource, MAX_REQUEST_SIZE_BYTES)
-}
-
-fn schema_decl_bounded(schema: &Value, name: &str, embedded_resource: bool, budget: u64) -> Option<Arc<Decl>> {
-    let flag = |key: &str| schema.get(key).and_then(Value::as_bool) == Some(true);
-    if flag("x-kubernetes-int-or-string") {
-        return Some(Arc::new(Decl {
-            ty: Type::Dyn,
-            max_size: schema.get("maxLength").and_then(Value::as_u64).unwrap_or(budget),
-        }));
-    }
-    let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
-    let preserve = flag("x-kubernetes-preserve-unknown-fields");
-    let decl = match ty {
-        "boolean" => Decl {
-            ty: Type::Bool,
-            max_size: 1,
-        },
-        "integer" => Decl {
-            ty: Type::Int,
-            max_size: 1,
-        },
-        "number" => Decl {
-            ty: Type::Double,
-            max_size: 1,
-        },
-        "string" => {
-            let max_length = schema.get("maxLength").and_then(Value::as_u64);
-            let ty = match schema.get("format").and_then(Value::as_str) {
-                Some("date-time" | "datetime" | "date") => Type::Timestamp,
-                Some("duration") => Type::Duration,
-                Some("byte") => Type::Bytes,
-                _ => Type::String,
-            };
-            // maxLength counts code points but sizes are bytes: a code point may take four (as upstream).
-            let longest_enum = schema.get("enum").and_then(Value::as_array).and_then(|values| {
-                values
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(|value| value.len() as u64)
-                    .max()
-            });
-            let max_size = match (max_length, longest_enum) {
-                (Some(max), _) => max.saturating_mul(4),
-                (None, Some(longest)) => longest,
-                // Quotes take two of the request's bytes.
-                (None, None) => budget.saturating_sub(2),
-            };
-            Decl { ty, max_size }
-        }
-        "array" => {
-            let items = schema.get("items")?;
-            let max_items = schema
-                .get("maxItems")
-                .and_then(Value::as_u64)
-                .unwrap_or_else(|| budget.saturating_sub(2) / (min_serialized_size(items) + 1));
-            let elem = schema_decl_bounded(
-                items,
-                &format!("{name}.@idx"),
-                flag_of(items, "x-kubernetes-embedded-resource"),
-                budget,
-            )?;
-            Decl {
-                ty: Type::List(elem),
-                max_size: max_items,
-            }
-        }
-        "object" => {
-            let properties = schema.get("properties").and_then(Value::as_object);
-            let additional = schema.get("additionalProperties").filter(|value| value.is_object());
-            let max_properties = |value_schema: Option<&Value>| {
-                schema.get("maxProperties").and_then(Value::as_u64).unwrap_or_else(|| {
-                    // Each entry is at least `"":v,`.
-                    let value_size = value_schema.map_or(2, min_serialized_size);
-                    budget.saturating_sub(2) / (value_size + 4)
-                })
-            };
-            if let Some(additional) = additional {
-                let value = schema_decl_bounded(
-                    additional,
-                    &format!("{name}.@elem"),
-                    flag_of(additional, "x-kubernetes-embedded-resource"),
-                    budget,
-                )?;
-                Decl {
-                    ty: Type::Map(
-                        Arc::new(Decl {
-                            ty: Type::String,
-                            max_size: budget.saturating_sub(2),
-                        }),
-                        value,
-                    ),
-                    max_size: max_properties(Some(additional)),
-                }
-            } else if properties.is_some() || embedded_resource {
-                let mut fields = BTreeMap::new();
-                for (key, property) in properties.into_iter().flatten() {
-                    let field_name = format!("{name}.{key}");
-                    if let Some(decl) = schema_decl_bounded(
-                        property,
-                        &field_name,
-                        flag_of(property, "x-kubernetes-embedded-resource"),
-                        budget,
-                    ) {
-                        fields.insert(key.clone(), decl);
-                    }
-                }
-                if embedded_resource {
-                    embedded_meta_fields(&mut fields, name, budget);
-                }
-                if preserve && properties.is_none() {
-                    Decl {
-                        ty: Type::Dyn,
-                        max_size: max_properties(None),
-                    }
-                } else {
-                    Decl {
-                        ty: Type::Object(Arc::new(ObjectDecl {
-                            name: name.to_owned(),
-                            fields,
-                        })),
-                        max_size: max_properties(None),
-                    }
-                }
-            } else if preserve {
-                Decl {
-                    ty: Type::Dyn,
-                    max_size: max_properties(None),
-                }
-            } else {
-                // An object without properties or additionalProperties holds nothing after pruning.
-                Decl {
-                    ty: Type::Object(Arc::new(ObjectDecl {
-                        name: name.to_owned(),
-                        fields: BTreeMap::new(),
-                    })),
-                    max_size: 0,
-                }
-            }
-        }
-        "" if preserve => Decl {
-            ty: Type::Dyn,
-            max_size: budget,
-        },
-        _ => return None,
-    };
-    Some(Arc::new(decl))
+    sized_decl(schema, name, embedded_resource).map(|sized| Arc::new(sized.decl))
 }
 
 fn flag_of(schema: &Value, key: &str) -> bool {
     schema.get(key).and_then(Value::as_bool) == Some(true)
 }
 
-/// An embedded resource (and the root of a custom resource) exposes apiVersion, kind and the metadata fields
-/// name and generateName to rules, as upstream's `WithTypeAndObjectMeta`.
-fn embedded_meta_fields(fields: &mut BTreeMap<String, Arc<Decl>>, name: &str, budget: u64) {
+fn max_length(schema: &Value) -> Option<u64> {
+    schema.get("maxLength").and_then(Value::as_u64)
+}
+
+fn sized_decl(schema: &Value, name: &str, embedded_resource: bool) -> Option<Sized> {
+    let request = MAX_REQUEST_SIZE_BYTES;
+    if flag_of(schema, "x-kubernetes-int-or-string") {
+        let max_size = max_length(schema).map_or(request - 2, |max| max.saturating_mul(4));
+        return Some(Sized {
+            decl: Decl {
+                ty: Type::Dyn,
+                max_size,
+            },
+            min_size: 1,
+        });
+    }
+    let sized = |ty: Type, max_size: u64, min_size: u64| Sized {
+        decl: Decl { ty, max_size },
+        min_size,
+    };
+    let ty = schema.get("type").and_then(Value::as_str).unwrap_or("");
+    // The root of a resource, and an embedded resource, always show apiVersion, kind and metadata.name/generateName.
+    let ty = if embedded_resource && ty.is_empty() {
+        "object"
+    } else {
+        ty
+    };
+    Some(match ty {
+        "boolean" => sized(Type::Bool, 1, MIN_BOOL_SIZE),
+        "integer" => sized(Type::Int, 1, MIN_NUMBER_SIZE),
+        "number" => sized(Type::Double, 1, MIN_NUMBER_SIZE),
+        "string" => match schema.get("format").and_then(Value::as_str) {
+            Some("byte") => sized(Type::Bytes, max_length(schema).unwrap_or(request - 2), MIN_STRING_SIZE),
+            Some("duration") => sized(Type::Duration, MAX_DURATION_SIZE, MIN_DURATION_SIZE),
+            Some("date") => sized(Type::Timestamp, DATE_SIZE, DATE_SIZE),
+            Some("date-time") => sized(Type::Timestamp, MAX_DATETIME_SIZE, MIN_DATETIME_SIZE),
+            _ => {
+                let longest_enum = schema
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .filter(|values| !values.is_empty())
+                    .map(|values| {
+                        values
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .map(|value| value.len() as u64)
+                            .max()
+                            .unwrap_or(0)
+                    });
+                // maxLength counts code points but sizes are bytes, and a code point may take four.
+                let max_size = match (max_length(schema), longest_enum) {
+                    (Some(max), _) => max.saturating_mul(4),
+                    (None, Some(longest)) => longest,
+                    (None, None) => request - 2,
+                };
+                sized(Type::String, max_size, MIN_STRING_SIZE)
+            }
+        },
+        "array" => {
+            let items = schema.get("items")?;
+            let elem = sized_decl(
+                items,
+                &format!("{name}.@idx"),
+                flag_of(items, "x-kubernetes-embedded-resource"),
+            )?;
+            let max_items = schema
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .unwrap_or((request - 2) / (elem.min_size + 1));
+            sized(Type::List(Arc::new(elem.decl)), max_items, 2)
+        }
+        "object" => {
+            if let Some(additional) = schema.get("additionalProperties").filter(|value| value.is_object()) {
+                let value = sized_decl(
+                    additional,
+                    &format!("{name}.@elem"),
+                    flag_of(additional, "x-kubernetes-embedded-resource"),
+                )?;
+                let max_properties = schema
+                    .get("maxProperties")
+                    .and_then(Value::as_u64)
+                    .unwrap_or((request - 2) / (value.min_size + 6));
+                let key = Decl {
+                    ty: Type::String,
+                    max_size: request - 2,
+                };
+                return Some(sized(Type::Map(Arc::new(key), Arc::new(value.decl)), max_properties, 2));
+            }
+            object_decl(schema, name, embedded_resource)
+        }
+        _ => return None,
+    })
+}
+
+/// An object with properties (preserved unknown fields stay invisible to rules, as upstream).
+fn object_decl(schema: &Value, name: &str, embedded_resource: bool) -> Sized {
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|names| names.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut fields = BTreeMap::new();
+    let mut json_names = BTreeMap::new();
+    // An object is at least `{}` plus its required properties without defaults.
+    let mut min_size = 2_u64;
+    for (key, property) in schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let Some(field) = sized_decl(
+            property,
+            &format!("{name}.{key}"),
+            flag_of(property, "x-kubernetes-embedded-resource"),
+        ) else {
+            continue;
+        };
+        if required.contains(&key.as_str()) && property.get("default").is_none() {
+            min_size = min_size.saturating_add(key.len() as u64 + field.min_size + 4);
+        }
+        if let Some(cel_name) = escape_field_name(key) {
+            if &cel_name != key {
+                json_names.insert(cel_name.clone(), key.clone());
+            }
+            fields.insert(cel_name, Arc::new(field.decl));
+        }
+    }
+    if embedded_resource {
+        embedded_meta_fields(&mut fields, name);
+    }
+    // Upstream gives objects no size bound of their own: comparing two objects is priced at nothing.
+    let max_size = 0;
+    Sized {
+        decl: Decl {
+            ty: Type::Object(Arc::new(ObjectDecl {
+                name: name.to_owned(),
+                fields,
+                json_names,
+            })),
+            max_size,
+        },
+        min_size,
+    }
+}
+
+/// A resource root exposes apiVersion, kind and metadata.name/generateName, whatever its schema says of them
+/// (upstream's `WithTypeAndObjectMeta`).
+fn embedded_meta_fields(fields: &mut BTreeMap<String, Arc<Decl>>, name: &str) {
     let string = || {
         Arc::new(Decl {
             ty: Type::String,
-            max_size: budget.saturating_sub(2),
+            max_size: MAX_REQUEST_SIZE_BYTES - 2,
         })
     };
     fields.entry("apiVersion".to_owned()).or_insert_with(string);
@@ -312,6 +372,7 @@ fn embedded_meta_fields(fields: &mut BTreeMap<String, Arc<Decl>>, name: &str, bu
             ty: Type::Object(Arc::new(ObjectDecl {
                 name: format!("{name}.metadata"),
                 fields: meta,
+                json_names: BTreeMap::new(),
             })),
             max_size: 2,
         }),

@@ -7,7 +7,7 @@ use serde_json::Value as Json;
 use crate::{
     library::{Quantity, Semver, Url},
     time::{parse_schema_duration, parse_timestamp},
-    types::{Decl, Type},
+    types::{escape_field_name, Decl, Type},
 };
 
 /// A CEL value.
@@ -289,35 +289,51 @@ fn numeric_compare(a: &Val, b: &Val) -> Option<Ordering> {
     }
 }
 
-/// Converts an object's members by declared type; untyped members of typed objects are invisible to rules.
+/// Converts an object's members by declared type; for typed objects, members are keyed by their CEL names
+/// (escaped), and members the schema does not type are invisible to rules.
 fn object_entries(members: &serde_json::Map<String, Json>, ty: Option<&Type>, only: Option<&[String]>) -> MapVal {
     let mut entries = Vec::with_capacity(only.map_or(members.len(), <[String]>::len));
-    let mut convert = |key: &str, member: &Json| {
-        let member_decl = match ty {
-            Some(Type::Object(object)) => match object.fields.get(key) {
-                Some(field) => Some(field.as_ref()),
-                None => return,
-            },
-            Some(Type::Map(_, value)) => Some(value.as_ref()),
-            _ => None,
-        };
-        entries.push((Key::Str(Rc::from(key)), Val::from_json(member, member_decl)));
-    };
-    match only {
-        Some(fields) => {
+    match (ty, only) {
+        (Some(Type::Object(object)), Some(fields)) => {
             for field in fields {
-                if let Some(member) = members.get(field) {
-                    convert(field, member);
+                if let (Some(member), Some(decl)) = (members.get(object.json_name(field)), object.fields.get(field)) {
+                    entries.push((Key::Str(Rc::from(field.as_str())), Val::from_json(member, Some(decl))));
                 }
             }
         }
-        None => {
+        (Some(Type::Object(object)), None) => {
             for (key, member) in members {
-                convert(key, member);
+                let cel_name = if object.json_names.is_empty() {
+                    None
+                } else {
+                    escape_field_name(key)
+                };
+                let cel_key = cel_name.as_deref().unwrap_or(key);
+                if let Some(decl) = object.fields.get(cel_key) {
+                    entries.push((Key::Str(Rc::from(cel_key)), Val::from_json(member, Some(decl))));
+                }
+            }
+        }
+        (ty, only) => {
+            let value_decl = match ty {
+                Some(Type::Map(_, value)) => Some(value.as_ref()),
+                _ => None,
+            };
+            let mut convert =
+                |key: &str, member: &Json| entries.push((Key::Str(Rc::from(key)), Val::from_json(member, value_decl)));
+            match only {
+                Some(fields) => {
+                    for field in fields {
+                        if let Some(member) = members.get(field) {
+                            convert(field, member);
+                        }
+                    }
+                }
+                None => members.iter().for_each(|(key, member)| convert(key, member)),
             }
         }
     }
-    // JSON object keys are unique, so sorting cannot find a duplicate.
+    // JSON object keys are unique (and escaping is injective), so sorting cannot find a duplicate.
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     MapVal { entries }
 }

@@ -123,7 +123,9 @@ fn schema_typing_is_honoured() {
     compiles("has(self.labels) && 'a' in self.labels");
     compiles("self.when < timestamp('2030-01-01T00:00:00Z')");
     compiles("self.port == 80 || self.port == 'http'");
-    compiles("self.extra.anything.goes == 1");
+    // Fields kept by x-kubernetes-preserve-unknown-fields are invisible to rules, as upstream.
+    let unknown = messages(json!([{"rule": "self.extra.anything == 1"}]));
+    assert!(unknown[0].contains("undefined field 'anything'"), "{unknown:?}");
     compiles("has(self.size) ? self.size > 0 : true");
     compiles("self.?name.orValue('') != 'x'");
     compiles("self == oldSelf");
@@ -175,7 +177,7 @@ fn message_expression_errors() {
     let only_rule = messages(json!([{"rule": "self.nope", "messageExpression": "self.nope2"}]));
     assert_eq!(only_rule.len(), 1, "{only_rule:?}");
     // Rules must be typed bool, not dyn.
-    let dynamic = messages(json!([{"rule": "self.extra.flag"}]));
+    let dynamic = messages(json!([{"rule": "self.port"}]));
     assert!(
         dynamic[0].ends_with("cel expression must evaluate to a bool"),
         "{dynamic:?}"
@@ -241,4 +243,41 @@ fn compiled_validations_can_be_shared_between_threads() {
     };
     assert_eq!(worker.join().expect("the worker finishes"), 1);
     assert!(shared.validate(&json!({"spec": {"size": 1}}), None).is_empty());
+}
+
+#[test]
+fn property_names_are_escaped_as_upstream() {
+    let schema = json!({"type": "object", "properties": {"spec": {
+        "type": "object",
+        "x-kubernetes-validations": [
+            {"rule": "self.__namespace__ != '' && self.x__dash__y > 0 && self.a__dot__b && self.c__underscores__d == 1", "message": "escaped"},
+            {"rule": "has(self.__namespace__)"}
+        ],
+        "properties": {
+            "namespace": {"type": "string", "maxLength": 10},
+            "x-y": {"type": "integer"},
+            "a.b": {"type": "boolean"},
+            "c__d": {"type": "integer"},
+            "1st": {"type": "string", "maxLength": 5, "x-kubernetes-validations": [{"rule": "self != 'bad'", "message": "not bad"}]}
+        }
+    }}});
+    let rules = kapi_cel::compile(&schema, &path()).unwrap_or_else(|errors| panic!("compiles: {errors}"));
+    let good = json!({"spec": {"namespace": "n", "x-y": 1, "a.b": true, "c__d": 1, "1st": "ok"}});
+    assert!(rules.validate(&good, None).is_empty());
+    let bad = json!({"spec": {"namespace": "n", "x-y": 0, "a.b": true, "c__d": 1, "1st": "bad"}});
+    let rendered: Vec<String> = rules.validate(&bad, None).iter().map(ToString::to_string).collect();
+    // A property rules cannot name (a leading digit) still has its own rules.
+    assert_eq!(
+        rendered,
+        [
+            "spec: Invalid value: escaped",
+            "spec[1st]: Invalid value: \"bad\": not bad"
+        ]
+        .map(|s| s.replace("spec[1st]", "spec.1st"))
+    );
+    let unescaped = messages(json!([{"rule": "self.namespace == ''"}]));
+    assert!(
+        unescaped[0].contains("Syntax error") || unescaped[0].contains("undefined field"),
+        "{unescaped:?}"
+    );
 }
