@@ -3,6 +3,7 @@
 
 mod common;
 mod compat;
+mod conversion_webhook;
 mod edges;
 mod kube_client;
 mod kubectl_apply;
