@@ -11,4 +11,5 @@ mod kubectl_crud;
 mod kubectl_errors;
 mod kubectl_output;
 mod kubectl_patch_flows;
+mod kubectl_ssa;
 mod python;
