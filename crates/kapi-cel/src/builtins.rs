@@ -8,7 +8,7 @@ use regex::Regex;
 use crate::{
     checker::traversal_cost,
     functions::FORMAT_NAMES,
-    library::{Quantity, Semver, Url},
+    library::{ImageRef, Quantity, Semver, Url},
     time::{
         format_duration, format_timestamp, parse_duration, parse_timestamp, timestamp_in_range, MAX_DURATION_NANOS,
     },
@@ -233,6 +233,18 @@ pub(crate) fn to_string(value: &Val) -> Result<String, String> {
         Val::Ip(ip) => ip.to_string(),
         Val::Cidr(ip, prefix) => format!("{ip}/{prefix}"),
         Val::Url(url) => url.raw.clone(),
+        Val::Image(image) => {
+            let mut text = format!("{}/{}", image.registry, image.repository);
+            if !image.tag.is_empty() {
+                text.push(':');
+                text.push_str(&image.tag);
+            }
+            if !image.digest.is_empty() {
+                text.push('@');
+                text.push_str(&image.digest);
+            }
+            text
+        }
         Val::Semver(v) => {
             let mut text = format!("{}.{}.{}", v.major, v.minor, v.patch);
             if !v.pre.is_empty() {
@@ -433,6 +445,10 @@ fn global(name: &str, args: Vec<Val>) -> EvalResult {
             })?)))
         }
         ("isSemver", [Val::String(s)]) => ok(Val::Bool(Semver::parse(s, false).is_some())),
+        ("image", [Val::String(s)]) => ok(Val::Image(Rc::new(
+            ImageRef::parse(s).ok_or_else(|| format!("could not parse reference: {s}"))?,
+        ))),
+        ("isImage", [Val::String(s)]) => ok(Val::Bool(ImageRef::parse(s).is_some())),
         ("isSemver", [Val::String(s), Val::Bool(normalize)]) => ok(Val::Bool(Semver::parse(s, *normalize).is_some())),
         ("optional.of", [value]) => ok(Val::Optional(Some(Rc::new(value.clone())))),
         ("optional.none", []) => ok(Val::Optional(None)),

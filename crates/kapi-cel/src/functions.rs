@@ -14,6 +14,7 @@ const URL: Type = Type::Opaque("kubernetes.URL");
 const IP: Type = Type::Opaque("net.IP");
 const CIDR: Type = Type::Opaque("net.CIDR");
 const SEMVER: Type = Type::Opaque("kubernetes.Semver");
+const IMAGE: Type = Type::Opaque("kubernetes.Image");
 const FORMAT: Type = Type::Opaque("kubernetes.NamedFormat");
 
 /// Every function and operator name the environment declares.
@@ -144,6 +145,14 @@ const KNOWN: &[&str] = &[
     "format.date",
     "format.datetime",
     "validate",
+    "image",
+    "isImage",
+    "containsDigest",
+    "registry",
+    "repository",
+    "identifier",
+    "tag",
+    "digest",
 ];
 
 /// The names of the named formats (`format.named(name)`).
@@ -607,6 +616,13 @@ pub(crate) fn signature(
         ("semver", 1 | 2, true) if string_or_dyn(a(0)) && (n == 1 || is(a(1), &Type::Bool)) => one(SEMVER),
         ("isSemver", 1 | 2, true) if string_or_dyn(a(0)) && (n == 1 || is(a(1), &Type::Bool)) => one(Type::Bool),
         ("major" | "minor" | "patch", 0, false) if is(t, &SEMVER) => one(Type::Int),
+        // The image library (Kubernetes 1.33).
+        ("image", 1, true) if string_or_dyn(a(0)) => one(IMAGE),
+        ("isImage", 1, true) if string_or_dyn(a(0)) => one(Type::Bool),
+        ("containsDigest", 0, false) if is(t, &IMAGE) => one(Type::Bool),
+        ("registry" | "repository" | "identifier" | "tag" | "digest", 0, false) if is(t, &IMAGE) => {
+            sized(Type::String, target_size.max(1))
+        }
         // Optional types.
         ("optional.of" | "optional.ofNonZeroValue", 1, true) => {
             return Some((sized(Type::Optional(args[0].clone()), size_of(0)), 1));

@@ -46,7 +46,8 @@
 //! cel-go's strings extension (`charAt`, `indexOf`, `lastIndexOf`, `lowerAscii`, `upperAscii`, `replace`,
 //! `split`, `substring`, `trim`, `join`, `format`, `strings.quote`; version 2, as Kubernetes pins it), Kubernetes' lists
 //! (`isSorted`, `sum`, `min`, `max`, `indexOf`, `lastIndexOf`), regex (`find`, `findAll`), URLs, IPs and
-//! CIDRs, quantities, semver, named formats (`format.dns1123Label()...validate(s)`), sets (`sets.contains`,
+//! CIDRs, quantities, semver, container images (`image`, `isImage`, `registry`, `repository`, `tag`,
+//! `digest`, `identifier`, `containsDigest`), named formats (`format.dns1123Label()...validate(s)`), sets (`sets.contains`,
 //! `sets.equivalent`, `sets.intersects`), and two-variable comprehensions (`all(k, v, p)`, `exists`,
 //! `existsOne`, `transformList`, `transformMap`, `transformMapEntry`). Like kube-apiserver's CRD environment,
 //! there are no encoders, math or bindings libraries, and constant regexes, durations and timestamps, and

@@ -314,6 +314,102 @@ impl Semver {
     }
 }
 
+/// A container image reference (the Kubernetes image library, go-containerregistry's `name.ParseReference`
+/// with its defaults: registry `index.docker.io`, namespace `library/`, tag `latest`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ImageRef {
+    pub(crate) registry: String,
+    pub(crate) repository: String,
+    pub(crate) tag: String,
+    pub(crate) digest: String,
+}
+
+const DEFAULT_REGISTRY: &str = "index.docker.io";
+
+impl ImageRef {
+    /// Parses `[registry/]repository[:tag][@sha256:<64 hex>]`.
+    pub(crate) fn parse(text: &str) -> Option<ImageRef> {
+        if let Some((base, digest)) = text.split_once('@') {
+            let (algorithm, hex) = digest.split_once(':')?;
+            if algorithm != "sha256" || hex.len() != 64 || !hex.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f')) {
+                return None;
+            }
+            // A tag before the digest is dropped, as go-containerregistry does.
+            let repository_part = Self::split_tag(base).map_or(base, |(repository, _)| repository);
+            let (registry, repository) = Self::repository(repository_part)?;
+            return Some(ImageRef {
+                registry,
+                repository,
+                tag: String::new(),
+                digest: digest.to_owned(),
+            });
+        }
+        let (base, tag) = Self::split_tag(text).unwrap_or((text, "latest"));
+        let tag_ok = !tag.is_empty()
+            && tag.len() <= 128
+            && tag
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        if !tag_ok {
+            return None;
+        }
+        let (registry, repository) = Self::repository(base)?;
+        Some(ImageRef {
+            registry,
+            repository,
+            tag: tag.to_owned(),
+            digest: String::new(),
+        })
+    }
+
+    /// `repo:tag` → (`repo`, `tag`), unless the last colon belongs to a registry's port.
+    fn split_tag(text: &str) -> Option<(&str, &str)> {
+        let (base, tag) = text.rsplit_once(':')?;
+        (!tag.contains('/')).then_some((base, tag))
+    }
+
+    fn repository(text: &str) -> Option<(String, String)> {
+        let (registry, repository) = match text.split_once('/') {
+            Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
+                (first.to_owned(), rest.to_owned())
+            }
+            _ => (DEFAULT_REGISTRY.to_owned(), text.to_owned()),
+        };
+        let registry = if registry == "docker.io" {
+            DEFAULT_REGISTRY.to_owned()
+        } else {
+            registry
+        };
+        let valid_registry = !registry.is_empty()
+            && registry
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        let valid_repository = (2..=255).contains(&repository.len())
+            && repository.split('/').all(|component| !component.is_empty())
+            && repository
+                .chars()
+                .all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-' | '.' | '/'));
+        if !valid_registry || !valid_repository {
+            return None;
+        }
+        let repository = if registry == DEFAULT_REGISTRY && !repository.contains('/') {
+            format!("library/{repository}")
+        } else {
+            repository
+        };
+        Some((registry, repository))
+    }
+
+    /// The digest when there is one, else the tag.
+    pub(crate) fn identifier(&self) -> &str {
+        if self.digest.is_empty() {
+            &self.tag
+        } else {
+            &self.digest
+        }
+    }
+}
+
 const BASE64_ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Decodes standard base64, padded or not.

@@ -5,7 +5,7 @@ use std::{cmp::Ordering, net::IpAddr, rc::Rc};
 use serde_json::Value as Json;
 
 use crate::{
-    library::{Quantity, Semver, Url},
+    library::{ImageRef, Quantity, Semver, Url},
     time::{parse_schema_duration, parse_timestamp},
     types::{escape_field_name, Decl, Type},
 };
@@ -33,6 +33,7 @@ pub(crate) enum Val {
     Ip(IpAddr),
     Cidr(IpAddr, u8),
     Semver(Rc<Semver>),
+    Image(Rc<ImageRef>),
     Format(Rc<str>),
 }
 
@@ -149,6 +150,7 @@ impl Val {
             Val::Ip(_) => "net.IP",
             Val::Cidr(..) => "net.CIDR",
             Val::Semver(_) => "kubernetes.Semver",
+            Val::Image(_) => "kubernetes.Image",
             Val::Format(_) => "kubernetes.NamedFormat",
         }
     }
@@ -258,6 +260,7 @@ impl Val {
             (Val::Ip(a), Val::Ip(b)) => a == b,
             (Val::Cidr(a, x), Val::Cidr(b, y)) => a == b && x == y,
             (Val::Semver(a), Val::Semver(b)) => a.compare(b) == Ordering::Equal,
+            (Val::Image(a), Val::Image(b)) => a == b,
             _ => numeric_compare(self, other) == Some(Ordering::Equal),
         }
     }
