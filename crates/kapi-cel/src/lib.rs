@@ -38,20 +38,27 @@
 //!
 //! # What is supported
 //!
-//! The CEL language without protobuf message construction: literals (int, uint, double, string with all
-//! escapes, raw and triple-quoted strings, bytes), operators, the conditional, `in`, indexing, field selection,
-//! `has()`, the macros `all`, `exists`, `exists_one`, `map` (2 and 3 arguments), `filter`, optional types
+//! The CEL language without protobuf message construction: literals (int, uint, double, strings with every
+//! escape, raw and triple-quoted strings, bytes), operators, the conditional, `in`, indexing, field selection,
+//! `has()`, the macros `all`, `exists`, `exists_one`, `map` (2 and 3 arguments) and `filter`, optional types
 //! (`x.?f`, `m[?k]`, `optional.of/none/ofNonZeroValue`, `hasValue`, `value`, `or`, `orValue`, `optMap`,
-//! `optFlatMap`, `[?x]`, `{?k: v}`), conversions, timestamps and durations with their accessors. Libraries:
-//! cel-go's strings extension (`charAt`, `indexOf`, `lastIndexOf`, `lowerAscii`, `upperAscii`, `replace`,
-//! `split`, `substring`, `trim`, `join`, `format`, `strings.quote`; version 2, as Kubernetes pins it), Kubernetes' lists
-//! (`isSorted`, `sum`, `min`, `max`, `indexOf`, `lastIndexOf`), regex (`find`, `findAll`), URLs, IPs and
-//! CIDRs, quantities, semver, container images (`image`, `isImage`, `registry`, `repository`, `tag`,
-//! `digest`, `identifier`, `containsDigest`), named formats (`format.dns1123Label()...validate(s)`), sets (`sets.contains`,
-//! `sets.equivalent`, `sets.intersects`), and two-variable comprehensions (`all(k, v, p)`, `exists`,
-//! `existsOne`, `transformList`, `transformMap`, `transformMapEntry`). Like kube-apiserver's CRD environment,
-//! there are no encoders, math or bindings libraries, and constant regexes, durations and timestamps, and
-//! the homogeneity of list and map literals, are checked at compile time.
+//! `optFlatMap`, `[?x]`, `{?k: v}`), conversions, timestamps and durations with their accessors.
+//!
+//! Libraries, as Kubernetes 1.36 enables them for CRDs: cel-go's strings extension at version 2 (`charAt`,
+//! `indexOf`, `lastIndexOf`, `lowerAscii`, `upperAscii`, `replace`, `split`, `substring`, `trim`, `join`,
+//! `format`, `strings.quote`), sets (`sets.contains`, `sets.equivalent`, `sets.intersects`), two-variable
+//! comprehensions (`all(k, v, p)`, `exists`, `existsOne`, `transformList`, `transformMap`,
+//! `transformMapEntry`), and Kubernetes' lists (`isSorted`, `sum`, `min`, `max`, `indexOf`, `lastIndexOf`),
+//! regex (`find`, `findAll`), URLs, IPs and CIDRs, quantities, semver, container images (`image`, `isImage`,
+//! `registry`, `repository`, `tag`, `digest`, `identifier`, `containsDigest`) and named formats
+//! (`format.dns1123Label().validate(s)`, `format.named(name)`). As in kube-apiserver's CRD environment there are
+//! no encoders, math or bindings libraries; constant regexes, durations and timestamps, and the homogeneity of
+//! list and map literals, are checked at compile time; property names are escaped (`self.__namespace__`,
+//! `self.x__dash__y`); fields kept only by `x-kubernetes-preserve-unknown-fields` are invisible to rules.
+//!
+//! Validation follows upstream's walk: `self` per schema node (each list item and map value for rules below
+//! `items`/`additionalProperties`, rules inside `allOf` on the same value), transition rules only where an old
+//! value correlates, ratcheting of unchanged values on update, and the per-call and per-object cost budgets.
 #![forbid(unsafe_code)]
 
 mod builtins;
