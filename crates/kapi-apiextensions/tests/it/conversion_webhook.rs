@@ -4,7 +4,7 @@
 use std::{net::IpAddr, sync::Arc};
 
 use kapi_apiextensions::{spawn_controller, CrdController, CrdStrategy};
-use kapi_registry::{builtin, namespace, CreateOptions, GetOptions, ListOptions, Registry, Store};
+use kapi_registry::{builtin, namespace, CreateOptions, GetOptions, ListOptions, Registry, Store, WatchEventType};
 use kapi_storage::memory::MemoryStorage;
 use kapi_webhook::{
     encode_ca_bundle,
@@ -117,11 +117,27 @@ async fn each_version_reads_and_writes_through_the_webhook() {
     let v1 = served(&registry, "v1").await;
     let v2 = served(&registry, "v2").await;
 
+    let mut v2_watch = v2
+        .watch(Some("default"), &ListOptions::default())
+        .await
+        .expect("watch in v2");
+
     let body = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab", "metadata": {"name": "in-v1"},
         "spec": {"cronSpec": "*/5 * * * *"}});
     v1.create(&ctx(), Some("default"), body, &CreateOptions::default())
         .await
         .expect("create in v1");
+    let event = tokio::time::timeout(std::time::Duration::from_secs(20), v2_watch.next())
+        .await
+        .expect("an event in time")
+        .expect("the watch goes on");
+    assert_eq!(event.kind, WatchEventType::Added);
+    assert_eq!(event.object["apiVersion"], "stable.example.com/v2");
+    assert_eq!(
+        event.object["spec"],
+        json!({"schedule": "*/5 * * * *"}),
+        "the watch converts too"
+    );
     let read = v2
         .get(Some("default"), "in-v1", &GetOptions::default())
         .await
