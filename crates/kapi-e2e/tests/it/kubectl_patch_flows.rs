@@ -339,3 +339,63 @@ fn label_annotate_edit_and_replace_of_a_configmap() {
         assert_eq!(data, json!({"a": "10", "b": "20"}));
     });
 }
+
+/// Server-side apply of a Deployment: containers are a keyed list, so two managers may own different containers
+/// and fields of one container; changing another manager's field conflicts until `--force-conflicts`.
+#[test]
+fn server_side_apply_of_a_deployment_owns_containers_by_name() {
+    for_each_version(|kubectl, _, v| {
+        let ns = namespace(kubectl, &format!("smp-ssa-{v}"));
+        let manifest = deployment_manifest(&ns, &[("app", "registry.example/app:1")], "");
+        let out = kubectl.ok_with_input(&["apply", "--server-side", "-f", "-"], &manifest);
+        assert_eq!(out.trim(), "deployment.apps/web serverside-applied");
+        // Another manager adds its own container: no conflict, both are kept.
+        let sidecar = format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: {ns}\nspec:\n  template:\n    spec:\n\
+             \x20     containers:\n      - name: side\n        image: registry.example/side:1\n"
+        );
+        let out = kubectl.ok_with_input(
+            &["apply", "--server-side", "--field-manager=sidecar-injector", "-f", "-"],
+            &sidecar,
+        );
+        assert_eq!(out.trim(), "deployment.apps/web serverside-applied");
+        let deployment = get_json(kubectl, &["deployment", "web", "-n", &ns]);
+        assert_eq!(
+            containers(&deployment),
+            pairs(&[("app", "registry.example/app:1"), ("side", "registry.example/side:1")])
+        );
+        // The injector changing the first manager's image conflicts, then takes it over with force.
+        let takeover = sidecar.replace(
+            "      - name: side\n        image: registry.example/side:1\n",
+            "      - name: app\n        image: registry.example/app:2\n",
+        );
+        let out = kubectl.run_with_input(
+            &["apply", "--server-side", "--field-manager=sidecar-injector", "-f", "-"],
+            &takeover,
+        );
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            out.stderr.contains("conflict with \"kubectl\"")
+                && out
+                    .stderr
+                    .contains(".spec.template.spec.containers[name=\"app\"].image"),
+            "{}",
+            out.stderr
+        );
+        let out = kubectl.ok_with_input(
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager=sidecar-injector",
+                "--force-conflicts",
+                "-f",
+                "-",
+            ],
+            &takeover,
+        );
+        assert_eq!(out.trim(), "deployment.apps/web serverside-applied");
+        // The injector no longer applies `side`, which only it owned: it is removed.
+        let deployment = get_json(kubectl, &["deployment", "web", "-n", &ns]);
+        assert_eq!(containers(&deployment), pairs(&[("app", "registry.example/app:2")]));
+    });
+}
