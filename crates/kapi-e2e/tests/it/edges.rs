@@ -265,3 +265,41 @@ fn kubectl_cascade_and_grace_period() {
         );
     });
 }
+
+/// Custom resources are unstructured upstream: no Go type drops their empty maps and lists, and kapi keeps them
+/// too (omitempty is only for the built-in types).
+#[test]
+fn custom_resources_keep_empty_maps_and_lists() {
+    let server = shared(&SERVER);
+    let kubectl = server.kubectl(kapi_e2e::KubectlVersion::V1_33);
+    let crd = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  \
+               name: widgets.edges.example.com\nspec:\n  group: edges.example.com\n  scope: Namespaced\n  names:\n    \
+               plural: widgets\n    singular: widget\n    kind: Widget\n    listKind: WidgetList\n  versions:\n  - \
+               name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        \
+               properties:\n          spec:\n            type: object\n            \
+               x-kubernetes-preserve-unknown-fields: true\n";
+    kubectl.ok_with_input(&["create", "-f", "-"], crd);
+    kubectl.ok(&[
+        "wait",
+        "--for=condition=Established",
+        "--timeout=30s",
+        "crd/widgets.edges.example.com",
+    ]);
+    let ns = namespace(&kubectl, "edges-custom");
+    let widget = format!(
+        "apiVersion: edges.example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  namespace: {ns}\n\
+         spec:\n  map: {{}}\n  list: []\n"
+    );
+    // The resource may take a moment to appear in discovery after the CRD is Established.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = kubectl.run_with_input(&["create", "-f", "-"], &widget);
+        if out.code == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{out:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let stored = parse_json(&kubectl.ok(&["get", "widgets.edges.example.com", "w", "-n", &ns, "-o", "json"]));
+    assert_eq!(stored["spec"], json!({"map": {}, "list": []}), "{stored}");
+}
