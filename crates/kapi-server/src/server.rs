@@ -90,6 +90,7 @@ impl Server {
             extra_resources: Vec::new(),
             namespace_controller: Some(DEFAULT_NAMESPACE_SYNC),
             crd_controller: true,
+            service_resolver: None,
             shutdown_grace: Duration::from_secs(10),
             version: VersionInfo::default(),
             health_checks: Vec::new(),
@@ -113,6 +114,7 @@ pub struct ServerBuilder {
     extra_resources: Vec<Arc<dyn Strategy>>,
     namespace_controller: Option<Duration>,
     crd_controller: bool,
+    service_resolver: Option<Arc<dyn kapi_webhook::ServiceResolver>>,
     shutdown_grace: Duration,
     version: VersionInfo,
     health_checks: Vec<(HealthEndpoint, HealthCheck)>,
@@ -133,6 +135,7 @@ impl std::fmt::Debug for ServerBuilder {
             .field("extra_resources", &self.extra_resources.len())
             .field("namespace_controller", &self.namespace_controller)
             .field("crd_controller", &self.crd_controller)
+            .field("service_resolver", &self.service_resolver.is_some())
             .field("shutdown_grace", &self.shutdown_grace)
             .field("version", &self.version)
             .field("health_checks", &self.health_checks)
@@ -193,6 +196,14 @@ impl ServerBuilder {
     /// CRD. Without it, CRDs are stored but their resources are not served.
     pub fn crd_controller(mut self, enabled: bool) -> Self {
         self.crd_controller = enabled;
+        self
+    }
+
+    /// How the CRD controller reaches conversion webhooks given as a service reference (kapi serves no
+    /// Services): default `kapi_webhook::NoServiceResolver`, which refuses them with a clear error;
+    /// `kapi_webhook::StaticServiceResolver` maps references to fixed addresses.
+    pub fn service_resolver(mut self, resolver: Arc<dyn kapi_webhook::ServiceResolver>) -> Self {
+        self.service_resolver = Some(resolver);
         self
     }
 
@@ -286,7 +297,13 @@ impl ServerBuilder {
             .store(kapi_apiextensions::GROUP, "v1", "customresourcedefinitions")
             .is_some();
         if serves_crds && self.crd_controller {
-            let controller = kapi_apiextensions::CrdController::new(Arc::clone(&registry));
+            let controller = match &self.service_resolver {
+                Some(resolver) => kapi_apiextensions::CrdController::with_service_resolver(
+                    Arc::clone(&registry),
+                    Arc::clone(resolver),
+                ),
+                None => kapi_apiextensions::CrdController::new(Arc::clone(&registry)),
+            };
             tasks.push(kapi_apiextensions::spawn_controller(controller));
         }
         let metrics = Metrics::default();

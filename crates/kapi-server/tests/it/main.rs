@@ -1,6 +1,7 @@
 //! Integration tests of kapi-server: real kubectl and curl against an in-process server over HTTPS.
 
 mod api;
+mod conversion;
 mod endpoints;
 mod pki;
 mod recorded;
