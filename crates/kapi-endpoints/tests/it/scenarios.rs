@@ -13,6 +13,7 @@ use crate::{
 /// The scenarios replayed step by step; every step must match except the [`KNOWN_DIFFERENCES`].
 const REPLAYED: &[&str] = &[
     "crd_cluster_scoped",
+    "crd_cr_apply_list_map",
     "crd_cr_create_defaults_pruning",
     "crd_cr_generation",
     "crd_cr_invalid_cel",
