@@ -155,6 +155,39 @@ fn default_data_dir_and_sigint() {
     }
 }
 
+/// HTTPS only: a plain-HTTP request gets no HTTP answer (the TLS handshake fails and the connection closes).
+#[test]
+fn plain_http_is_not_served() {
+    use std::io::{Read, Write};
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut kapi = serve(data.path(), &["--storage", "memory"]);
+    let kubeconfig = std::fs::read_to_string(&kapi.kubeconfig).expect("kubeconfig");
+    let address = kubeconfig
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("server: \"https://"))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("the server URL")
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: kapi\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    assert!(
+        !answer.starts_with(b"HTTP/"),
+        "plain HTTP was answered: {}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(
+        kubectl_raw("1.33", &kapi.kubeconfig, "/healthz"),
+        "ok",
+        "HTTPS still works"
+    );
+    assert_eq!(terminate(&mut kapi).code(), Some(0));
+}
+
 #[test]
 fn invalid_flags_are_rejected_before_anything_starts() {
     let data = tempfile::tempdir().expect("temp dir");
