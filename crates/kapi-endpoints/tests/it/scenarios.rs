@@ -159,19 +159,6 @@ const KNOWN_DIFFERENCES: &[(&str, usize, &str)] = &[
          (`status.phase in body`) where upstream's status strategy validates the status schema (`phase in body`)",
     ),
     (
-        "discovery_apis_group_versions",
-        1,
-        "GET /apis/apps/v1: kapi serves no apps types by default (issue 3 serves the generic control-plane \
-         types), so the group version is unknown and the mux answers its text 404, as kube-apiserver does for any \
-         unknown group",
-    ),
-    (
-        "discovery_not_found",
-        3,
-        "GET /apis/apps/v1/nonexistents: kube-apiserver serves apps/v1 and answers a Status 404 for an unknown \
-         resource in it; kapi does not serve apps/v1 by default, so this is an unknown group: the mux's text 404",
-    ),
-    (
         "list_rv_exact_after_compaction",
         5,
         "an Exact list of events at a compacted RV: kube-apiserver keeps no watch cache for events (its default \
