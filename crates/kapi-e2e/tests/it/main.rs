@@ -3,6 +3,7 @@
 
 mod common;
 mod compat;
+mod crds;
 mod conversion_webhook;
 mod edges;
 mod kube_client;
