@@ -170,7 +170,17 @@ impl Store {
             if !requested_rv.is_empty() && requested_rv != current.mod_revision.to_string() {
                 return Err(ApiError::conflict_modified(&self.info().group_resource(), name));
             }
-            let live_managed = managed::decode(meta::managed_fields(&old));
+            let mut live_managed = managed::decode(meta::managed_fields(&old));
+            if live_managed.entries.is_empty() {
+                // As kube-apiserver: the fields of an object nobody tracks yet belong to `before-first-apply`, so
+                // that an apply that changes them conflicts like any other.
+                let empty = managed::empty_object(strategy.as_ref(), &old);
+                let before = kapi_apply::Writer {
+                    manager: "before-first-apply",
+                    ..writer
+                };
+                live_managed = kapi_apply::update(&empty, &old, &live_managed, &before);
+            }
             let applied = self.merge_applied(&old, &config, &live_managed, &writer, opts.force == Some(true))?;
             let mut merged = applied.object.unwrap_or_else(|| old.clone());
             if let Ok(metadata) = meta::metadata_mut(&mut merged) {

@@ -328,3 +328,53 @@ async fn dry_run_and_request_checks() {
         (400, "metadata.managedFields must be nil")
     );
 }
+
+#[tokio::test]
+async fn fields_of_an_untracked_object_belong_to_before_first_apply() {
+    let registry = registry().await;
+    let store = configmaps(&registry);
+    let config = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "u", "namespace": "ns-test"},
+        "data": {"a": "1"}});
+    let created = store
+        .create(&ctx(), Some("ns-test"), config.clone(), &Default::default())
+        .await
+        .expect("create")
+        .value;
+    // `[{}]` resets managedFields: nothing is tracked any more.
+    let mut reset = created.clone();
+    reset["metadata"]["managedFields"] = json!([{}]);
+    let reset = store
+        .update(&ctx(), Some("ns-test"), "u", reset, &UpdateOptions::default())
+        .await
+        .expect("reset")
+        .value
+        .0;
+    assert!(reset["metadata"].get("managedFields").is_none(), "{reset}");
+    let mut changed = config.clone();
+    changed["data"]["a"] = json!("2");
+    let error = store
+        .apply(&ctx(), Some("ns-test"), "u", &body(&changed), &by("applier"))
+        .await
+        .map(|_| ())
+        .expect_err("conflict");
+    assert_eq!(
+        error.message(),
+        "Apply failed with 1 conflict: conflict with \"before-first-apply\" using v1: .data.a"
+    );
+    // The same value is no conflict: the field is shared.
+    let shared = store
+        .apply(&ctx(), Some("ns-test"), "u", &body(&config), &by("applier"))
+        .await
+        .expect("apply");
+    let owners: Vec<(String, String)> = entries(&shared.value.0)
+        .into_iter()
+        .map(|(m, o, _, _)| (m, o))
+        .collect();
+    assert_eq!(
+        owners,
+        [
+            ("applier".to_owned(), "Apply".to_owned()),
+            ("before-first-apply".to_owned(), "Update".to_owned())
+        ]
+    );
+}
