@@ -19,6 +19,8 @@ mod typed;
 
 pub use fieldpath::{Path, PathElement, Set};
 pub use managed::{ManagedFields, ManagerEntry, Operation};
-pub use operations::{apply, conflict_message, fields_of, update, Applied, ApplyError, Conflict, Writer};
+pub use operations::{
+    apply, conflict_message, fields_of, last_applied_fields, update, Applied, ApplyError, Conflict, Writer,
+};
 pub use schema::TypeRef;
 pub use typed::Comparison;

@@ -253,6 +253,19 @@ pub fn update(live: &Value, new: &Value, managed: &ManagedFields, writer: &Write
     managed
 }
 
+/// The fields a client-side apply's last-applied configuration (`kubectl.kubernetes.io/last-applied-configuration`)
+/// still describes truthfully: those it sets with the value the live object has. kube-apiserver lets `kubectl`'s
+/// first server-side apply take these over without conflicts (the upgrade from client-side apply).
+pub fn last_applied_fields(live: &Value, last_applied: &Value, ty: TypeRef<'_>) -> Set {
+    let model = Model::default();
+    let fields = to_field_set(&model, last_applied, ty);
+    let changes = compare(&model, last_applied, live, ty);
+    fields
+        .difference(&changes.modified)
+        .difference(&changes.added)
+        .difference(&changes.removed)
+}
+
 /// The field set `value` sets at type `ty` (public for tests and tools).
 pub fn fields_of(value: &Value, ty: TypeRef<'_>) -> Set {
     to_field_set(&Model::default(), value, ty)

@@ -202,7 +202,9 @@ impl Store {
         }
     }
 
-    /// `kapi_apply::apply`, with its errors as API errors.
+    /// `kapi_apply::apply`, with its errors as API errors. As kube-apiserver, `kubectl`'s server-side apply may
+    /// take over without conflicts the fields its earlier client-side applies set, as far as the last-applied
+    /// annotation still matches the live object.
     fn merge_applied(
         &self,
         live: &Value,
@@ -211,7 +213,24 @@ impl Store {
         writer: &kapi_apply::Writer<'_>,
         force: bool,
     ) -> Result<kapi_apply::Applied, ApiError> {
-        kapi_apply::apply(live, config, live_managed, writer, force).map_err(|error| match error {
+        let outcome = match kapi_apply::apply(live, config, live_managed, writer, force) {
+            Err(ApplyError::Conflicts(conflicts)) if writer.manager == "kubectl" => {
+                match self.last_applied_fields(live, writer) {
+                    Some(allowed) => {
+                        let remaining: Vec<Conflict> =
+                            conflicts.into_iter().filter(|c| !allowed.has(&c.path.0)).collect();
+                        if remaining.is_empty() {
+                            kapi_apply::apply(live, config, live_managed, writer, true)
+                        } else {
+                            Err(ApplyError::Conflicts(remaining))
+                        }
+                    }
+                    None => Err(ApplyError::Conflicts(conflicts)),
+                }
+            }
+            other => other,
+        };
+        outcome.map_err(|error| match error {
             ApplyError::Conflicts(conflicts) => conflict_error(&conflicts),
             // kube-apiserver answers these with a 500; they are the client's mistake (docs/compatibility.md).
             ApplyError::Invalid(message) => {
@@ -225,6 +244,23 @@ impl Store {
                 ))
             }
         })
+    }
+}
+
+impl Store {
+    /// The fields `live`'s last-applied annotation describes truthfully; `None` without a usable annotation (of
+    /// another API version, or not JSON).
+    fn last_applied_fields(&self, live: &Value, writer: &kapi_apply::Writer<'_>) -> Option<kapi_apply::Set> {
+        let annotation = live
+            .pointer("/metadata/annotations")?
+            .get("kubectl.kubernetes.io/last-applied-configuration")?
+            .as_str()
+            .filter(|text| !text.is_empty())?;
+        let last_applied: Value = serde_json::from_str(annotation).ok()?;
+        if last_applied.get("apiVersion").and_then(Value::as_str) != Some(writer.api_version) {
+            return None;
+        }
+        Some(kapi_apply::last_applied_fields(live, &last_applied, writer.schema))
     }
 }
 

@@ -378,3 +378,46 @@ async fn fields_of_an_untracked_object_belong_to_before_first_apply() {
         ]
     );
 }
+
+#[tokio::test]
+async fn kubectl_takes_over_its_client_side_applied_fields() {
+    let registry = registry().await;
+    let store = configmaps(&registry);
+    let last_applied = r#"{"apiVersion":"v1","data":{"a":"1"},"kind":"ConfigMap","metadata":{"annotations":{},"name":"l","namespace":"ns-test"}}"#;
+    let object = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "l", "namespace": "ns-test",
+        "annotations": {"kubectl.kubernetes.io/last-applied-configuration": last_applied}}, "data": {"a": "1", "b": "2"}});
+    let options = kapi_registry::CreateOptions {
+        field_manager: Some("kubectl-client-side-apply".to_owned()),
+        ..Default::default()
+    };
+    store
+        .create(&ctx(), Some("ns-test"), object, &options)
+        .await
+        .expect("create");
+    let config = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "l", "namespace": "ns-test"},
+        "data": {"a": "changed", "b": "changed"}});
+    // `b` is not in the last-applied configuration: a conflict for everyone.
+    let error = store
+        .apply(&ctx(), Some("ns-test"), "l", &body(&config), &by("kubectl"))
+        .await
+        .map(|_| ())
+        .expect_err("b conflicts");
+    assert_eq!(
+        error.message(),
+        "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using v1: .data.b"
+    );
+    // `a` is: kubectl takes it over; another manager conflicts.
+    let only_a = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "l", "namespace": "ns-test"},
+        "data": {"a": "changed"}});
+    let error = store
+        .apply(&ctx(), Some("ns-test"), "l", &body(&only_a), &by("someone"))
+        .await
+        .map(|_| ())
+        .expect_err("a conflicts for others");
+    assert_eq!(error.code(), 409);
+    let applied = store
+        .apply(&ctx(), Some("ns-test"), "l", &body(&only_a), &by("kubectl"))
+        .await
+        .expect("upgrade");
+    assert_eq!(applied.value.0["data"], json!({"a": "changed", "b": "2"}));
+}
