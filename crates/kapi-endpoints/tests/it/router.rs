@@ -575,6 +575,14 @@ async fn builtin_types_omit_empty_maps_and_lists() {
     assert_eq!(empty_rules.body["rules"], json!([]), "{}", empty_rules.body);
     let no_rules = send(&router, "POST", roles, &[JSON], Some(role("no-rules", None))).await;
     assert_eq!(no_rules.body.get("rules"), Some(&Value::Null), "{}", no_rules.body);
+    // A null list is an absent repeated field in protobuf.
+    let protobuf = [("accept", "application/vnd.kubernetes.protobuf")];
+    let (status, content_type, bytes) =
+        send_raw(&router, "GET", &format!("{roles}/no-rules"), &protobuf, Vec::new()).await;
+    assert_eq!((status, content_type.as_str()), (StatusCode::OK, protobuf[0].1));
+    assert!(bytes.starts_with(b"k8s\0"), "{bytes:?}");
+    let listed = send(&router, "GET", roles, &[], None).await;
+    assert_eq!(listed.body["items"][1]["rules"], Value::Null, "{}", listed.body);
     let leases = "/apis/coordination.k8s.io/v1/namespaces/ns-test/leases";
     let lease = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": "l"}, "spec": {}});
     let lease = send(&router, "POST", leases, &[JSON], Some(lease)).await;
