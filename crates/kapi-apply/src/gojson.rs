@@ -70,3 +70,23 @@ pub(crate) fn display(value: &Value) -> String {
         other => other.to_string(),
     }
 }
+
+/// `value` as Go's `json.Encoder` writes an unstructured object: keys sorted, HTML-safe escapes, and a final
+/// newline.
+pub(crate) fn encode_sorted(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    let mut out = String::new();
+    write_value(&mut out, &sorted(value));
+    out.push('\n');
+    out
+}

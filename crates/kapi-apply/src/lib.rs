@@ -20,7 +20,8 @@ mod typed;
 pub use fieldpath::{Path, PathElement, Set};
 pub use managed::{ManagedFields, ManagerEntry, Operation};
 pub use operations::{
-    apply, conflict_message, fields_of, last_applied_fields, update, Applied, ApplyError, Conflict, Writer,
+    apply, conflict_message, fields_of, last_applied_annotation, last_applied_fields, update, Applied, ApplyError,
+    Conflict, Writer, LAST_APPLIED_ANNOTATION,
 };
 pub use schema::TypeRef;
 pub use typed::Comparison;

@@ -266,6 +266,24 @@ pub fn last_applied_fields(live: &Value, last_applied: &Value, ty: TypeRef<'_>) 
         .difference(&changes.removed)
 }
 
+/// The annotation kubectl's client-side apply keeps its last applied configuration in.
+pub const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// The last-applied annotation a server-side apply of `config` by `kubectl` leaves on an object that has one
+/// (kube-apiserver keeps client-side apply working after a server-side apply): the configuration without that
+/// annotation, as Go encodes it.
+pub fn last_applied_annotation(config: &Value) -> String {
+    let mut config = config.clone();
+    if let Some(annotations) = config
+        .get_mut("metadata")
+        .and_then(|metadata| metadata.get_mut("annotations"))
+        .and_then(Value::as_object_mut)
+    {
+        annotations.shift_remove(LAST_APPLIED_ANNOTATION);
+    }
+    crate::gojson::encode_sorted(&config)
+}
+
 /// The field set `value` sets at type `ty` (public for tests and tools).
 pub fn fields_of(value: &Value, ty: TypeRef<'_>) -> Set {
     to_field_set(&Model::default(), value, ty)

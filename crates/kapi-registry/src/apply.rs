@@ -183,6 +183,16 @@ impl Store {
             }
             let applied = self.merge_applied(&old, &config, &live_managed, &writer, opts.force == Some(true))?;
             let mut merged = applied.object.unwrap_or_else(|| old.clone());
+            if manager == "kubectl" {
+                // kubectl's server-side apply keeps an existing client-side apply annotation current.
+                if let Some(annotation) = merged
+                    .pointer_mut("/metadata/annotations")
+                    .and_then(|annotations| annotations.get_mut(kapi_apply::LAST_APPLIED_ANNOTATION))
+                    .filter(|annotation| annotation.as_str().is_some_and(|text| !text.is_empty()))
+                {
+                    *annotation = Value::from(kapi_apply::last_applied_annotation(&config));
+                }
+            }
             if let Ok(metadata) = meta::metadata_mut(&mut merged) {
                 metadata.insert("managedFields".to_owned(), Value::Array(applied.managed.encode()));
             }

@@ -420,4 +420,9 @@ async fn kubectl_takes_over_its_client_side_applied_fields() {
         .await
         .expect("upgrade");
     assert_eq!(applied.value.0["data"], json!({"a": "changed", "b": "2"}));
+    // The client-side apply annotation now holds the server-side applied configuration.
+    assert_eq!(
+        applied.value.0["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"],
+        "{\"apiVersion\":\"v1\",\"data\":{\"a\":\"changed\"},\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"l\",\"namespace\":\"ns-test\"}}\n"
+    );
 }
