@@ -86,3 +86,32 @@ fn secrets_leases_rbac_namespaces() {
         json!({"kind": "Namespace", "phase": "Terminating"})
     );
 }
+
+#[test]
+fn delete_options_a_body_over_the_limit_and_a_watch_timeout() {
+    let seen = run_script(shared(&SERVER), "edges.py", &["python-edges"]);
+    assert_eq!(seen["wrong_uid"]["status"], 409, "{seen}");
+    assert_eq!(seen["wrong_uid"]["body_reason"], "Conflict");
+    assert!(
+        seen["wrong_uid"]["message"].as_str().is_some_and(
+            |message| message.contains("the UID in the precondition (11111111-2222-3333-4444-555555555555)")
+        ),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["deleted_with_uid"], 404,
+        "deleted with the right uid and no grace period"
+    );
+    assert_eq!(
+        seen["foreground"],
+        json!({"finalizers": ["foregroundDeletion"], "deleting": true})
+    );
+    assert_eq!(seen["too_large"], 413);
+    assert_eq!(seen["watch_timeout"]["events"], 0);
+    assert!(
+        seen["watch_timeout"]["ended_after_s"]
+            .as_u64()
+            .is_some_and(|seconds| (1..30).contains(&seconds)),
+        "{seen}"
+    );
+}
