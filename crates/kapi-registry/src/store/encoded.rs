@@ -44,6 +44,8 @@ impl EncodedObject {
         // Keep the quotes, drop what is between them.
         let revision_at = found + 1;
         bytes.drain(revision_at..found + marker.len() - 1);
+        // The cache keeps these bytes as long as the version lives: drop the growth slack.
+        bytes.shrink_to_fit();
         let item_start = leading_type_members(&api).filter(|prefix| {
             prefix.len() <= revision_at && bytes.starts_with(prefix) && bytes.get(prefix.len()) != Some(&b'}')
         });

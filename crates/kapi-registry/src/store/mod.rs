@@ -15,7 +15,11 @@ pub use self::read::{JsonChunks, ListRead, ObjectRead, SharedWatchEvent, WatchEv
 use std::{collections::BTreeMap, sync::Arc};
 
 use bytes::Bytes;
-use kapi_core::{meta, ApiError, GroupResource};
+use kapi_core::{
+    meta,
+    selector::{Fields, Labels},
+    ApiError, GroupResource,
+};
 use kapi_storage::{
     cacher::{Cacher, CacherConfig},
     KeyValue, Storage,
@@ -51,9 +55,9 @@ pub struct Decoded {
     /// The API form (JSON with a slot for the resourceVersion), or why the stored bytes did not decode.
     form: encoded::ApiForm,
     /// `metadata.labels`.
-    pub labels: BTreeMap<String, String>,
+    labels: StringPairs,
     /// Selectable fields: `metadata.name`, `metadata.namespace` and the strategy's.
-    pub fields: BTreeMap<String, String>,
+    fields: StringPairs,
     /// Whether the object has a deletionTimestamp or its `status.phase` is `Terminating` (what the namespace
     /// checks of creates ask of a namespace, without decoding it).
     terminating: bool,
@@ -69,6 +73,53 @@ impl Decoded {
     /// Whether the stored bytes decoded.
     pub fn is_valid(&self) -> bool {
         self.form.check().is_ok()
+    }
+
+    /// `metadata.labels`, for label selectors.
+    pub fn labels(&self) -> &impl Labels {
+        &self.labels
+    }
+
+    /// Selectable fields (`metadata.name`, `metadata.namespace` and the strategy's), for field selectors.
+    pub fn fields(&self) -> &impl Fields {
+        &self.fields
+    }
+}
+
+/// String pairs sorted by key, in one allocation per string: a cached object's labels or selectable fields
+/// (a `BTreeMap` costs ~0.5 KiB per object even for two entries).
+#[derive(Debug, Default)]
+struct StringPairs(Box<[(Box<str>, Box<str>)]>);
+
+impl StringPairs {
+    fn get(&self, key: &str) -> Option<&str> {
+        let index = self
+            .0
+            .binary_search_by(|(candidate, _)| candidate.as_ref().cmp(key))
+            .ok()?;
+        Some(&self.0[index].1)
+    }
+}
+
+impl From<BTreeMap<String, String>> for StringPairs {
+    fn from(map: BTreeMap<String, String>) -> Self {
+        Self(
+            map.into_iter()
+                .map(|(key, value)| (key.into_boxed_str(), value.into_boxed_str()))
+                .collect(),
+        )
+    }
+}
+
+impl Labels for StringPairs {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key)
+    }
+}
+
+impl Fields for StringPairs {
+    fn field(&self, field: &str) -> Option<&str> {
+        self.get(field)
     }
 }
 
@@ -124,16 +175,16 @@ fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
                 Err(error) => return failed(error),
             };
             Decoded {
-                labels,
-                fields,
+                labels: labels.into(),
+                fields: fields.into(),
                 terminating,
                 form: encoded::ApiForm::new(api),
             }
         }
         Err(error) => Decoded {
             form: encoded::ApiForm::Invalid(Arc::from(error.to_string())),
-            labels: BTreeMap::new(),
-            fields: BTreeMap::new(),
+            labels: StringPairs::default(),
+            fields: StringPairs::default(),
             terminating: false,
         },
     }
@@ -148,8 +199,8 @@ fn is_terminating(object: &Value) -> bool {
 fn failed(error: ApiError) -> Decoded {
     Decoded {
         form: encoded::ApiForm::Failed(Box::new(error)),
-        labels: BTreeMap::new(),
-        fields: BTreeMap::new(),
+        labels: StringPairs::default(),
+        fields: StringPairs::default(),
         terminating: false,
     }
 }
@@ -300,9 +351,10 @@ impl Store {
         if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             metadata.shift_remove("resourceVersion");
         }
-        serde_json::to_vec(&value)
-            .map(Bytes::from)
-            .map_err(|error| ApiError::internal_error(error.to_string()))
+        let mut bytes = serde_json::to_vec(&value).map_err(|error| ApiError::internal_error(error.to_string()))?;
+        // Storage and the watch cache keep these bytes as long as the version lives: drop the growth slack.
+        bytes.shrink_to_fit();
+        Ok(Bytes::from(bytes))
     }
 
     /// Reads one object straight from storage.
