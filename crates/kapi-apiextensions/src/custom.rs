@@ -439,6 +439,10 @@ impl Strategy for CustomResource {
         self.deprecation_warning.iter().cloned().collect()
     }
 
+    fn list_items_keep_type(&self) -> bool {
+        true
+    }
+
     fn selectable_fields(&self, obj: &Value) -> Vec<(String, String)> {
         self.selectable
             .iter()

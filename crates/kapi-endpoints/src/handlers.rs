@@ -95,7 +95,13 @@ impl ResourceRequest<'_> {
     }
 
     /// A Table of `objects` with the resource's columns and rows.
-    fn table(&self, version: &str, metadata: Value, objects: &[Value]) -> Result<Value, ApiError> {
+    fn table(&self, version: &str, mut metadata: Value, objects: &[Value]) -> Result<Value, ApiError> {
+        // A custom resource list's empty `continue` stays out of its Table, as in kube-apiserver's.
+        if metadata.get("continue").and_then(Value::as_str) == Some("") {
+            if let Some(map) = metadata.as_object_mut() {
+                map.shift_remove("continue");
+            }
+        }
         let info = self.store.info();
         let row = |object: &Value| self.store.table_row(object);
         let api_version = info.api_version();

@@ -70,6 +70,12 @@ pub trait Strategy: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Whether list items keep `kind` and `apiVersion`: custom resources do (kube-apiserver lists them as
+    /// unstructured objects); built-in types' items carry neither.
+    fn list_items_keep_type(&self) -> bool {
+        false
+    }
+
     /// Warnings sent with every request to this resource, failed ones too (a deprecated API version's).
     fn request_warnings(&self) -> Vec<String> {
         Vec::new()

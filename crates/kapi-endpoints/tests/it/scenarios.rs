@@ -159,30 +159,6 @@ const KNOWN_DIFFERENCES: &[(&str, usize, &str)] = &[
          kapi answers 415 (docs/compatibility.md)",
     ),
     (
-        "crd_cr_field_selectors",
-        3,
-        "custom resource list items carry no apiVersion/kind (the store strips them as kube-apiserver does for \
-         built-in types; apiextensions-apiserver keeps them)",
-    ),
-    (
-        "crd_cr_field_selectors",
-        4,
-        "custom resource list items carry no apiVersion/kind (the store strips them as kube-apiserver does for \
-         built-in types; apiextensions-apiserver keeps them)",
-    ),
-    (
-        "crd_cr_protobuf_accept",
-        4,
-        "custom resource list items carry no apiVersion/kind (the store strips them as kube-apiserver does for \
-         built-in types; apiextensions-apiserver keeps them)",
-    ),
-    (
-        "crd_cr_multiversion_none_conversion",
-        4,
-        "custom resource list items carry no apiVersion/kind (the store strips them as kube-apiserver does for \
-         built-in types; apiextensions-apiserver keeps them)",
-    ),
-    (
         "crd_cr_invalid_required",
         5,
         "a 422 carries no pruning warnings, and a string field holding an object is not pruned inside \

@@ -93,15 +93,18 @@ pub struct ListRead {
     /// `resourceVersion`, then `continue` and `remainingItemCount` when set.
     metadata: Map<String, Value>,
     items: Vec<Arc<CachedObject<Decoded>>>,
+    /// Items keep `kind` and `apiVersion` (custom resources; see `Strategy::list_items_keep_type`).
+    typed_items: bool,
 }
 
 impl ListRead {
-    /// The `<Kind>List` object, items without kind/apiVersion as kube-apiserver sends them.
+    /// The `<Kind>List` object, items without kind/apiVersion as kube-apiserver sends them (custom resources'
+    /// items keep them).
     pub fn value(&self) -> Result<Value, ApiError> {
         let mut items = Vec::with_capacity(self.items.len());
         for cached in &self.items {
             let mut value = cached.object.value(cached.revision())?;
-            if let Some(map) = value.as_object_mut() {
+            if let Some(map) = value.as_object_mut().filter(|_| !self.typed_items) {
                 map.shift_remove("kind");
                 map.shift_remove("apiVersion");
             }
@@ -126,7 +129,11 @@ impl ListRead {
             if index > 0 {
                 out.push(b',');
             }
-            cached.object.form.write_item(cached.revision(), &mut out)?;
+            if self.typed_items {
+                cached.object.form.write_object(cached.revision(), &mut out)?;
+            } else {
+                cached.object.form.write_item(cached.revision(), &mut out)?;
+            }
         }
         out.extend_from_slice(b"]}");
         Ok(out)
@@ -175,7 +182,7 @@ impl ListRead {
     /// no pre-encoded item form is encoded whole first (an encoding error is then returned here, before
     /// anything is sent).
     pub fn into_json_chunks(self, chunk_size: usize) -> Result<JsonChunks, ApiError> {
-        if !self.items.iter().all(|item| item.object.form.has_item_form()) {
+        if self.typed_items || !self.items.iter().all(|item| item.object.form.has_item_form()) {
             return Ok(JsonChunks {
                 ready: Some(Bytes::from(self.json()?)),
                 list: None,
@@ -277,7 +284,7 @@ impl Store {
             return Ok(None);
         }
         Ok(Some(Arc::new(move |_key: &str, decoded: &Decoded| {
-            decoded.is_valid() && labels.matches(decoded.labels()) && fields.matches(decoded.fields())
+            decoded.is_valid() && labels.matches(&decoded.labels) && fields.matches(&decoded.fields)
         })))
     }
 
@@ -350,12 +357,19 @@ impl Store {
         if let Some(remaining) = page.remaining.filter(|n| *n > 0 && !selected) {
             metadata.insert("remainingItemCount".to_owned(), Value::from(remaining));
         }
+        let typed_items = self.strategy.list_items_keep_type();
+        if typed_items {
+            // An unstructured list (custom resources) always has `continue`, and its keys come out sorted.
+            metadata.entry("continue").or_insert_with(|| Value::String(String::new()));
+            metadata.sort_keys();
+        }
         let info = self.info();
         Ok(ListRead {
             list_kind: info.list_kind.clone(),
             api_version: info.api_version(),
             metadata,
             items: page.items,
+            typed_items,
         })
     }
 
