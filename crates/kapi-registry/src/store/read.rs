@@ -284,7 +284,7 @@ impl Store {
             return Ok(None);
         }
         Ok(Some(Arc::new(move |_key: &str, decoded: &Decoded| {
-            decoded.is_valid() && labels.matches(&decoded.labels) && fields.matches(&decoded.fields)
+            decoded.is_valid() && labels.matches(decoded.labels()) && fields.matches(decoded.fields())
         })))
     }
 
