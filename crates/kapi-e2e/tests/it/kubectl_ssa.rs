@@ -93,3 +93,32 @@ fn server_side_apply_removes_dropped_fields_and_shares_ownership() {
         );
     });
 }
+
+#[test]
+fn server_side_apply_after_client_side_apply_upgrades_without_conflicts() {
+    for_each_kubectl(shared(&SERVER), |kubectl, v| {
+        let ns = namespace(kubectl, &format!("ssa-upgrade-{v}"));
+        let out = kubectl.ok_with_input(&["apply", "-f", "-"], &manifest(&ns, &[("a", "1")]));
+        assert_eq!(out.trim(), "configmap/shared created");
+        // kubectl's first server-side apply takes over what its client-side apply set, without --force-conflicts.
+        server_side(kubectl, "kubectl", &manifest(&ns, &[("a", "2")]));
+        let upgraded = object(kubectl, &ns);
+        assert_eq!(upgraded["data"], json!({"a": "2"}));
+        let last_applied = upgraded["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .as_str()
+            .map(parse_json)
+            .unwrap_or_default();
+        assert_eq!(
+            last_applied["data"],
+            json!({"a": "2"}),
+            "the annotation follows the server-side apply"
+        );
+        // Another manager still conflicts.
+        let out = kubectl.run_with_input(
+            &["apply", "--server-side", "--field-manager=other", "-f", "-"],
+            &manifest(&ns, &[("a", "3")]),
+        );
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(out.stderr.contains("conflict with \"kubectl\""), "{}", out.stderr);
+    });
+}
