@@ -1,7 +1,7 @@
 //! Property tests: applying a configuration a second time changes nothing, and no input makes apply or update
 //! panic.
 
-use kapi_apply::{apply, update, ManagedFields, Set, TypeRef, Writer};
+use kapi_apply::{apply, fields_of, update, ManagedFields, Path, Set, TypeRef, Writer};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -108,6 +108,34 @@ proptest! {
     }
 
     #[test]
+    fn every_owned_field_is_a_field_of_the_object(
+        steps in prop::collection::vec((0usize..3, widget_spec(), any::<bool>(), any::<bool>()), 1..6),
+    ) {
+        let none = Set::new();
+        let managers = ["a", "b", "c"];
+        let mut live = json!({});
+        let mut managed = ManagedFields::default();
+        for (index, config, force, is_update) in steps {
+            let w = writer(managers[index], &none);
+            if is_update {
+                managed = update(&live, &config, &managed, &w);
+                live = config;
+            } else if let Ok(applied) = apply(&live, &config, &managed, &w, force) {
+                live = applied.object.unwrap_or(live);
+                managed = applied.managed;
+            }
+            let present = fields_of(&live, widget());
+            for entry in &managed.entries {
+                for path in entry.fields.paths() {
+                    // A set's member may stand for a parent the object holds as `.`-marked map or item.
+                    let held = present.has(&path.0) || present_below(&present, &path);
+                    prop_assert!(held, "{} owns {} missing from {}", entry.manager, path, live);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn apply_and_update_never_panic(
         live in json_value(),
         config in json_value(),
@@ -124,4 +152,17 @@ proptest! {
         let _ = update(&live, &config, &managed, &w);
         let _ = ManagedFields::decode(std::slice::from_ref(&config));
     }
+}
+
+/// Whether the object has fields below `path` (a struct field owned as a whole when it was emptied, or a map or
+/// item the object holds only through its children).
+fn present_below(present: &Set, path: &Path) -> bool {
+    let mut node = present;
+    for element in &path.0 {
+        match node.child(element) {
+            Some(child) => node = child,
+            None => return false,
+        }
+    }
+    !node.is_empty()
 }
