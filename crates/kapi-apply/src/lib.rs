@@ -6,7 +6,8 @@
 //!   (`x-kubernetes-list-type` atomic/set/map), `x-kubernetes-map-type`, untyped (deduced) values.
 //! - [`managed`]: managedFields entries (manager, operation, API version, time, subresource, fields).
 //! - [`apply`] and [`update`]: the two operations: merging an applied configuration (with removal of fields the
-//!   manager stopped applying, shared ownership, conflicts and force) and recording plain writes.
+//!   manager stopped applying, shared ownership, conflicts and force) and recording plain writes;
+//!   [`last_applied_fields`] and [`last_applied_annotation`] for kubectl's move from client-side apply.
 //!
 //! The crate is pure logic: no I/O, no clock (callers pass the time), no panics on any input.
 

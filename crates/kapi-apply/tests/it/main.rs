@@ -2,6 +2,7 @@
 
 mod corpus;
 mod corpus_cases;
+mod corpus_shapes;
 mod fields_v1;
 mod fixture;
 mod manager;
