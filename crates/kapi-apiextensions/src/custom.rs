@@ -418,6 +418,18 @@ impl Strategy for CustomResource {
         }
     }
 
+    fn prepare_for_update(&self, new: &mut Value, old: &Value) {
+        // Without a status subresource every change but metadata counts (the store counts all but metadata
+        // and status).
+        if self.status_subresource || new.get("status") == old.get("status") {
+            return;
+        }
+        let previous = kapi_core::meta::generation(old).unwrap_or(1);
+        if kapi_core::meta::generation(new).unwrap_or(previous) == previous {
+            let _ = kapi_core::meta::set_generation(new, previous + 1);
+        }
+    }
+
     fn validate_create(&self, obj: &Value) -> FieldErrors {
         let mut errors = validate_metadata(obj, self.info.namespaced, self.name_rule());
         errors.append(self.validate_custom(obj, None));

@@ -208,3 +208,55 @@ async fn custom_resources_are_validated_by_their_schema_and_rules() {
     );
     controller.abort();
 }
+
+#[tokio::test]
+async fn generation_counts_status_changes_only_without_a_status_subresource() {
+    let (registry, controller) = serving_registry().await;
+    let mut crd = widget_crd("Namespaced");
+    crd["spec"]["versions"][0]
+        .as_object_mut()
+        .expect("version")
+        .remove("subresources");
+    crds(&registry)
+        .create(&ctx(), None, crd, &CreateOptions::default())
+        .await
+        .expect("create CRD");
+    eventually("served", || async {
+        registry.store("corpus.example.com", "v1", "widgets").is_some()
+    })
+    .await;
+    let widgets = registry.store("corpus.example.com", "v1", "widgets").expect("served");
+    let body = json!({"metadata": {"name": "w"}, "spec": {"color": "red"}, "status": {"phase": "new"}});
+    let created = widgets
+        .create(&ctx(), Some("default"), body, &CreateOptions::default())
+        .await
+        .expect("create");
+    assert_eq!(created.value["status"]["phase"], "new", "status is part of the object");
+    let mut changed = created.value.clone();
+    changed["status"]["phase"] = json!("ready");
+    let updated = widgets
+        .update(
+            &ctx(),
+            Some("default"),
+            "w",
+            changed,
+            &kapi_registry::UpdateOptions::default(),
+        )
+        .await
+        .expect("update status through the object");
+    assert_eq!(updated.value.0["metadata"]["generation"], 2);
+    let mut relabelled = updated.value.0.clone();
+    relabelled["metadata"]["labels"] = json!({"a": "b"});
+    let relabelled = widgets
+        .update(
+            &ctx(),
+            Some("default"),
+            "w",
+            relabelled,
+            &kapi_registry::UpdateOptions::default(),
+        )
+        .await
+        .expect("metadata-only update");
+    assert_eq!(relabelled.value.0["metadata"]["generation"], 2);
+    controller.abort();
+}
