@@ -5,7 +5,8 @@
 //! start to `/readyz` and idle RSS on memory and SQLite storage; then on SQLite creates/s of 1 KiB ConfigMaps from
 //! 64 concurrent clients (HTTP/2 multiplexed over a few connections, and HTTP/1.1 keep-alive, one connection per
 //! client), GET latency, list of 10k ConfigMaps, merge-PATCH throughput and watch fan-out latency to 1,000 watchers.
-//! `KAPI_BENCH_SCALE=0.01` shortens every run (CI smoke runs).
+//! Custom resources (a CRD of about 50 fields and 3 CEL rules) on a server of their own: `api/crd.rs`.
+//! `KAPI_BENCH_SCALE=0.01` shortens every run (CI smoke runs); `KAPI_BENCH_ONLY=crd` runs only the custom resources.
 
 use std::{
     convert::Infallible,
@@ -38,6 +39,9 @@ use tokio::{
     sync::mpsc,
 };
 use tokio_rustls::TlsConnector;
+
+#[path = "api/crd.rs"]
+mod crd;
 
 /// Size of the `payload` value of every ConfigMap written.
 const PAYLOAD_SIZE: usize = 1024;
@@ -824,8 +828,11 @@ async fn main() {
         binary.display(),
         scale()
     );
-    let restarts = scaled(10).max(2);
-    bench_starts(&binary, "memory", restarts).await;
-    bench_starts(&binary, "sqlite", restarts).await;
-    bench_load(&binary).await;
+    if std::env::var("KAPI_BENCH_ONLY").as_deref() != Ok("crd") {
+        let restarts = scaled(10).max(2);
+        bench_starts(&binary, "memory", restarts).await;
+        bench_starts(&binary, "sqlite", restarts).await;
+        bench_load(&binary).await;
+    }
+    crd::bench_custom_resources(&binary).await;
 }

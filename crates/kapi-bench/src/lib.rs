@@ -1,6 +1,9 @@
-//! Measurement helpers shared by kapi's benchmarks: latency percentiles, throughput and process memory.
+//! Measurement helpers shared by kapi's benchmarks (latency percentiles, throughput, process memory) and the
+//! custom resource they write ([`custom_resource`]).
 
 use std::time::Duration;
+
+pub mod custom_resource;
 
 /// Latencies collected during one benchmark, summarised as percentiles.
 #[derive(Debug, Default)]

@@ -1,0 +1,193 @@
+//! Validation time per custom resource, in process: `cargo bench -p kapi-bench --bench crd_validation`.
+//!
+//! The CRD of `kapi_bench::custom_resource` (about 50 fields, 3 CEL rules) as the server stores it, and its
+//! widgets taken through the steps a create takes in the registry's `Store::create`: the unknown-field walk
+//! (`Strategy::unknown_fields`, a prune of a copy), defaulting (`Strategy::default`: defaults, then a prune of
+//! disallowed nulls), `validate_create` (metadata, OpenAPI schema, list types, embedded resources, CEL) and the
+//! response's form (`prepare_stored` + `read_stored`, which defaults again). Then the same stages one by one
+//! through `kapi-crd-schema` and `kapi-cel` directly. `kapi-cel`'s own bench (`cargo bench -p kapi-cel`) covers
+//! CEL alone on a similar schema; this one is the whole path. `KAPI_BENCH_SCALE=0.01` shortens it.
+
+use std::{
+    hint::black_box,
+    time::{Duration, Instant},
+};
+
+use kapi_apiextensions::{CrdStrategy, CustomResource};
+use kapi_bench::{
+    custom_resource::{field_count, widget, widget_crd, widget_schema, VERSION},
+    Latencies,
+};
+use kapi_core::FieldPath;
+use kapi_crd_schema::Structural;
+use kapi_registry::Strategy;
+use serde_json::{json, Value};
+
+/// Distinct objects cycled through, so no run sees one object only.
+const DISTINCT_OBJECTS: usize = 256;
+
+fn scale() -> f64 {
+    std::env::var("KAPI_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0)
+}
+
+fn scaled(n: usize) -> usize {
+    ((n as f64 * scale()) as usize).max(10)
+}
+
+fn nanos(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e9
+}
+
+/// Runs `run` on `prepare(i)` for each iteration (a tenth more first, to warm up) and reports the time `run`
+/// took per object: mean, p50, p99.
+fn measure<T>(label: &str, iterations: usize, mut prepare: impl FnMut(usize) -> T, mut run: impl FnMut(T)) {
+    for i in 0..iterations / 10 {
+        run(prepare(i));
+    }
+    let mut latencies = Latencies::default();
+    let mut total = Duration::ZERO;
+    for i in 0..iterations {
+        let input = prepare(i);
+        let began = Instant::now();
+        run(input);
+        let took = began.elapsed();
+        total += took;
+        latencies.record(took);
+    }
+    let mean = nanos(total) / iterations as f64;
+    println!(
+        "{label:<52} mean {mean:>9.0} ns  p50 {:>9.0} ns  p99 {:>9.0} ns  ({:>8.0} objects/s)",
+        nanos(latencies.percentile(50.0)),
+        nanos(latencies.percentile(99.0)),
+        1e9 / mean
+    );
+}
+
+/// The CRD after the server's defaulting, as the controller reads it from storage.
+fn stored_crd() -> Value {
+    let strategy = CrdStrategy::new();
+    let mut crd = widget_crd();
+    strategy.default(&mut crd);
+    let errors = strategy.validate_create(&crd);
+    assert!(errors.is_empty(), "the bench CRD is valid: {errors:?}");
+    crd
+}
+
+/// Widgets as a create request carries them, with the namespace the request path sets.
+fn requests() -> Vec<Value> {
+    (0..DISTINCT_OBJECTS)
+        .map(|index| {
+            let mut object = widget(&format!("w-{index:05}"), index);
+            object["metadata"]["namespace"] = json!("bench");
+            object
+        })
+        .collect()
+}
+
+fn main() {
+    let crd = stored_crd();
+    let schema = widget_schema(&crd).clone();
+    let strategy = CustomResource::from_crd(&crd, VERSION).expect("the CRD serves v1");
+    let structural = Structural::from_schema(&schema).expect("a structural schema");
+    let rules = kapi_cel::compile(&schema, &FieldPath::nil()).expect("the rules compile");
+    let requests = requests();
+    let defaulted: Vec<Value> = requests
+        .iter()
+        .map(|request| {
+            let mut object = request.clone();
+            strategy.default(&mut object);
+            let errors = strategy.validate_create(&object);
+            assert!(errors.is_empty(), "the bench widgets are valid: {errors:?}");
+            object
+        })
+        .collect();
+    let object_bytes = serde_json::to_vec(&defaulted[0]).map_or(0, |bytes| bytes.len());
+    let iterations = scaled(20_000);
+    println!(
+        "custom resource validation per object, in process ({} schema fields, 3 CEL rules, {object_bytes} B objects, {iterations} objects per line, scale {})",
+        field_count(&schema),
+        scale()
+    );
+    let request = |i: usize| requests[i % DISTINCT_OBJECTS].clone();
+    let stored = |i: usize| defaulted[i % DISTINCT_OBJECTS].clone();
+
+    measure(
+        "create path via the strategy (all below but clone)",
+        iterations,
+        request,
+        |mut object| {
+            black_box(strategy.unknown_fields(&object));
+            strategy.default(&mut object);
+            strategy.prepare_for_create(&mut object);
+            black_box(strategy.validate_create(&object));
+            black_box(strategy.read_stored(strategy.prepare_stored(object)));
+        },
+    );
+    measure("  unknown fields (prune of a copy)", iterations, request, |object| {
+        black_box(strategy.unknown_fields(&object));
+    });
+    measure(
+        "  default (defaults + prune of nulls)",
+        iterations,
+        request,
+        |mut object| {
+            strategy.default(&mut object);
+            black_box(object);
+        },
+    );
+    measure(
+        "  validate_create (metadata + schema + CEL)",
+        iterations,
+        stored,
+        |object| {
+            black_box(strategy.validate_create(&object));
+        },
+    );
+    measure(
+        "  response form (prepare_stored + read_stored)",
+        iterations,
+        stored,
+        |object| {
+            black_box(strategy.read_stored(strategy.prepare_stored(object)));
+        },
+    );
+    measure(
+        "  validate_update (the next widget as old)",
+        iterations,
+        |i| i,
+        |i| {
+            let (new, old) = (&defaulted[i % DISTINCT_OBJECTS], &defaulted[(i + 1) % DISTINCT_OBJECTS]);
+            black_box(strategy.validate_update(new, old));
+        },
+    );
+    println!("stages through kapi-crd-schema and kapi-cel directly:");
+    measure("  Structural::prune", iterations, request, |mut object| {
+        black_box(structural.prune(&mut object));
+    });
+    measure("  Structural::apply_defaults", iterations, request, |mut object| {
+        structural.apply_defaults(&mut object);
+        black_box(object);
+    });
+    measure(
+        "  Structural::validate (schema, lists, embedded)",
+        iterations,
+        stored,
+        |object| {
+            black_box(structural.validate(&object));
+        },
+    );
+    measure("  CEL: 3 rules (create, no oldSelf)", iterations, stored, |object| {
+        black_box(rules.validate(&object, None));
+    });
+    measure(
+        "  baseline: clone of the object (not in the above)",
+        iterations,
+        |i| i,
+        |i| {
+            black_box(requests[i % DISTINCT_OBJECTS].clone());
+        },
+    );
+}
