@@ -4,8 +4,10 @@
 use std::{net::IpAddr, sync::Arc};
 
 use kapi_apiextensions::{spawn_controller, CrdController, CrdStrategy};
-use kapi_registry::{builtin, namespace, CreateOptions, GetOptions, ListOptions, Registry, Store, WatchEventType};
-use kapi_storage::memory::MemoryStorage;
+use kapi_registry::{
+    builtin, namespace, CreateOptions, GetOptions, ListOptions, Registry, Store, UpdateOptions, WatchEventType,
+};
+use kapi_storage::{memory::MemoryStorage, Storage};
 use kapi_webhook::{
     encode_ca_bundle,
     testing::{conversion_response, TestCa, WebhookReply, WebhookServer},
@@ -57,10 +59,11 @@ fn crontab_crd(client_config: Value) -> Value {
     })
 }
 
-/// A registry whose CRD controller resolves service references through `resolver`.
-async fn registry_with(resolver: StaticServiceResolver) -> Arc<Registry> {
+/// A registry whose CRD controller resolves service references through `resolver`, and its storage.
+async fn registry_and_storage(resolver: StaticServiceResolver) -> (Arc<Registry>, Arc<MemoryStorage>) {
+    let storage = Arc::new(MemoryStorage::new());
     let registry = Arc::new(
-        Registry::builder(Arc::new(MemoryStorage::new()))
+        Registry::builder(Arc::clone(&storage) as Arc<dyn Storage>)
             .resources(builtin::by_name("namespaces"))
             .resource(Arc::new(CrdStrategy::new()))
             .build(),
@@ -71,7 +74,20 @@ async fn registry_with(resolver: StaticServiceResolver) -> Arc<Registry> {
         Arc::clone(&registry),
         Arc::new(resolver),
     ));
-    registry
+    (registry, storage)
+}
+
+/// A registry whose CRD controller resolves service references through `resolver`.
+async fn registry_with(resolver: StaticServiceResolver) -> Arc<Registry> {
+    registry_and_storage(resolver).await.0
+}
+
+/// The apiVersion an object is stored in.
+async fn stored_api_version(storage: &MemoryStorage, name: &str) -> String {
+    let key = format!("/registry/stable.example.com/crontabs/default/{name}");
+    let stored = storage.get(&key).await.expect("storage get").expect("stored");
+    let object: Value = serde_json::from_slice(&stored.value).expect("JSON");
+    object["apiVersion"].as_str().unwrap_or_default().to_owned()
 }
 
 async fn served(registry: &Registry, version: &str) -> Arc<Store> {
@@ -104,7 +120,7 @@ async fn each_version_reads_and_writes_through_the_webhook() {
         443,
         Endpoint::new("127.0.0.1", webhook.address().port()),
     );
-    let registry = registry_with(resolver).await;
+    let (registry, storage) = registry_and_storage(resolver).await;
     let client_config = json!({
         "service": {"namespace": "default", "name": "crontab-conversion", "path": "/convert"},
         "caBundle": encode_ca_bundle(ca.pem().as_bytes()),
@@ -170,6 +186,48 @@ async fn each_version_reads_and_writes_through_the_webhook() {
         .map(|item| &item["spec"]["schedule"])
         .collect();
     assert_eq!(schedules, [&json!("*/5 * * * *"), &json!("0 * * * *")]);
+
+    // v2 becomes the storage version: storedVersions keeps v1 (objects are still stored in it) and adds v2;
+    // new objects are stored in v2 and still read in v1 through the webhook.
+    let mut crd = crds(&registry)
+        .get(None, "crontabs.stable.example.com", &GetOptions::default())
+        .await
+        .expect("get CRD");
+    crd["spec"]["versions"][0]["storage"] = json!(false);
+    crd["spec"]["versions"][1]["storage"] = json!(true);
+    let updated = crds(&registry)
+        .update(
+            &ctx(),
+            None,
+            "crontabs.stable.example.com",
+            crd,
+            &UpdateOptions::default(),
+        )
+        .await
+        .expect("update CRD");
+    assert_eq!(updated.value.0["status"]["storedVersions"], json!(["v1", "v2"]));
+    let mut written = None;
+    for attempt in 0..200 {
+        // The stores are rebuilt for the new spec; a write lands in v2 storage once they are.
+        let body = json!({"apiVersion": "stable.example.com/v2", "kind": "CronTab",
+            "metadata": {"name": format!("after-{attempt}")}, "spec": {"schedule": "5 * * * *"}});
+        let v2 = served(&registry, "v2").await;
+        v2.create(&ctx(), Some("default"), body, &CreateOptions::default())
+            .await
+            .expect("create in v2");
+        let v1 = served(&registry, "v1").await;
+        let read = v1
+            .get(Some("default"), &format!("after-{attempt}"), &GetOptions::default())
+            .await
+            .expect("get in v1");
+        assert_eq!(read["spec"], json!({"cronSpec": "5 * * * *"}));
+        if stored_api_version(&storage, &format!("after-{attempt}")).await == "stable.example.com/v2" {
+            written = Some(attempt);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(written.is_some(), "new objects are stored in v2");
 
     let reviews = webhook.recorded();
     assert!(!reviews.is_empty());
