@@ -12,8 +12,8 @@ use crate::Strategy;
 
 /// A hand-written description of a type's maps, sets and keyed lists.
 ///
-/// The registry no longer uses it: managedFields and server-side apply follow [`Strategy::schema`]. It stays
-/// until the types that still describe themselves this way (custom resources) have moved to `schema()`.
+/// The registry no longer uses it: managedFields, server-side apply and strategic merge patch follow
+/// [`Strategy::schema`]. It stays until the types that still describe themselves this way have dropped it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FieldsShape {
     /// Granular maps (`map[string]T`): `data`, `binaryData`.
@@ -26,8 +26,6 @@ pub struct FieldsShape {
     pub atomic: Vec<String>,
 }
 
-// The queries serve strategic merge patch while it still reads shapes instead of schemas.
-#[allow(dead_code)]
 impl FieldsShape {
     /// A shape with these granular maps.
     pub fn with_maps(maps: &[&str]) -> Self {
@@ -35,28 +33,6 @@ impl FieldsShape {
             maps: maps.iter().map(|m| (*m).to_owned()).collect(),
             ..Self::default()
         }
-    }
-
-    pub(crate) fn is_atomic(&self, path: &str) -> bool {
-        self.atomic.iter().any(|a| a == path)
-    }
-
-    pub(crate) fn is_map(&self, path: &str) -> bool {
-        matches!(path, "metadata.labels" | "metadata.annotations") || self.maps.iter().any(|m| m == path)
-    }
-
-    pub(crate) fn is_set(&self, path: &str) -> bool {
-        path == "metadata.finalizers" || self.sets.iter().any(|s| s == path)
-    }
-
-    pub(crate) fn list_keys(&self, path: &str) -> Option<Vec<String>> {
-        if path == "metadata.ownerReferences" {
-            return Some(vec!["uid".to_owned()]);
-        }
-        self.keyed_lists
-            .iter()
-            .find(|(p, _)| p == path)
-            .map(|(_, keys)| keys.clone())
     }
 }
 
