@@ -88,7 +88,8 @@ pub(super) fn merge_list(
         return Ok(original);
     }
     let items = item_kind(&[&original, &patch])?;
-    let (original, patch, merged) = match items {
+    // What orders the result: the patch's items and the server's (after deletions), as identities only.
+    let (patch_order, server_order, merged) = match items {
         Items::Scalars => {
             if is_delete_list {
                 return Ok(original.into_iter().filter(|item| !patch.contains(item)).collect());
@@ -96,7 +97,7 @@ pub(super) fn merge_list(
             let mut both = original.clone();
             both.extend(patch.iter().cloned());
             let merged = deduplicate_scalars(both);
-            (original, patch, merged)
+            (patch, original, merged)
         }
         Items::Maps => {
             let Some(key) = merge_key.filter(|key| !key.is_empty()) else {
@@ -105,12 +106,29 @@ pub(super) fn merge_list(
                 ));
             };
             let (original, patch) = apply_special_items(original, patch, key)?;
-            let merged = merge_items(original.clone(), &patch, key, item_schema)?;
-            (original, patch, merged)
+            let patch_order = order_skeleton(&patch, key);
+            let server_order = order_skeleton(&original, key);
+            let merged = merge_items(original, patch, key, item_schema)?;
+            (patch_order, server_order, merged)
         }
     };
-    let (in_patch, server_only) = partition(merged, &patch, merge_key, items)?;
-    normalize_element_order(in_patch, server_only, &patch, &original, merge_key, items)
+    let (in_patch, server_only) = partition(merged, &patch_order, merge_key, items)?;
+    normalize_element_order(in_patch, server_only, &patch_order, &server_order, merge_key, items)
+}
+
+/// The items of a list of objects reduced to what ordering compares, their merge key (`{key: value}`); an item
+/// without the key (or not an object) stays whole, for the error that names it.
+fn order_skeleton(list: &[Value], merge_key: &str) -> Vec<Value> {
+    list.iter()
+        .map(|item| match item.get(merge_key) {
+            Some(value) if item.is_object() => {
+                let mut skeleton = Map::with_capacity(1);
+                skeleton.insert(merge_key.to_owned(), value.clone());
+                Value::Object(skeleton)
+            }
+            _ => item.clone(),
+        })
+        .collect()
 }
 
 /// `$patch: delete` items remove the matching items; a `$patch: replace` item makes the other items the whole
@@ -155,16 +173,16 @@ fn apply_special_items(
 /// Merges each patch item into the original item with the same merge key, or appends it.
 fn merge_items(
     mut original: Vec<Value>,
-    patch: &[Value],
+    patch: Vec<Value>,
     merge_key: &str,
     item_schema: Option<SchemaNode<'_>>,
 ) -> Result<Vec<Value>> {
     for item in patch {
         let Value::Object(fields) = item else {
-            return Err(bad_arg_type(MAP_TYPE, item));
+            return Err(bad_arg_type(MAP_TYPE, &item));
         };
         let Some(key_value) = fields.get(merge_key) else {
-            return Err(no_merge_key(fields, merge_key));
+            return Err(no_merge_key(&fields, merge_key));
         };
         let found = original
             .iter()
@@ -175,9 +193,9 @@ fn merge_items(
                     Value::Object(map) => map,
                     other => return Err(bad_arg_type(MAP_TYPE, &other)),
                 };
-                original[index] = Value::Object(merge_map(current, fields.clone(), item_schema)?);
+                original[index] = Value::Object(merge_map(current, fields, item_schema)?);
             }
-            None => original.push(item.clone()),
+            None => original.push(Value::Object(fields)),
         }
     }
     Ok(original)
@@ -327,40 +345,55 @@ pub(super) fn merge_element_orders(
         let field = directive_target(&directive, SET_ELEMENT_ORDER_PREFIX)
             .ok_or_else(|| StrategicMergeError::BadRequest(BAD_SET_ELEMENT_ORDER_FORMAT.to_owned()))?
             .to_owned();
-        let original_list = list_member(original, &field)?;
-        let patch_list = list_member(patch, &field)?;
+        let original_list = take_list(original, &field)?;
+        // The patch's list is consumed here, so the map merge does not see it again.
+        let patch_list = match patch.shift_remove(&field) {
+            None => None,
+            Some(Value::Array(items)) => Some(items),
+            Some(other) => return Err(bad_arg_type(LIST_TYPE, &other)),
+        };
         let meta = FieldMeta::lookup(schema, &field);
         let merge_key = meta.merge_key;
-        validate_patch_order(patch_list.as_deref().unwrap_or_default(), &order, merge_key)?;
-        let merged = match (&original_list, &patch_list) {
-            (Some(current), None) => current.clone(),
-            (None, Some(added)) => match without_directives(Value::Array(added.clone())) {
+        let empty = Vec::new();
+        validate_patch_order(patch_list.as_ref().unwrap_or(&empty), &order, merge_key)?;
+        // Upstream finds the items' kind after merging; keep its error order (merge errors first).
+        let kind = item_kind(&[
+            original_list.as_ref().unwrap_or(&empty),
+            patch_list.as_ref().unwrap_or(&empty),
+        ]);
+        let old = original_list.as_ref().unwrap_or(&empty);
+        let server_order = match (&kind, merge_key.filter(|key| !key.is_empty())) {
+            (Ok(Items::Maps), Some(key)) => order_skeleton(old, key),
+            _ => old.clone(),
+        };
+        let merged = match (original_list, patch_list) {
+            (Some(current), None) => current,
+            (None, Some(added)) => match without_directives(Value::Array(added)) {
                 Some(Value::Array(added)) => added,
                 _ => continue,
             },
             (Some(current), Some(changes)) => {
                 if meta.merges() {
-                    merge_list(current.clone(), changes.clone(), meta.items(), merge_key, false)?
+                    merge_list(current, changes, meta.items(), merge_key, false)?
                 } else {
-                    changes.clone()
+                    changes
                 }
             }
             (None, None) => continue,
         };
-        let old = original_list.unwrap_or_default();
-        let items = item_kind(&[&old, patch_list.as_deref().unwrap_or_default()])?;
+        let items = kind?;
         let (in_order, server_only) = partition(merged, &order, merge_key, items)?;
-        let ordered = normalize_element_order(in_order, server_only, &order, &old, merge_key, items)?;
-        original.insert(field.clone(), Value::Array(ordered));
-        patch.shift_remove(&field);
+        let ordered = normalize_element_order(in_order, server_only, &order, &server_order, merge_key, items)?;
+        original.insert(field, Value::Array(ordered));
     }
     Ok(())
 }
 
-fn list_member(map: &Map<String, Value>, field: &str) -> Result<Option<Vec<Value>>> {
-    match map.get(field) {
+/// Takes the list `field` out of `map` (its slot keeps its place, empty, until the merged list is put back).
+fn take_list(map: &mut Map<String, Value>, field: &str) -> Result<Option<Vec<Value>>> {
+    match map.get_mut(field) {
         None => Ok(None),
-        Some(Value::Array(items)) => Ok(Some(items.clone())),
+        Some(Value::Array(items)) => Ok(Some(std::mem::take(items))),
         Some(other) => Err(bad_arg_type(LIST_TYPE, other)),
     }
 }

@@ -196,3 +196,20 @@ fn malformed_directives_and_item_types() {
         "list element types are not identical: [[a] [1]]"
     );
 }
+
+#[test]
+fn set_element_order_of_a_replaced_list_orders_the_patch_list_once() {
+    let namespace = json!({"spec": {"finalizers": ["x"]}});
+    let patch = json!({"spec": {"$setElementOrder/finalizers": ["b", "a"], "finalizers": ["b", "a"]}});
+    assert_eq!(
+        patched(namespace, patch, schema("io.k8s.api.core.v1.Namespace"))["spec"]["finalizers"],
+        json!(["b", "a"])
+    );
+    // Objects cannot be ordered without a merge key (upstream's error, with an empty key).
+    let (first, second) = (json!({"verbs": ["list"]}), json!({"verbs": ["watch"]}));
+    let patch = json!({"$setElementOrder/rules": [second, first], "rules": [second, first]});
+    assert_eq!(
+        error(json!({"rules": []}), patch, schema("io.k8s.api.rbac.v1.Role")).message(),
+        "map: map[verbs:[watch]] does not contain declared merge key: "
+    );
+}
