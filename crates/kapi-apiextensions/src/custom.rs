@@ -238,8 +238,17 @@ impl CustomResource {
     /// are skipped (with upstream's note) when the schema already found a blocking problem.
     fn validate_custom(&self, obj: &Value, old: Option<&Value>) -> FieldErrors {
         let mut errors = FieldErrors::new();
-        if let Some(structural) = &self.structural {
-            errors.append(structural.validate_schema(obj));
+        let status_write = old.is_some_and(|old| self.is_status_write(obj, old));
+        match (&self.structural, status_write) {
+            // The status strategy validates the status against its own schema, so messages name fields
+            // relative to it (`status.phase: ... phase in body must be ...`).
+            (Some(structural), true) => {
+                if let (Some(status_schema), Some(status)) = (structural.property("status"), obj.get("status")) {
+                    errors.append(status_schema.validate_schema_at(&kapi_core::FieldPath::new("status"), status));
+                }
+            }
+            (Some(structural), false) => errors.append(structural.validate_schema(obj)),
+            (None, _) => {}
         }
         if let Some(scale) = &self.scale_paths {
             errors.append(kapi_crd_schema::validate_scale(
@@ -260,6 +269,23 @@ impl CustomResource {
             }
         }
         errors
+    }
+
+    /// Whether an update changes only the status (and metadata): a write through the `status` subresource,
+    /// since with that subresource the main resource's writes keep the stored status.
+    fn is_status_write(&self, new: &Value, old: &Value) -> bool {
+        let rest = |object: &Value| {
+            object
+                .as_object()
+                .map(|map| {
+                    map.iter()
+                        .filter(|(key, _)| !matches!(key.as_str(), "metadata" | "status"))
+                        .map(|(key, value)| (key.clone(), value.clone()))
+                        .collect::<serde_json::Map<String, Value>>()
+                })
+                .unwrap_or_default()
+        };
+        self.status_subresource && new.get("status") != old.get("status") && rest(new) == rest(old)
     }
 
     fn api_version_of(&self, version: &str) -> String {

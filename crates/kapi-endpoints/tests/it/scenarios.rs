@@ -182,12 +182,6 @@ const KNOWN_DIFFERENCES: &[(&str, usize, &str)] = &[
          upstream's separate `subresource: scale` entry",
     ),
     (
-        "crd_cr_status_subresource",
-        7,
-        "a /status write validates the whole object, so schema messages name the field from the root \
-         (`status.phase in body`) where upstream's status strategy validates the status schema (`phase in body`)",
-    ),
-    (
         "list_rv_exact_after_compaction",
         5,
         "an Exact list of events at a compacted RV: kube-apiserver keeps no watch cache for events (its default \
