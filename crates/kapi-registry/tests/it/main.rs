@@ -4,6 +4,7 @@
 mod apply;
 mod crud;
 mod custom;
+mod deployment;
 mod lifecycle;
 mod patch_props;
 
