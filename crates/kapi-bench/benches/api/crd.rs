@@ -1,7 +1,8 @@
 //! Custom resources over HTTPS, on a server of their own on SQLite storage: the CRD of
 //! `kapi_bench::custom_resource` (about 50 fields, 3 CEL rules) is created and polled until Established and
-//! served; then creates/s of its custom resources from 64 concurrent clients (HTTP/2, as the ConfigMap creates),
-//! GET latency, and a list of 10k custom resources. `KAPI_BENCH_ONLY=crd` runs only this part.
+//! served; then creates/s of its custom resources from 64 concurrent clients (HTTP/2, as the ConfigMap creates)
+//! and as many ConfigMap creates right after as a baseline, GET latency, and a list of 10k custom resources; with
+//! the server's CPU time per operation. `KAPI_BENCH_ONLY=crd` runs only this part.
 
 use std::{
     path::Path,
@@ -16,14 +17,35 @@ use kapi_bench::{
 use serde_json::Value;
 
 use super::{
-    create_namespace, millis, object_name, read_body, run_clients, scaled, Api, Call, Connection, Protocol, Server,
-    CLIENTS, HTTP2_CONNECTIONS,
+    create_configmap, create_namespace, millis, object_name, read_body, run_clients, scaled, Call, Connection,
+    Protocol, Server, CLIENTS, HTTP2_CONNECTIONS,
 };
 
 const CRDS: &str = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
 /// How long the CRD may take to become Established and served.
 const ESTABLISH_DEADLINE: Duration = Duration::from_secs(30);
 const POLL_INTERVAL: Duration = Duration::from_millis(2);
+
+/// CPU time (user + system) the server process has used so far, from `/proc/<pid>/stat` (Linux; clock ticks
+/// of 1/100 s, the kernel's USER_HZ everywhere kapi runs).
+fn server_cpu(server: &Server) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid)).unwrap_or_default();
+    // Fields after the command name, which ends with the last ')': state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |index: usize| fields.get(index - 3).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+    Duration::from_millis((ticks(14) + ticks(15)) * 10)
+}
+
+/// Server CPU per operation since `before`, for report lines.
+fn cpu_per_op(server: &Server, before: Duration, operations: usize) -> String {
+    let used = server_cpu(server).saturating_sub(before);
+    format!(
+        "server CPU {:.0} µs/op",
+        used.as_secs_f64() * 1e6 / operations.max(1) as f64
+    )
+}
 
 fn widgets(namespace: &str) -> String {
     format!("/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}")
@@ -78,21 +100,41 @@ async fn establish(connection: &mut Connection, namespace: &str) -> (Duration, D
 }
 
 /// 64 clients (HTTP/2) create `per_client` widgets each in `namespace`.
-async fn bench_creates(api: &Api, namespace: &'static str, per_client: usize) {
-    let connections = api.client_connections(Protocol::Http2, CLIENTS).await;
+async fn bench_creates(server: &Server, namespace: &'static str, per_client: usize) {
+    let connections = server.api.client_connections(Protocol::Http2, CLIENTS).await;
+    let cpu = server_cpu(server);
     let (count, elapsed, mut latencies) = run_clients(connections, per_client, move |client, i| {
         create_widget(namespace, client, i)
     })
     .await;
     println!(
-        "sqlite  cr create  {CLIENTS} clients {count:>7} ops {}  {}  (HTTP/2, {HTTP2_CONNECTIONS} connections)",
+        "sqlite  cr create  {CLIENTS} clients {count:>7} ops {}  {}  (HTTP/2, {HTTP2_CONNECTIONS} connections; {})",
         rate(count, elapsed),
-        latencies.summary()
+        latencies.summary(),
+        cpu_per_op(server, cpu, count)
+    );
+}
+
+/// The same 64 clients create as many 1 KiB ConfigMaps on the same server right after: a baseline taken under
+/// the same machine load, since a shared machine's figures move from run to run.
+async fn bench_configmap_baseline(server: &Server, namespace: &'static str, per_client: usize) {
+    let connections = server.api.client_connections(Protocol::Http2, CLIENTS).await;
+    let cpu = server_cpu(server);
+    let (count, elapsed, mut latencies) = run_clients(connections, per_client, move |client, i| {
+        create_configmap(namespace, &object_name(client, i))
+    })
+    .await;
+    println!(
+        "sqlite  cm create  {CLIENTS} clients {count:>7} ops {}  {}  (baseline: 1 KiB ConfigMaps, same server; {})",
+        rate(count, elapsed),
+        latencies.summary(),
+        cpu_per_op(server, cpu, count)
     );
 }
 
 /// GETs of widgets written by `bench_creates`: one client in sequence, then 64 concurrent clients.
-async fn bench_gets(api: &Api, namespace: &'static str, created_per_client: usize, gets: usize) {
+async fn bench_gets(server: &Server, namespace: &'static str, created_per_client: usize, gets: usize) {
+    let api = &server.api;
     let path = move |client: usize, i: usize| {
         format!(
             "{}/{}",
@@ -109,17 +151,20 @@ async fn bench_gets(api: &Api, namespace: &'static str, created_per_client: usiz
     );
     let connections = api.client_connections(Protocol::Http2, CLIENTS).await;
     let per_client = (gets / CLIENTS).max(1);
+    let cpu = server_cpu(server);
     let (count, elapsed, mut latencies) =
         run_clients(connections, per_client, move |client, i| Call::get(path(client, i))).await;
     println!(
-        "sqlite  cr get     {CLIENTS} clients {count:>7} ops {}  {}  (HTTP/2)",
+        "sqlite  cr get     {CLIENTS} clients {count:>7} ops {}  {}  (HTTP/2; {})",
         rate(count, elapsed),
-        latencies.summary()
+        latencies.summary(),
+        cpu_per_op(server, cpu, count)
     );
 }
 
 /// Lists `objects` widgets of one namespace, `rounds` times, from storage and at resourceVersion=0.
-async fn bench_lists(api: &Api, objects: usize, rounds: usize) {
+async fn bench_lists(server: &Server, objects: usize, rounds: usize) {
+    let api = &server.api;
     let namespace = "bench-cr-list";
     let mut connection = api.connect(Protocol::Http2).await;
     create_namespace(&mut connection, namespace).await;
@@ -137,6 +182,7 @@ async fn bench_lists(api: &Api, objects: usize, rounds: usize) {
         let items = list["items"].as_array().map_or(0, Vec::len);
         assert_eq!(items, objects, "{what} returns every custom resource");
         let mut latencies = Latencies::default();
+        let cpu = server_cpu(server);
         for _ in 0..rounds {
             let began = Instant::now();
             let received = connection.call(&call).await;
@@ -144,9 +190,10 @@ async fn bench_lists(api: &Api, objects: usize, rounds: usize) {
             assert_eq!(received.len(), body.len(), "{what}");
         }
         println!(
-            "sqlite  cr {what:<9} {objects} widgets ({:.1} MiB JSON), {rounds} rounds  {}",
+            "sqlite  cr {what:<9} {objects} widgets ({:.1} MiB JSON), {rounds} rounds  {}  ({})",
             body.len() as f64 / (1024.0 * 1024.0),
-            latencies.summary()
+            latencies.summary(),
+            cpu_per_op(server, cpu, rounds)
         );
     }
 }
@@ -171,15 +218,16 @@ pub(super) async fn bench_custom_resources(binary: &Path) {
     );
     let per_client = scaled(16_000).div_ceil(CLIENTS);
     let (rss_before, _) = server.memory_mib();
-    bench_creates(&api, namespace, per_client).await;
+    bench_creates(&server, namespace, per_client).await;
     let (rss_after, _) = server.memory_mib();
     let created = per_client * CLIENTS;
     println!(
         "sqlite  cr memory  {:.1} KiB server RSS per stored widget ({created} created: {rss_before:.0} -> {rss_after:.0} MiB)",
         (rss_after - rss_before) * 1024.0 / created as f64
     );
-    bench_gets(&api, namespace, per_client, scaled(20_000)).await;
-    bench_lists(&api, scaled(10_000), scaled(20).max(3)).await;
+    bench_configmap_baseline(&server, namespace, per_client).await;
+    bench_gets(&server, namespace, per_client, scaled(20_000)).await;
+    bench_lists(&server, scaled(10_000), scaled(20).max(3)).await;
     let (rss, peak) = server.memory_mib();
     println!("sqlite  cr memory  server rss at the end {rss:.0} MiB; peak {peak:.1} MiB");
     server.stop().await;
