@@ -10,7 +10,7 @@ use kapi_registry::ResourceInfo;
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 const LIST_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
 
-/// The definitions of `info`'s kind and list kind (OpenAPI v2 form) from `schema`, the version's compiled
+/// The definitions of `info`'s kind and list kind (OpenAPI v2 form, with their v3 forms) from `schema`, the version's compiled
 /// `openAPIV3Schema`, with `selectable_fields` (JSONPaths as written), and the metadata definitions.
 pub fn definitions(info: &ResourceInfo, schema: Option<&Structural>, selectable_fields: Vec<String>) -> Definitions {
     let mut definitions = Definitions::default();
@@ -32,6 +32,9 @@ pub fn definitions(info: &ResourceInfo, schema: Option<&Structural>, selectable_
     };
     for (name, definition) in openapi_definitions(schema, &kind, true) {
         definitions.insert(name, definition);
+    }
+    for (name, definition) in openapi_definitions(schema, &kind, false) {
+        definitions.insert_v3_form(name, definition);
     }
     definitions
 }

@@ -110,6 +110,9 @@ fn custom_definitions(snapshot: &Snapshot) -> Option<Definitions> {
         let own = node.definitions();
         let definitions = combined.get_or_insert_with(|| builtin.clone());
         for wanted in [name.to_owned(), format!("{name}List")] {
+            if let Some(form) = own.v3_form(&wanted) {
+                definitions.insert_v3_form(wanted.clone(), form.clone());
+            }
             if let Some(schema) = own.get(&wanted) {
                 definitions.insert(wanted, schema.clone());
             }

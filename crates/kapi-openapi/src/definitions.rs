@@ -43,6 +43,9 @@ pub struct Definitions {
     kubernetes_version: String,
     schemas: BTreeMap<String, Value>,
     by_gvk: HashMap<Gvk, String>,
+    /// Definitions whose `/openapi/v3` form is not derived from the v2 one (custom resources publish
+    /// `nullable`, `default`s and `anyOf` in v3 only).
+    v3_forms: BTreeMap<String, Value>,
 }
 
 impl Definitions {
@@ -95,6 +98,17 @@ impl Definitions {
             self.by_gvk.entry(gvk).or_insert_with(|| name.clone());
         }
         self.schemas.insert(name, schema);
+    }
+
+    /// Sets the OpenAPI v3 form of definition `name`, published in `/openapi/v3` instead of the one derived
+    /// from its v2 form.
+    pub fn insert_v3_form(&mut self, name: String, schema: Value) {
+        self.v3_forms.insert(name, schema);
+    }
+
+    /// The OpenAPI v3 form of definition `name`, when one was set.
+    pub fn v3_form(&self, name: &str) -> Option<&Value> {
+        self.v3_forms.get(name)
     }
 
     /// A definition by name.

@@ -74,7 +74,13 @@ pub fn build_v3(surface: &ApiSurface<'_>) -> Result<OpenApiV3, OpenApiError> {
             .definitions
             .subset(&names)
             .into_iter()
-            .map(|(name, schema)| (name, v3_schema(&schema)))
+            .map(|(name, schema)| {
+                let v3 = match surface.definitions.v3_form(&name) {
+                    Some(form) => form.clone(),
+                    None => v3_schema(&schema),
+                };
+                (name, v3)
+            })
             .collect();
         let paths: Map<String, Value> = paths
             .iter()
