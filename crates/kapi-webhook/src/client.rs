@@ -229,7 +229,11 @@ impl WebhookClient {
         let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
         let io = TokioIo::new(stream);
         if http2 {
-            let (sender, connection) = http2::handshake(TokioExecutor::new(), io)
+            // Windows that grow with the measured bandwidth: a list's review (hundreds of KiB) is not held up
+            // by HTTP/2's 64 KiB default.
+            let (sender, connection) = http2::Builder::new(TokioExecutor::new())
+                .adaptive_window(true)
+                .handshake(io)
                 .await
                 .map_err(|error| error.to_string())?;
             let task = Arc::new(AbortOnDrop(tokio::spawn(async move {

@@ -280,6 +280,7 @@ async fn accept_loop(
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
+        let _ = tcp.set_nodelay(true);
         while connections.try_join_next().is_some() {}
         let acceptor = acceptor.clone();
         let handler = Arc::clone(&handler);
