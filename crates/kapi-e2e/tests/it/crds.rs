@@ -293,3 +293,40 @@ fn python_custom_objects_api() {
     );
     assert_eq!(seen["after_delete"], json!([]));
 }
+
+#[test]
+fn a_server_with_only_crds_serves_custom_resources() {
+    let server = KapiServer::start(&["--resources", "crds"]);
+    for version in kapi_e2e::KubectlVersion::ALL {
+        let kubectl = server.kubectl(version);
+        let label = version.label();
+        let group = format!("only{label}.example.com");
+        let crd = format!("widgets.{group}");
+        kubectl.ok_with_input(&["create", "-f", "-"], &widget_crd(&group));
+        kubectl.ok(&[
+            "wait",
+            "--for",
+            "condition=established",
+            &format!("crd/{crd}"),
+            "--timeout=60s",
+        ]);
+        let resources = kubectl.ok(&["api-resources", "-o", "name"]);
+        let mut served: Vec<&str> = resources.lines().collect();
+        served.sort_unstable();
+        assert_eq!(
+            served,
+            [
+                "customresourcedefinitions.apiextensions.k8s.io",
+                &format!("widgets.{group}")
+            ],
+            "{resources}"
+        );
+        // No namespaces are served, so none has to exist.
+        let widget = json!({"apiVersion": format!("{group}/v1"), "kind": "Widget",
+            "metadata": {"name": "w"}, "spec": {"color": "red"}});
+        kubectl.ok_with_input(&["create", "-n", "anywhere", "-f", "-"], &widget.to_string());
+        let table = kubectl.ok(&["get", &format!("widgets.{group}"), "-n", "anywhere"]);
+        assert_eq!(names(&table), ["w"]);
+        kubectl.ok(&["delete", "crd", &crd]);
+    }
+}
