@@ -260,3 +260,72 @@ async fn generation_counts_status_changes_only_without_a_status_subresource() {
     assert_eq!(relabelled.value.0["metadata"]["generation"], 2);
     controller.abort();
 }
+
+#[tokio::test]
+async fn custom_resources_are_watched_and_listed_in_pages() {
+    let (registry, controller) = serving_registry().await;
+    crds(&registry)
+        .create(&ctx(), None, widget_crd("Namespaced"), &CreateOptions::default())
+        .await
+        .expect("create CRD");
+    eventually("served", || async {
+        registry.store("corpus.example.com", "v1", "widgets").is_some()
+    })
+    .await;
+    let widgets = registry.store("corpus.example.com", "v1", "widgets").expect("served");
+    let mut events = widgets
+        .watch(Some("default"), &ListOptions::default())
+        .await
+        .expect("watch");
+    for name in ["a", "b", "c"] {
+        widgets
+            .create(
+                &ctx(),
+                Some("default"),
+                json!({"metadata": {"name": name}, "spec": {"color": "red"}}),
+                &CreateOptions::default(),
+            )
+            .await
+            .expect("create");
+    }
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), events.next())
+            .await
+            .expect("an event in time")
+            .expect("the watch goes on");
+        if let Some(name) = event.object["metadata"]["name"].as_str() {
+            assert_eq!(event.object["spec"]["replicas"], 1, "watched objects are defaulted");
+            seen.push(name.to_owned());
+        }
+    }
+    assert_eq!(seen, ["a", "b", "c"]);
+    let first = widgets
+        .list(
+            Some("default"),
+            &ListOptions {
+                limit: Some(2),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("first page");
+    assert_eq!(first["items"].as_array().map(Vec::len), Some(2));
+    let token = first["metadata"]["continue"]
+        .as_str()
+        .expect("a continue token")
+        .to_owned();
+    let second = widgets
+        .list(
+            Some("default"),
+            &ListOptions {
+                limit: Some(2),
+                continue_token: Some(token),
+                ..ListOptions::default()
+            },
+        )
+        .await
+        .expect("second page");
+    assert_eq!(second["items"][0]["metadata"]["name"], "c");
+    controller.abort();
+}
