@@ -5,8 +5,10 @@
 //! (`Strategy::unknown_fields`, a prune of a copy), defaulting (`Strategy::default`: defaults, then a prune of
 //! disallowed nulls), `validate_create` (metadata, OpenAPI schema, list types, embedded resources, CEL) and the
 //! response's form (`prepare_stored` + `read_stored`, which defaults again). Then the same stages one by one
-//! through `kapi-crd-schema` and `kapi-cel` directly. `kapi-cel`'s own bench (`cargo bench -p kapi-cel`) covers
-//! CEL alone on a similar schema; this one is the whole path. `KAPI_BENCH_SCALE=0.01` shortens it.
+//! through `kapi-crd-schema` and `kapi-cel` directly; last, whole `Store::create`s over memory storage (with
+//! managedFields, the write and the watch cache), widgets against 1 KiB ConfigMaps. `kapi-cel`'s own bench
+//! (`cargo bench -p kapi-cel`) covers CEL alone on a similar schema; this one is the whole path.
+//! `KAPI_BENCH_SCALE=0.01` shortens it.
 
 use std::{
     hint::black_box,
@@ -190,4 +192,66 @@ fn main() {
             black_box(requests[i % DISTINCT_OBJECTS].clone());
         },
     );
+    through_the_store(strategy, &requests, scaled(5_000));
+}
+
+/// `Store::create` of `creates` widgets, then as many 1 KiB ConfigMaps, over memory storage in one registry.
+fn through_the_store(strategy: CustomResource, requests: &[Value], creates: usize) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let storage = std::sync::Arc::new(kapi_storage::memory::MemoryStorage::new());
+        let mut strategies = kapi_registry::builtin::by_name("namespaces");
+        strategies.extend(kapi_registry::builtin::by_name("configmaps"));
+        let registry = kapi_registry::Registry::builder(storage)
+            .resources(strategies)
+            .resource(std::sync::Arc::new(strategy))
+            .build();
+        registry.wait_ready(Duration::from_secs(5)).await;
+        kapi_registry::namespace::bootstrap(&registry)
+            .await
+            .expect("namespaces");
+        let ctx = kapi_registry::RequestContext::default();
+        let widgets = registry
+            .store(
+                kapi_bench::custom_resource::GROUP,
+                VERSION,
+                kapi_bench::custom_resource::PLURAL,
+            )
+            .expect("the widget store");
+        let configmaps = registry.store("", "v1", "configmaps").expect("the ConfigMap store");
+        println!("whole creates through Store::create over memory storage ({creates} objects each):");
+        for (label, store) in [
+            ("  Store::create, widget", &widgets),
+            ("  Store::create, 1 KiB ConfigMap (baseline)", &configmaps),
+        ] {
+            let mut latencies = Latencies::default();
+            let started = Instant::now();
+            for index in 0..creates {
+                let name = format!("c-{index:07}");
+                let object = if store.info().kind == "ConfigMap" {
+                    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name},
+                           "data": {"payload": "x".repeat(1024)}})
+                } else {
+                    let mut object = requests[index % DISTINCT_OBJECTS].clone();
+                    object["metadata"]["name"] = json!(name);
+                    object["metadata"]["namespace"] = json!("default");
+                    object
+                };
+                let began = Instant::now();
+                let created = store.create(&ctx, Some("default"), object, &Default::default()).await;
+                latencies.record(began.elapsed());
+                assert!(created.is_ok(), "{created:?}");
+            }
+            let mean = nanos(started.elapsed()) / creates as f64;
+            println!(
+                "{label:<52} mean {mean:>9.0} ns  p50 {:>9.0} ns  p99 {:>9.0} ns  ({:>8.0} objects/s)",
+                nanos(latencies.percentile(50.0)),
+                nanos(latencies.percentile(99.0)),
+                1e9 / mean
+            );
+        }
+    });
 }
