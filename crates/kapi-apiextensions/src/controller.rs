@@ -267,7 +267,7 @@ impl CrdController {
     }
 
     /// Deletes a terminating CRD's custom resources, then drops its cleanup finalizer.
-    async fn finalize(&self, crd: &Value) -> Result<bool, ApiError> {
+    async fn finalize(&mut self, crd: &Value) -> Result<bool, ApiError> {
         if !meta::has_finalizer(crd, CLEANUP_FINALIZER) {
             return Ok(false);
         }
@@ -297,6 +297,11 @@ impl CrdController {
         };
         let mut updated = crd.clone();
         let _ = meta::remove_finalizer(&mut updated, CLEANUP_FINALIZER);
+        if meta::finalizers(&updated).is_empty() {
+            // The store removes the CRD with its last finalizer: stop serving it first, so no client sees the
+            // CRD gone and its resource still served (a failed update serves it again on the next pass).
+            self.unserve(&name);
+        }
         crds.update(&system_context(), None, &name, updated, &system_options())
             .await?;
         Ok(false)
