@@ -37,9 +37,9 @@ pub(crate) async fn test_router_and_storage() -> (Router, Arc<MemoryStorage>) {
         .await
         .expect("system namespaces");
     // Serves the CRDs a scenario creates; the task ends with the test's runtime.
-    drop(kapi_apiextensions::spawn_controller(kapi_apiextensions::CrdController::new(
-        Arc::clone(&registry),
-    )));
+    drop(kapi_apiextensions::spawn_controller(
+        kapi_apiextensions::CrdController::new(Arc::clone(&registry)),
+    ));
     let router = router(registry, EndpointsConfig::default());
     // As the capture made each scenario's namespace: labelled, by its field manager.
     let namespace = router::send(

@@ -285,7 +285,9 @@ async fn wait_until_established(router: &Router, step: &Value) {
     }
     let name = request["body"]["metadata"]["name"].as_str().unwrap_or_default();
     let group = request["body"]["spec"]["group"].as_str().unwrap_or_default();
-    let version = request["body"]["spec"]["versions"][0]["name"].as_str().unwrap_or_default();
+    let version = request["body"]["spec"]["versions"][0]["name"]
+        .as_str()
+        .unwrap_or_default();
     let get = |uri: String| async move {
         let request = Request::builder().uri(uri).body(Body::empty()).expect("request");
         let response = match router.clone().oneshot(request).await {
@@ -297,7 +299,10 @@ async fn wait_until_established(router: &Router, step: &Value) {
         (ok, serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null))
     };
     for _ in 0..200 {
-        let (_, crd) = get(format!("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}")).await;
+        let (_, crd) = get(format!(
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{name}"
+        ))
+        .await;
         let established = crd["status"]["conditions"]
             .as_array()
             .into_iter()
@@ -355,7 +360,10 @@ pub(crate) async fn replay(router: &Router, storage: &dyn Storage, scenario: &st
         if compacts_before(step) {
             compact(router, storage).await;
         }
-        if step["note"].as_str().is_some_and(|note| note.contains("until the CRD object was gone")) {
+        if step["note"]
+            .as_str()
+            .is_some_and(|note| note.contains("until the CRD object was gone"))
+        {
             wait_until_crds_gone(router).await;
         }
         let request = build_request(step, &bindings);
