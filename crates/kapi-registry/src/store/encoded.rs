@@ -11,12 +11,19 @@ use serde_json::Value;
 /// Stands in for the revision while encoding; it must not occur anywhere else in the output (checked).
 const REVISION_MARKER: &str = "\u{1}kapi-resource-version\u{1}";
 
-/// An object's JSON in API form (kind, apiVersion, metadata, ...) without the digits of its resourceVersion,
-/// which go at `revision_at` (between the quotes of `"resourceVersion":""`).
+/// The resourceVersion member as the encoder writes it, up to the digits.
+const REVISION_KEY: &[u8] = b"\"resourceVersion\":\"";
+
+/// An object's JSON in API form (kind, apiVersion, metadata, ...) at any revision: `bytes` with `before`,
+/// the revision's digits and `after` inserted at `insert_at`. Either `bytes` are the object's own encoding with
+/// an empty resourceVersion string (`before`/`after` empty, `insert_at` between its quotes), or — the common
+/// case — the stored bytes themselves, shared with storage's copy, with the whole member inserted.
 #[derive(Debug)]
 pub(crate) struct EncodedObject {
     bytes: Bytes,
-    revision_at: usize,
+    insert_at: usize,
+    before: &'static [u8],
+    after: &'static [u8],
     /// Where the members after the leading `kind`/`apiVersion` start: a list item is `{` + the rest, exactly
     /// what removing those two members from the object and encoding it gives. `None` when they do not lead.
     item_start: Option<usize>,
@@ -25,8 +32,10 @@ pub(crate) struct EncodedObject {
 impl EncodedObject {
     /// Encodes `api` (an object with a metadata object, with or without `resourceVersion`). Gives the value
     /// back when the marker is not unique in the output; its resourceVersion then holds the marker, which
-    /// [`super::set_resource_version`] overwrites in place like any other value.
-    pub(crate) fn encode(mut api: Value) -> Result<Self, Value> {
+    /// [`super::set_resource_version`] overwrites in place like any other value. When `stored` (the bytes
+    /// storage holds for the object) is this encoding without the resourceVersion member, the result shares
+    /// them instead of keeping a copy.
+    pub(crate) fn encode(mut api: Value, stored: Option<&Bytes>) -> Result<Self, Value> {
         super::set_resource_version_text(&mut api, REVISION_MARKER.to_owned());
         let Ok(mut bytes) = serde_json::to_vec(&api) else {
             return Err(api);
@@ -44,15 +53,53 @@ impl EncodedObject {
         // Keep the quotes, drop what is between them.
         let revision_at = found + 1;
         bytes.drain(revision_at..found + marker.len() - 1);
+        let item_start = leading_type_members(&api)
+            .filter(|prefix| {
+                prefix.len() <= revision_at && bytes.starts_with(prefix) && bytes.get(prefix.len()) != Some(&b'}')
+            })
+            .map(|prefix| prefix.len());
+        if let Some(shared) = stored.and_then(|stored| Self::sharing(&bytes, revision_at, item_start, stored)) {
+            return Ok(shared);
+        }
         // The cache keeps these bytes as long as the version lives: drop the growth slack.
         bytes.shrink_to_fit();
-        let item_start = leading_type_members(&api).filter(|prefix| {
-            prefix.len() <= revision_at && bytes.starts_with(prefix) && bytes.get(prefix.len()) != Some(&b'}')
-        });
         Ok(Self {
             bytes: Bytes::from(bytes),
-            revision_at,
-            item_start: item_start.map(|prefix| prefix.len()),
+            insert_at: revision_at,
+            before: b"",
+            after: b"",
+            item_start,
+        })
+    }
+
+    /// The form over `stored` when `encoded` (with `""` at `revision_at`) is `stored` plus the resourceVersion
+    /// member.
+    fn sharing(encoded: &[u8], revision_at: usize, item_start: Option<usize>, stored: &Bytes) -> Option<Self> {
+        let member_start = revision_at.checked_sub(REVISION_KEY.len())?;
+        let member_end = revision_at + 1;
+        if encoded.get(member_start..revision_at) != Some(REVISION_KEY) {
+            return None;
+        }
+        // Which comma goes with the member: the one after it, else the one before it, else none (alone).
+        let (removed, before, after): (std::ops::Range<usize>, &'static [u8], &'static [u8]) =
+            match (encoded.get(member_start.checked_sub(1)?), encoded.get(member_end)) {
+                (_, Some(b',')) => (member_start..member_end + 1, REVISION_KEY, b"\","),
+                (Some(b','), _) => (member_start - 1..member_end, b",\"resourceVersion\":\"", b"\""),
+                _ => (member_start..member_end, REVISION_KEY, b"\""),
+            };
+        let insert_at = removed.start;
+        let same = stored.len() + removed.len() == encoded.len()
+            && stored.get(..insert_at) == encoded.get(..insert_at)
+            && stored.get(insert_at..) == encoded.get(removed.end..);
+        if !same || item_start.is_some_and(|start| start > insert_at) {
+            return None;
+        }
+        Some(Self {
+            bytes: stored.clone(),
+            insert_at,
+            before,
+            after,
+            item_start,
         })
     }
 
@@ -73,14 +120,22 @@ impl EncodedObject {
     }
 
     fn write_from(&self, start: usize, revision: u64, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.bytes[start..self.revision_at]);
+        out.extend_from_slice(&self.bytes[start..self.insert_at]);
+        out.extend_from_slice(self.before);
         write_decimal(revision, out);
-        out.extend_from_slice(&self.bytes[self.revision_at..]);
+        out.extend_from_slice(self.after);
+        out.extend_from_slice(&self.bytes[self.insert_at..]);
+    }
+
+    /// Whether the bytes are storage's (shared), not a copy of the cache's own.
+    #[cfg(test)]
+    fn shares_stored(&self) -> bool {
+        !self.before.is_empty()
     }
 
     /// The encoded length of the object (a size hint; the revision's digits come on top).
     pub(crate) fn len(&self) -> usize {
-        self.bytes.len()
+        self.bytes.len() + self.before.len() + self.after.len()
     }
 }
 
@@ -147,11 +202,13 @@ pub(crate) enum ApiForm {
 }
 
 impl ApiForm {
-    pub(crate) fn new(api: Value) -> Self {
+    /// The form of `api`; shares `stored` (the object's bytes in storage) when they are its encoding without
+    /// the resourceVersion.
+    pub(crate) fn new(api: Value, stored: Option<&Bytes>) -> Self {
         if api.get("metadata").and_then(Value::as_object).is_none() {
             return Self::Value(api);
         }
-        match EncodedObject::encode(api) {
+        match EncodedObject::encode(api, stored) {
             Ok(encoded) => Self::Encoded(encoded),
             Err(api) => Self::Value(api),
         }
@@ -257,7 +314,7 @@ mod tests {
             "metadata": {"name": "a", "namespace": "n", "uid": "u", "creationTimestamp": "t"},
             "data": {"k": "v\u{1}\"x"},
         });
-        let form = ApiForm::new(api.clone());
+        let form = ApiForm::new(api.clone(), None);
         assert!(matches!(form, ApiForm::Encoded(_)));
         for revision in [0, 7, 12345678901234] {
             let expected = through_value(&api, revision);
@@ -276,6 +333,50 @@ mod tests {
     }
 
     #[test]
+    fn stored_bytes_are_shared_whatever_neighbours_the_revision_has() {
+        let objects = [
+            json!({"kind": "ConfigMap", "apiVersion": "v1",
+                "metadata": {"name": "a", "namespace": "n", "uid": "u", "creationTimestamp": "t"}, "data": {"k": "v"}}),
+            json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "a"}, "data": {"k": "v"}}),
+            json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {}}),
+            json!({"apiVersion": "v1", "metadata": {"name": "a", "labels": {"x": "y"}}, "kind": "K"}),
+        ];
+        for api in objects {
+            let stored = Bytes::from(serde_json::to_vec(&api).expect("json"));
+            let form = ApiForm::new(api.clone(), Some(&stored));
+            let ApiForm::Encoded(encoded) = &form else {
+                panic!("{api} encodes");
+            };
+            assert!(encoded.shares_stored(), "{api} shares the stored bytes");
+            for revision in [3, 1234567] {
+                let expected = through_value(&api, revision);
+                let mut bytes = Vec::new();
+                form.write_object(revision, &mut bytes).expect("encodes");
+                assert_eq!(bytes, serde_json::to_vec(&expected).expect("json"), "{api}");
+                let mut item = expected.clone();
+                if let Some(map) = item.as_object_mut() {
+                    map.shift_remove("kind");
+                    map.shift_remove("apiVersion");
+                }
+                let mut bytes = Vec::new();
+                form.write_item(revision, &mut bytes).expect("encodes");
+                assert_eq!(bytes, serde_json::to_vec(&item).expect("json"), "{api}");
+            }
+        }
+        // Stored bytes that are not the API form minus the revision (e.g. another key order) are not shared.
+        let api = json!({"kind": "K", "apiVersion": "v1", "metadata": {"name": "a"}, "spec": {"b": 1, "a": 2}});
+        let stored =
+            Bytes::from_static(br#"{"kind":"K","apiVersion":"v1","metadata":{"name":"a"},"spec":{"a":2,"b":1}}"#);
+        let ApiForm::Encoded(encoded) = ApiForm::new(api.clone(), Some(&stored)) else {
+            panic!("encodes");
+        };
+        assert!(!encoded.shares_stored());
+        let mut bytes = Vec::new();
+        encoded.write_object(9, &mut bytes);
+        assert_eq!(bytes, serde_json::to_vec(&through_value(&api, 9)).expect("json"));
+    }
+
+    #[test]
     fn unusual_shapes_take_the_value_path_with_the_same_output() {
         let marker_in_data = json!({"kind": "K", "apiVersion": "v1", "metadata": {"name": "a"},
             "data": {"x": REVISION_MARKER}});
@@ -283,7 +384,7 @@ mod tests {
         let no_type = json!({"metadata": {}, "spec": 1});
         let no_metadata = json!({"kind": "K", "apiVersion": "v1"});
         for api in [marker_in_data, kind_later, no_type, no_metadata] {
-            let form = ApiForm::new(api.clone());
+            let form = ApiForm::new(api.clone(), None);
             let expected = through_value(&api, 42);
             let mut bytes = Vec::new();
             form.write_object(42, &mut bytes).expect("encodes");

@@ -178,7 +178,7 @@ fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
                 labels: labels.into(),
                 fields: fields.into(),
                 terminating,
-                form: encoded::ApiForm::new(api),
+                form: encoded::ApiForm::new(api, Some(&kv.value)),
             }
         }
         Err(error) => Decoded {
@@ -332,7 +332,7 @@ impl Store {
             .strategy
             .try_prepare_stored(value)
             .and_then(|stored| self.strategy.try_read_stored(stored))?;
-        Ok(encoded::ApiForm::new(api))
+        Ok(encoded::ApiForm::new(api, Some(&kv.value)))
     }
 
     /// `value` in API form (as read back from storage) with `metadata.resourceVersion` = `revision`.
