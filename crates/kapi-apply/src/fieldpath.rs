@@ -274,6 +274,37 @@ impl Set {
         }
     }
 
+    /// Adds `path` and, below it, every path of `below` (a whole subtree at once, without walking from the root
+    /// for each of its paths).
+    pub(crate) fn insert_subtree(&mut self, path: &[PathElement], below: Set) {
+        let Some((first, rest)) = path.split_first() else {
+            self.union_in_place(&below);
+            return;
+        };
+        if rest.is_empty() {
+            if !self.members.contains(first) {
+                self.members.insert(first.clone());
+            }
+            if !below.is_empty() {
+                match self.children.get_mut(first) {
+                    Some(existing) => existing.union_in_place(&below),
+                    None => {
+                        self.children.insert(first.clone(), below);
+                    }
+                }
+            }
+            return;
+        }
+        match self.children.get_mut(first) {
+            Some(child) => child.insert_subtree(rest, below),
+            None => {
+                let mut child = Set::new();
+                child.insert_subtree(rest, below);
+                self.children.insert(first.clone(), child);
+            }
+        }
+    }
+
     /// Whether the set holds exactly this path.
     pub fn has(&self, path: &[PathElement]) -> bool {
         let Some((last, parents)) = path.split_last() else {
@@ -353,6 +384,42 @@ impl Set {
             })
             .collect();
         Set { members, children }
+    }
+
+    /// Removes the paths of `other`, as [`Set::difference`] does, without copying what stays.
+    pub(crate) fn subtract(&mut self, other: &Set) {
+        if other.is_empty() {
+            return;
+        }
+        self.members.retain(|member| !other.members.contains(member));
+        self.children
+            .retain(|element, child| match other.children.get(element) {
+                Some(removed) => {
+                    child.subtract(removed);
+                    !child.is_empty()
+                }
+                None => true,
+            });
+    }
+
+    /// Removes what [`Set::recursive_difference`] removes, without copying what stays.
+    pub(crate) fn subtract_recursively(&mut self, other: &Set) {
+        if other.is_empty() {
+            return;
+        }
+        self.members.retain(|member| !other.members.contains(member));
+        self.children.retain(|element, child| {
+            if other.members.contains(element) {
+                return false;
+            }
+            match other.children.get(element) {
+                Some(removed) => {
+                    child.subtract_recursively(removed);
+                    !child.is_empty()
+                }
+                None => true,
+            }
+        });
     }
 
     /// The paths of `self` that neither are in `other` nor lie under a member of `other`.
@@ -490,5 +557,55 @@ impl FromIterator<Path> for Set {
             set.insert(&path.0);
         }
         set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{PathElement, Set};
+
+    /// Sets of short paths over few names, so that the two sets share prefixes and members.
+    fn set() -> impl Strategy<Value = Set> {
+        let element = prop_oneof![
+            "[a-c]".prop_map(PathElement::Field),
+            (0i64..2).prop_map(|n| PathElement::Value(n.into())),
+        ];
+        prop::collection::vec(prop::collection::vec(element, 1..4), 0..8).prop_map(|paths| {
+            let mut set = Set::new();
+            for path in paths {
+                set.insert(&path);
+            }
+            set
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn subtracting_in_place_is_the_difference(left in set(), right in set()) {
+            let mut subtracted = left.clone();
+            subtracted.subtract(&right);
+            prop_assert_eq!(&subtracted, &left.difference(&right));
+            let mut recursive = left.clone();
+            recursive.subtract_recursively(&right);
+            prop_assert_eq!(&recursive, &left.recursive_difference(&right));
+        }
+
+        #[test]
+        fn inserting_a_subtree_is_inserting_its_paths(base in set(), below in set(), at in set()) {
+            for path in at.paths() {
+                let mut grafted = base.clone();
+                grafted.insert_subtree(&path.0, below.clone());
+                let mut one_by_one = base.clone();
+                one_by_one.insert(&path.0);
+                for tail in below.paths() {
+                    let mut full = path.0.clone();
+                    full.extend(tail.0);
+                    one_by_one.insert(&full);
+                }
+                prop_assert_eq!(grafted, one_by_one);
+            }
+        }
     }
 }

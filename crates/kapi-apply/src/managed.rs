@@ -254,6 +254,16 @@ fn unix_seconds(time: Option<&str>) -> String {
 /// Paths no managedFields entry ever holds (upstream's strip set): type meta, `metadata` itself and the
 /// metadata fields the server sets.
 pub fn strip_set() -> Set {
+    stripped().clone()
+}
+
+/// [`strip_set`], built once.
+pub(crate) fn stripped() -> &'static Set {
+    static STRIPPED: std::sync::OnceLock<Set> = std::sync::OnceLock::new();
+    STRIPPED.get_or_init(build_strip_set)
+}
+
+fn build_strip_set() -> Set {
     let mut set: Set = [
         Path::fields(&["apiVersion"]),
         Path::fields(&["kind"]),

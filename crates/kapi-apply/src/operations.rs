@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::{
     fieldpath::{Path, Set},
-    managed::{strip_set, ManagedFields, ManagerEntry, Operation, MAX_UPDATE_MANAGERS},
+    managed::{stripped, ManagedFields, ManagerEntry, Operation, MAX_UPDATE_MANAGERS},
     schema::{Model, TypeRef},
     typed::{compare, ensure_named_fields_are_members, merge, remove_items, to_field_set, Comparison},
 };
@@ -181,7 +181,7 @@ pub fn apply(
     take_away(&mut managed, &conflicts, &changes.removed, Some(own));
     let changed = merged != *live;
     let entry = &mut managed.entries[own];
-    entry.fields = entry.fields.difference(&strip_set());
+    entry.fields.subtract(stripped());
     if changed {
         entry.time = Some(writer.time.to_owned());
     }
@@ -218,13 +218,21 @@ pub fn update(live: &Value, new: &Value, managed: &ManagedFields, writer: &Write
     let model = Model::default();
     let mut managed = managed.clone();
     let changes = compare(&model, live, new, writer.schema).excluding(writer.ignored);
-    let conflicts = settle_others(&managed, &changes, None);
-    take_away(&mut managed, &conflicts, &changes.removed, None);
-    let taken = changes
-        .modified
-        .union(&changes.added)
-        .recursive_difference(writer.ignored)
-        .difference(&strip_set());
+    if !managed.entries.is_empty() {
+        let conflicts = settle_others(&managed, &changes, None);
+        take_away(&mut managed, &conflicts, &changes.removed, None);
+    }
+    // `excluding` already left out the ignored fields; the sets are taken apart rather than copied.
+    let Comparison {
+        added, mut modified, ..
+    } = changes;
+    let mut taken = if modified.is_empty() {
+        added
+    } else {
+        modified.union_in_place(&added);
+        modified
+    };
+    taken.subtract(stripped());
     if !taken.is_empty() {
         match managed.entries.iter_mut().find(|entry| {
             entry.is(

@@ -143,15 +143,11 @@ impl Comparison {
     }
 
     /// The comparison without `ignored` fields and everything below them.
-    pub fn excluding(self, ignored: &Set) -> Comparison {
-        if ignored.is_empty() {
-            return self;
-        }
-        Comparison {
-            added: self.added.recursive_difference(ignored),
-            modified: self.modified.recursive_difference(ignored),
-            removed: self.removed.recursive_difference(ignored),
-        }
+    pub fn excluding(mut self, ignored: &Set) -> Comparison {
+        self.added.subtract_recursively(ignored);
+        self.modified.subtract_recursively(ignored);
+        self.removed.subtract_recursively(ignored);
+        self
     }
 }
 
@@ -170,6 +166,19 @@ fn compare_node<'a>(
     path: &mut Vec<PathElement>,
     comparison: &mut Comparison,
 ) {
+    // A side that is missing makes the whole subtree of the other one added (or removed): collect it in one
+    // walk instead of comparing it node by node against nothing.
+    match (lhs, rhs) {
+        (None, Some(only)) => {
+            comparison.added.insert_subtree(path, subtree(model, only, ty));
+            return;
+        }
+        (Some(only), None) => {
+            comparison.removed.insert_subtree(path, subtree(model, only, ty));
+            return;
+        }
+        _ => {}
+    }
     let leaf = match shared_kind(model, ty, lhs, rhs) {
         Kind::Leaf
         | Kind::Fields { atomic: true, .. }
@@ -224,6 +233,37 @@ fn compare_node<'a>(
         (Some(old), Some(new)) if leaf && old != new => comparison.modified.insert(path),
         _ => {}
     }
+}
+
+/// Every path below `value` (relative to it), as comparing it with a missing value finds them: all fields of
+/// granular objects, all items of non-atomic lists (an item that occurs more than once only as itself).
+fn subtree<'a>(model: &Model<'a>, value: &Value, ty: TypeRef<'a>) -> Set {
+    let mut set = Set::new();
+    match model.kind(ty, value) {
+        Kind::Leaf
+        | Kind::Fields { atomic: true, .. }
+        | Kind::Items {
+            list: ListKind::Atomic, ..
+        } => {}
+        Kind::Fields { fields, .. } => {
+            for (name, child) in value.as_object().into_iter().flatten() {
+                let (child_type, _) = model.field(&fields, name);
+                let below = subtree(model, child, child_type);
+                set.insert_subtree(&[PathElement::Field(name.clone())], below);
+            }
+        }
+        Kind::Items { items, list } => {
+            let (order, groups) = group_items(items, &list, Some(value));
+            for element in order {
+                let below = match groups.get(&element).map(Vec::as_slice) {
+                    Some([only]) => subtree(model, only, items),
+                    _ => Set::new(),
+                };
+                set.insert_subtree(std::slice::from_ref(&element), below);
+            }
+        }
+    }
+    set
 }
 
 type Grouped<'v> = (Vec<PathElement>, BTreeMap<PathElement, Vec<&'v Value>>);
