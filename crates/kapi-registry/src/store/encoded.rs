@@ -274,6 +274,11 @@ impl ApiForm {
         serde_json::to_writer(out, &value).map_err(|error| ApiError::internal_error(error.to_string()))
     }
 
+    /// Whether [`write_object`](Self::write_object) copies pre-encoded bytes (and so cannot fail).
+    pub(crate) fn is_encoded(&self) -> bool {
+        matches!(self, Self::Encoded(_))
+    }
+
     /// Whether [`write_item`](Self::write_item) copies pre-encoded bytes (and so cannot fail).
     pub(crate) fn has_item_form(&self) -> bool {
         matches!(

@@ -164,8 +164,12 @@ impl Iterator for JsonChunks {
             if self.next_item > 0 {
                 out.push(b',');
             }
-            // Checked by `into_json_chunks`: every item has the infallible fast form.
-            let _ = cached.object.form.write_item(cached.revision(), &mut out);
+            // Checked by `into_json_chunks`: every item has the infallible pre-encoded form.
+            let _ = if list.typed_items {
+                cached.object.form.write_object(cached.revision(), &mut out)
+            } else {
+                cached.object.form.write_item(cached.revision(), &mut out)
+            };
             self.next_item += 1;
         }
         if self.next_item == list.items.len() {
@@ -182,7 +186,14 @@ impl ListRead {
     /// no pre-encoded item form is encoded whole first (an encoding error is then returned here, before
     /// anything is sent).
     pub fn into_json_chunks(self, chunk_size: usize) -> Result<JsonChunks, ApiError> {
-        if self.typed_items || !self.items.iter().all(|item| item.object.form.has_item_form()) {
+        let pre_encoded = |item: &Arc<CachedObject<Decoded>>| {
+            if self.typed_items {
+                item.object.form.is_encoded()
+            } else {
+                item.object.form.has_item_form()
+            }
+        };
+        if !self.items.iter().all(pre_encoded) {
             return Ok(JsonChunks {
                 ready: Some(Bytes::from(self.json()?)),
                 list: None,
@@ -360,7 +371,9 @@ impl Store {
         let typed_items = self.strategy.list_items_keep_type();
         if typed_items {
             // An unstructured list (custom resources) always has `continue`, and its keys come out sorted.
-            metadata.entry("continue").or_insert_with(|| Value::String(String::new()));
+            metadata
+                .entry("continue")
+                .or_insert_with(|| Value::String(String::new()));
             metadata.sort_keys();
         }
         let info = self.info();
@@ -659,12 +672,25 @@ mod tests {
         CreateOptions, RequestContext,
     };
 
+    /// ConfigMaps whose list items keep kind and apiVersion, as custom resources' do.
+    struct TypedItems(crate::ResourceInfo);
+
+    impl crate::Strategy for TypedItems {
+        fn info(&self) -> &crate::ResourceInfo {
+            &self.0
+        }
+
+        fn list_items_keep_type(&self) -> bool {
+            true
+        }
+    }
+
     async fn configmaps(count: usize) -> Store {
-        let store = Store::new(
-            Arc::new(Builtin::new(BuiltinType::ConfigMap)),
-            Arc::new(MemoryStorage::new()),
-            false,
-        );
+        configmaps_of(Arc::new(Builtin::new(BuiltinType::ConfigMap)), count).await
+    }
+
+    async fn configmaps_of(strategy: Arc<dyn crate::Strategy>, count: usize) -> Store {
+        let store = Store::new(strategy, Arc::new(MemoryStorage::new()), false);
         for index in 0..count {
             let object = json!({"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": format!("cm-{index:03}"), "labels": {"n": index.to_string()}},
@@ -703,6 +729,23 @@ mod tests {
             assert!(chunks.len() > 2, "{} chunks", chunks.len());
             assert_eq!(chunks.concat(), expected);
         }
+    }
+
+    #[tokio::test]
+    async fn typed_list_items_in_chunks_are_the_encoded_list_value() {
+        let info = crate::Strategy::info(&Builtin::new(BuiltinType::ConfigMap)).clone();
+        let store = configmaps_of(Arc::new(TypedItems(info)), 30).await;
+        let list = store
+            .list_read(Some("default"), &ListOptions::default())
+            .await
+            .expect("listed");
+        let value = list.value().expect("list value");
+        assert_eq!(value["items"][0]["kind"], "ConfigMap", "items keep their kind");
+        let expected = serde_json::to_vec(&value).expect("json");
+        assert_eq!(list.json().expect("json"), expected);
+        let chunks: Vec<Bytes> = list.into_json_chunks(500).expect("chunks").collect();
+        assert!(chunks.len() > 2, "{} chunks", chunks.len());
+        assert_eq!(chunks.concat(), expected);
     }
 
     #[tokio::test]
