@@ -445,9 +445,19 @@ impl Strategy for CustomResource {
     }
 
     fn prepare_for_update(&self, new: &mut Value, old: &Value) {
+        if self.status_subresource {
+            // The store carries an existing status over; with none yet, a status sent to the main resource
+            // is dropped too, as upstream (only /status writes it).
+            if old.get("status").is_none() {
+                if let Some(map) = new.as_object_mut() {
+                    map.shift_remove("status");
+                }
+            }
+            return;
+        }
         // Without a status subresource every change but metadata counts (the store counts all but metadata
         // and status).
-        if self.status_subresource || new.get("status") == old.get("status") {
+        if new.get("status") == old.get("status") {
             return;
         }
         let previous = kapi_core::meta::generation(old).unwrap_or(1);

@@ -1,5 +1,6 @@
 //! The test environment through the `kube` crate and kubectl.
 
+mod custom_resource;
 mod kubectl;
 
 use std::{sync::Arc, time::Duration};
