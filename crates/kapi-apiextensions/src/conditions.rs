@@ -72,3 +72,24 @@ pub fn is_true(crd: &Value, kind: &str) -> bool {
                 && condition.get("status").and_then(Value::as_str) == Some("True")
         })
 }
+
+fn find<'a>(crd: &'a Value, kind: &str) -> Option<&'a Value> {
+    crd.pointer("/status/conditions")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|condition| condition.get("type").and_then(Value::as_str) == Some(kind))
+}
+
+/// Whether condition `kind` is present at all.
+pub fn has_condition(crd: &Value, kind: &str) -> bool {
+    find(crd, kind).is_some()
+}
+
+/// Whether condition `kind` has exactly `status`, `reason` and `message`.
+pub fn condition_is(crd: &Value, kind: &str, status: &str, reason: &str, message: &str) -> bool {
+    find(crd, kind).is_some_and(|condition| {
+        condition.get("status").and_then(Value::as_str) == Some(status)
+            && condition.get("reason").and_then(Value::as_str) == Some(reason)
+            && condition.get("message").and_then(Value::as_str) == Some(message)
+    })
+}

@@ -7,11 +7,13 @@
 //!
 //! 1. the served versions get a store each in the [`Registry`] (replaced when the CRD's spec changes,
 //!    removed when a version stops being served); discovery and OpenAPI follow the registry's generation;
-//! 2. once those stores' watch caches are ready, `NamesAccepted` and `Established` become `True` and
-//!    `status.acceptedNames` mirrors `spec.names`.
+//! 2. its requested names are checked against the names the other CRDs of its group accepted
+//!    ([`naming`](crate::naming)): `NamesAccepted` and `status.acceptedNames` say which it got, and only a CRD
+//!    whose names are accepted (or that was established before) is served;
+//! 3. once its stores' watch caches are ready, `Established` becomes `True`.
 //!
 //! A CRD being deleted (DELETE added the `customresourcecleanup.apiextensions.k8s.io` finalizer, see
-//! [`CrdStrategy`](crate::CrdStrategy)) has its custom resources deleted; when none is left the finalizer
+//! [`CrdStrategy`](crate::CrdStrategy)) refuses new custom resources and has its existing ones deleted; when none is left the finalizer
 //! goes, the store removes the CRD, and the next pass stops serving its versions.
 
 use std::{
@@ -20,13 +22,14 @@ use std::{
     time::Duration,
 };
 
-use kapi_core::{meta, ApiError};
+use kapi_core::{meta, ApiError, GroupResource};
 use kapi_registry::{DeleteOptions, ListOptions, Registry, RequestContext, Strategy, UpdateOptions};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::{
-    conditions::{is_true, set_condition},
+    conditions::{condition_is, has_condition, is_true, set_condition},
     crd::{versions, CLEANUP_FINALIZER, GROUP},
+    naming,
 };
 
 const CRDS: &str = "customresourcedefinitions";
@@ -103,22 +106,33 @@ impl CrdController {
             return Ok(false);
         };
         let listed = crds.list(None, &ListOptions::default()).await?;
-        let items: Vec<Value> = listed
+        let mut items: Vec<Value> = listed
             .get("items")
             .and_then(Value::as_array)
             .cloned()
             .unwrap_or_default();
         let mut pending = false;
         let mut present = HashSet::new();
-        for crd in &items {
-            let name = meta::name(crd).unwrap_or_default().to_owned();
+        for index in 0..items.len() {
+            let crd = items[index].clone();
+            let name = meta::name(&crd).unwrap_or_default().to_owned();
             present.insert(name.clone());
-            let result = if meta::is_being_deleted(crd) {
-                self.serve(&name, crd).await;
-                self.finalize(crd).await
+            let result = if meta::is_being_deleted(&crd) {
+                self.serve(&name, &crd).await;
+                self.refuse_creates(&name);
+                self.finalize(&crd).await
             } else {
-                self.serve(&name, crd).await;
-                self.establish(crd).await
+                match self.accept_names(&crd, &items).await {
+                    Ok(named) => {
+                        // Later CRDs of this pass see the names this one just claimed.
+                        items[index] = named.clone();
+                        if is_true(&named, "NamesAccepted") || is_true(&named, "Established") {
+                            self.serve(&name, &named).await;
+                        }
+                        self.establish(&named).await
+                    }
+                    Err(error) => Err(error),
+                }
             };
             match result {
                 Ok(more) => pending |= more,
@@ -205,65 +219,93 @@ impl CrdController {
         );
     }
 
-    /// Sets NamesAccepted, Established and acceptedNames once the CRD is served.
+    /// Decides which names `crd` may have given the other CRDs in `crds` and records NamesAccepted and
+    /// `status.acceptedNames` (an unaccepted, never established CRD also gets Established `False`). Returns the
+    /// CRD as stored afterwards.
+    async fn accept_names(&self, crd: &Value, crds: &[Value]) -> Result<Value, ApiError> {
+        let Some(naming) = naming::decide(crd, crds) else {
+            return Ok(crd.clone());
+        };
+        let unchanged = crd.pointer("/status/acceptedNames") == Some(&naming.accepted)
+            && condition_is(crd, "NamesAccepted", naming.status, naming.reason, &naming.message);
+        if unchanged {
+            return Ok(crd.clone());
+        }
+        let mut updated = crd.clone();
+        set_condition(
+            &mut updated,
+            "NamesAccepted",
+            naming.status,
+            naming.reason,
+            &naming.message,
+        );
+        if let Some(status) = updated.get_mut("status").and_then(Value::as_object_mut) {
+            status.insert("acceptedNames".to_owned(), naming.accepted);
+        }
+        if naming.status != "True" && !has_condition(crd, "Established") {
+            set_condition(
+                &mut updated,
+                "Established",
+                "False",
+                "NotAccepted",
+                "not all names are accepted",
+            );
+        }
+        self.write_status(updated).await
+    }
+
+    /// Sets Established once the CRD's names are accepted and its versions served.
     async fn establish(&self, crd: &Value) -> Result<bool, ApiError> {
         let name = meta::name(crd).unwrap_or_default();
         let serving = self.served.get(name).is_some_and(|served| !served.resources.is_empty());
-        let mut updated = crd.clone();
-        let names = crd.pointer("/spec/names").cloned().unwrap_or(json!({}));
-        let mut changed = false;
-        if serving {
-            changed |= set_condition(
-                &mut updated,
-                "NamesAccepted",
-                "True",
-                "NoConflicts",
-                "no conflicts found",
-            );
-            if crd.pointer("/status/acceptedNames") != Some(&names) {
-                if let Some(status) = updated.get_mut("status").and_then(Value::as_object_mut) {
-                    status.insert("acceptedNames".to_owned(), names);
-                    changed = true;
-                }
-            }
-            if !is_true(crd, "Established") {
-                changed |= set_condition(
-                    &mut updated,
-                    "Established",
-                    "True",
-                    "InitialNamesAccepted",
-                    "the initial names have been accepted",
-                );
-            }
-        } else {
-            changed |= set_condition(
-                &mut updated,
-                "NamesAccepted",
-                "False",
-                "NameConflict",
-                &format!(
-                    "\"{}\" is already in use",
-                    crd.pointer("/spec/names/plural")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                ),
-            );
-        }
-        if !changed {
+        if !serving || !is_true(crd, "NamesAccepted") || is_true(crd, "Established") {
             return Ok(false);
         }
+        let mut updated = crd.clone();
+        set_condition(
+            &mut updated,
+            "Established",
+            "True",
+            "InitialNamesAccepted",
+            "the initial names have been accepted",
+        );
         self.write_status(updated).await?;
         Ok(false)
     }
 
-    async fn write_status(&self, crd: Value) -> Result<(), ApiError> {
+    /// Makes the stores of a terminating CRD refuse creates, as kube-apiserver's custom resource handler does
+    /// (405, `create not allowed while custom resource definition is terminating`).
+    fn refuse_creates(&self, name: &str) {
+        let Some(served) = self.served.get(name) else {
+            return;
+        };
+        for (group, version, resource) in &served.resources {
+            if let Some(store) = self.registry.store(group, version, resource) {
+                let resource = GroupResource {
+                    group: group.clone(),
+                    resource: resource.clone(),
+                };
+                let refusal = match ApiError::method_not_supported(&resource, "create") {
+                    ApiError::MethodNotAllowed { details, .. } => ApiError::MethodNotAllowed {
+                        message: "create not allowed while custom resource definition is terminating".to_owned(),
+                        details,
+                    },
+                    other => other,
+                };
+                store.set_create_refusal(Some(refusal));
+            }
+        }
+    }
+
+    async fn write_status(&self, crd: Value) -> Result<Value, ApiError> {
         let Some(crds) = self.registry.store(GROUP, "v1", CRDS) else {
-            return Ok(());
+            return Ok(crd);
         };
         let name = meta::name(&crd).unwrap_or_default().to_owned();
-        crds.update_status(&system_context(), None, &name, crd, &system_options())
+        let written = crds
+            .update_status(&system_context(), None, &name, crd, &system_options())
             .await?;
-        Ok(())
+        Ok(written.value)
     }
 
     /// Deletes a terminating CRD's custom resources, then drops its cleanup finalizer.

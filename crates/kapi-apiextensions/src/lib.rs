@@ -9,6 +9,7 @@
 //!   printer columns, selectable fields, status and scale subresources, conversion to the storage version).
 //! - [`conversion`]: the [`Converter`] seam between a CRD's versions (`None` built in); [`webhook`]: strategy
 //!   `Webhook` through `kapi-webhook` (the controller's default factory picks the converter per CRD).
+//! - [`naming`]: which requested names a CRD may have next to the other CRDs of its group.
 //! - [`conditions`], [`jsonpath`], [`openapi`]: the pieces these use.
 //!
 //! Schemas (structural checks, defaulting, pruning, validation) come from `kapi-crd-schema`, CEL rules from
@@ -23,6 +24,7 @@ pub mod conversion;
 mod crd;
 mod custom;
 pub mod jsonpath;
+pub mod naming;
 pub mod openapi;
 pub mod webhook;
 

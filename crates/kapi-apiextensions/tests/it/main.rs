@@ -1,6 +1,7 @@
 //! The CRD type, the controller and custom resources over a registry on memory storage.
 
 mod conversion_webhook;
+mod lifecycle;
 mod serving;
 
 use std::{sync::Arc, time::Duration};

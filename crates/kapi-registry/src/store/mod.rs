@@ -136,6 +136,8 @@ pub struct Store {
     /// lags storage, are still answered at least at it (a client sees its own writes, as with kube-apiserver
     /// whose cache is in practice current by the time the write's answer arrives).
     newest_write: std::sync::atomic::AtomicU64,
+    /// When set, `create` answers this error instead of creating (a CRD being deleted refuses new objects).
+    create_refusal: std::sync::RwLock<Option<ApiError>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -225,7 +227,21 @@ impl Store {
             check_namespace,
             namespace_cache: None,
             newest_write: std::sync::atomic::AtomicU64::new(0),
+            create_refusal: std::sync::RwLock::new(None),
         }
+    }
+
+    /// Makes `create` answer `refusal` (or create again, with `None`); other verbs are unaffected. The CRD
+    /// controller refuses creates of a terminating CRD's objects while it deletes them, as kube-apiserver does.
+    pub fn set_create_refusal(&self, refusal: Option<ApiError>) {
+        if let Ok(mut current) = self.create_refusal.write() {
+            *current = refusal;
+        }
+    }
+
+    /// The error `create` answers instead of creating, if one is set.
+    pub(crate) fn create_refusal(&self) -> Option<ApiError> {
+        self.create_refusal.read().ok().and_then(|refusal| refusal.clone())
     }
 
     /// Lets the namespace checks of creates read the namespaces' watch cache before storage.

@@ -155,6 +155,9 @@ impl Store {
         obj: Value,
         opts: &CreateOptions,
     ) -> Result<Response<Value>, ApiError> {
+        if let Some(refusal) = self.create_refusal() {
+            return Err(refusal);
+        }
         self.create_inner(ctx, namespace, obj, opts, "CreateOptions", None)
             .await
     }
