@@ -299,5 +299,41 @@ async fn a_derived_custom_resource_round_trips_through_the_kube_crate() {
         .collect();
     assert_eq!(seen, expected);
 
+    // Server-side apply keeps to the status subresource too: a status in a main-resource apply is dropped,
+    // one applied through /status is stored under its own manager without touching the generation.
+    let with_status = serde_json::json!({
+        "apiVersion": "derive.example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "w3"},
+        "spec": {"color": "purple", "replicas": 3},
+        "status": {"ready": false, "message": "through the main resource"},
+    });
+    let reapplied = widgets
+        .patch("w3", &PatchParams::apply(MANAGER), &Patch::Apply(&with_status))
+        .await
+        .expect("re-apply w3 with a status");
+    assert_eq!(reapplied.status, None);
+    assert_eq!(reapplied.metadata.generation, Some(1));
+    let status_applied = widgets
+        .patch_status("w3", &PatchParams::apply("status-writer"), &Patch::Apply(&with_status))
+        .await
+        .expect("apply w3's status");
+    assert_eq!(
+        status_applied.status,
+        Some(WidgetStatus {
+            ready: false,
+            message: "through the main resource".to_owned(),
+        })
+    );
+    assert_eq!(status_applied.spec.color, "purple");
+    assert_eq!(status_applied.metadata.generation, Some(1));
+    let status_manager = status_applied
+        .managed_fields()
+        .iter()
+        .find(|entry| entry.manager.as_deref() == Some("status-writer"))
+        .expect("the status applier is a manager");
+    assert_eq!(status_manager.operation.as_deref(), Some("Apply"));
+    assert_eq!(status_manager.subresource.as_deref(), Some("status"));
+
     env.shutdown().await.expect("clean shutdown");
 }
