@@ -121,8 +121,8 @@ fn kubectl_works_with_a_crd_and_its_custom_resources() {
     });
 }
 
-/// A custom resource written by hand as `#[derive(CustomResource)]` would generate it (kube's `derive` feature
-/// is left out: it builds darling and kube-derive for this one test).
+/// A custom resource written by hand, as `#[derive(CustomResource)]` would generate it, so that this test of the
+/// real binary needs no kube `derive` feature (the derived round trip is kapi-testenv's `custom_resource` test).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Gadget {
     metadata: ObjectMeta,
