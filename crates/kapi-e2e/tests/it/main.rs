@@ -3,8 +3,8 @@
 
 mod common;
 mod compat;
-mod crds;
 mod conversion_webhook;
+mod crds;
 mod edges;
 mod kube_client;
 mod kubectl_apply;

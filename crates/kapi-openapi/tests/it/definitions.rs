@@ -57,7 +57,10 @@ fn builtin_definitions_by_name_and_gvk() {
         assert_eq!(found, name);
         assert_eq!(definitions.get(name), Some(schema));
     }
-    assert!(definitions.by_gvk("apps", "v1", "Deployment").is_some(), "served opt-in");
+    assert!(
+        definitions.by_gvk("apps", "v1", "Deployment").is_some(),
+        "served opt-in"
+    );
     assert!(definitions.by_gvk("apps", "v1", "ReplicaSet").is_none());
     assert!(definitions.get("io.k8s.api.core.v1.Pod").is_none());
 }
