@@ -1,6 +1,7 @@
 //! The test environment through the `kube` crate and kubectl.
 
 mod custom_resource;
+mod custom_resource_fields;
 mod kubectl;
 
 use std::{sync::Arc, time::Duration};
