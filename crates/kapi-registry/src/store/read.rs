@@ -756,7 +756,9 @@ mod tests {
             let read = store.get_read(Some("default"), "cm-000", &opts).await.expect("read");
             let value = read.value().expect("value");
             assert_eq!(value["kind"], "ConfigMap");
-            assert!(value["metadata"]["resourceVersion"].as_str().is_some_and(|rv| !rv.is_empty()));
+            assert!(value["metadata"]["resourceVersion"]
+                .as_str()
+                .is_some_and(|rv| !rv.is_empty()));
             assert_eq!(read.json().expect("json"), serde_json::to_vec(&value).expect("json"));
         }
     }
