@@ -8,6 +8,7 @@
 //! Custom resources (a CRD of about 50 fields and 3 CEL rules) on a server of their own: `api/crd.rs`.
 //! `KAPI_BENCH_SCALE=0.01` shortens every run (CI smoke runs); `KAPI_BENCH_ONLY=crd` runs only the custom resources.
 
+use kapi_bench::{scale, scaled};
 use std::{
     convert::Infallible,
     future::poll_fn,
@@ -57,17 +58,6 @@ const WATCHERS_PER_CONNECTION: usize = 100;
 const FAN_OUT_PACE: Duration = Duration::from_millis(20);
 const MERGE_PATCH: &str = "application/merge-patch+json";
 const JSON: &str = "application/json";
-
-fn scale() -> f64 {
-    std::env::var("KAPI_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0)
-}
-
-fn scaled(n: usize) -> usize {
-    ((n as f64 * scale()) as usize).max(1)
-}
 
 fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3

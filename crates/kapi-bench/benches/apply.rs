@@ -8,6 +8,7 @@
 //! memory storage for a ConfigMap of 100 keys applied by 5 managers. `KAPI_BENCH_SCALE=0.1` shortens
 //! every run.
 
+use kapi_bench::scaled;
 use std::time::{Duration, Instant};
 
 use kapi_apply::{apply, update, ManagedFields, Set, TypeRef, Writer};
@@ -16,17 +17,6 @@ use kapi_openapi::{Definitions, SchemaNode};
 use serde_json::{json, Map, Value};
 
 const MANAGERS: usize = 5;
-
-fn scale() -> f64 {
-    std::env::var("KAPI_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0)
-}
-
-fn scaled(n: usize) -> usize {
-    ((n as f64 * scale()) as usize).max(1)
-}
 
 fn reference(name: &str) -> Value {
     json!({"$ref": format!("#/definitions/{name}")})

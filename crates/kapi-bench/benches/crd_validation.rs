@@ -10,6 +10,7 @@
 //! (`cargo bench -p kapi-cel`) covers CEL alone on a similar schema; this one is the whole path.
 //! `KAPI_BENCH_SCALE=0.01` shortens it.
 
+use kapi_bench::scale;
 use std::{
     hint::black_box,
     time::{Duration, Instant},
@@ -28,15 +29,9 @@ use serde_json::{json, Value};
 /// Distinct objects cycled through, so no run sees one object only.
 const DISTINCT_OBJECTS: usize = 256;
 
-fn scale() -> f64 {
-    std::env::var("KAPI_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0)
-}
-
+/// [`kapi_bench::scaled`], at least 10 objects per line.
 fn scaled(n: usize) -> usize {
-    ((n as f64 * scale()) as usize).max(10)
+    kapi_bench::scaled(n).max(10)
 }
 
 fn nanos(duration: Duration) -> f64 {

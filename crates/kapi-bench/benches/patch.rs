@@ -9,6 +9,7 @@
 //!
 //! `KAPI_BENCH_SCALE=0.1` shortens every run (CI smoke runs).
 
+use kapi_bench::scaled;
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -22,17 +23,6 @@ use kapi_registry::{
 };
 use kapi_storage::memory::MemoryStorage;
 use serde_json::{json, Value};
-
-fn scale() -> f64 {
-    std::env::var("KAPI_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0)
-}
-
-fn scaled(n: usize) -> usize {
-    ((n as f64 * scale()) as usize).max(1)
-}
 
 fn deployment(name: &str) -> Value {
     let containers: Vec<Value> = (0..5)

@@ -4,6 +4,7 @@
 //! from the watch cache, and watch fan-out latency to 1,000 watchers, for each backend, plus process memory.
 //! `KAPI_BENCH_SCALE=0.1` shortens every run (CI smoke runs).
 
+use kapi_bench::{scale, scaled};
 use std::{
     sync::Arc,
     time::{Duration, Instant},
@@ -19,17 +20,6 @@ use kapi_storage::{
 use kapi_storage_sqlite::{SqliteConfig, SqliteStorage};
 
 const VALUE_SIZE: usize = 1024;
-
-fn scale() -> f64 {
-    std::env::var("KAPI_BENCH_SCALE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0)
-}
-
-fn scaled(n: usize) -> usize {
-    ((n as f64 * scale()) as usize).max(1)
-}
 
 fn value() -> Bytes {
     Bytes::from(vec![b'x'; VALUE_SIZE])

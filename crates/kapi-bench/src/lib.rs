@@ -5,6 +5,19 @@ use std::time::Duration;
 
 pub mod custom_resource;
 
+/// The factor every run's size is multiplied by: `KAPI_BENCH_SCALE` (CI's smoke run uses 0.01), 1 by default.
+pub fn scale() -> f64 {
+    std::env::var("KAPI_BENCH_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0)
+}
+
+/// `n` times [`scale`], at least 1.
+pub fn scaled(n: usize) -> usize {
+    ((n as f64 * scale()) as usize).max(1)
+}
+
 /// Latencies collected during one benchmark, summarised as percentiles.
 #[derive(Debug, Default)]
 pub struct Latencies {
