@@ -4,25 +4,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use kapi_core::{ApiError, GroupResource};
 
-/// A random (version 4) UUID in its canonical text form.
-pub(crate) fn new_uid() -> String {
-    let mut bytes = [0u8; 16];
-    for byte in &mut bytes {
-        *byte = fastrand::u8(..);
-    }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
 /// Seconds since the epoch, now.
 pub(crate) fn now_seconds() -> i64 {
     SystemTime::now()
@@ -255,13 +236,5 @@ mod tests {
         assert_eq!(human_duration(3600), "60m");
         assert_eq!(human_duration(5 * 3600 + 60), "5h1m");
         assert_eq!(human_duration(3 * 86_400), "3d");
-    }
-
-    #[test]
-    fn uids_are_version_4() {
-        let uid = new_uid();
-        assert_eq!(uid.len(), 36);
-        assert_eq!(&uid[14..15], "4");
-        assert_ne!(uid, new_uid());
     }
 }

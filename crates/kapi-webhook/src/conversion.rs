@@ -113,7 +113,7 @@ impl Converter for WebhookConverter {
             return Ok(objects);
         }
 
-        let uid = new_uid();
+        let uid = kapi_core::meta::new_uid();
         let review_api_version = format!("apiextensions.k8s.io/{review_version}");
         let review = json!({
             "kind": "ConversionReview",
@@ -413,25 +413,6 @@ fn is_empty_object(object: &Value) -> bool {
     object
         .as_object()
         .is_some_and(|fields| fields.len() == 2 && fields.contains_key("apiVersion") && fields.contains_key("kind"))
-}
-
-/// A random (version 4) UUID for the review's `request.uid`.
-fn new_uid() -> String {
-    let mut bytes = [0u8; 16];
-    for byte in &mut bytes {
-        *byte = fastrand::u8(..);
-    }
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
 }
 
 pub use crate::blocking::{BlockingConverter, ConversionThread};

@@ -204,7 +204,7 @@ impl Store {
         ] {
             set_meta(&mut obj, key, None);
         }
-        set_meta(&mut obj, "uid", Some(Value::from(util::new_uid())));
+        set_meta(&mut obj, "uid", Some(Value::from(kapi_core::meta::new_uid())));
         set_meta(&mut obj, "creationTimestamp", Some(Value::from(now.as_str())));
         if self.strategy.has_generation() {
             set_meta(&mut obj, "generation", Some(Value::from(1)));
