@@ -6,7 +6,8 @@
 //! 64 concurrent clients (HTTP/2 multiplexed over a few connections, and HTTP/1.1 keep-alive, one connection per
 //! client), GET latency, list of 10k ConfigMaps, merge-PATCH throughput and watch fan-out latency to 1,000 watchers.
 //! Custom resources (a CRD of about 50 fields and 3 CEL rules) on a server of their own: `api/crd.rs`.
-//! `KAPI_BENCH_SCALE=0.01` shortens every run (CI smoke runs); `KAPI_BENCH_ONLY=crd` runs only the custom resources.
+//! `KAPI_BENCH_SCALE=0.01` shortens every run (CI smoke runs); `KAPI_BENCH_ONLY=crd` runs only the custom resources,
+//! `KAPI_BENCH_ONLY=creates` only the ConfigMap creates.
 
 use kapi_bench::{scale, scaled};
 use std::{
@@ -545,14 +546,36 @@ async fn bench_starts(binary: &Path, storage: &str, restarts: usize) {
     println!("{storage:<7} idle    rss {idle_rss:.1} MiB (after start and 4 requests)");
 }
 
+/// CPU time (user + system) the server process has used so far, from `/proc/<pid>/stat` (Linux; clock ticks
+/// of 1/100 s, the kernel's USER_HZ everywhere kapi runs).
+pub(crate) fn server_cpu(server: &Server) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid)).unwrap_or_default();
+    // Fields after the command name, which ends with the last ')': state is field 3, utime 14, stime 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |index: usize| fields.get(index - 3).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
+    Duration::from_millis((ticks(14) + ticks(15)) * 10)
+}
+
+/// Server CPU per operation since `before`, for report lines.
+pub(crate) fn cpu_per_op(server: &Server, before: Duration, operations: usize) -> String {
+    let used = server_cpu(server).saturating_sub(before);
+    format!(
+        "server CPU {:.0} µs/op",
+        used.as_secs_f64() * 1e6 / operations.max(1) as f64
+    )
+}
+
 async fn create_namespace(connection: &mut Connection, name: &str) {
     let body = format!(r#"{{"apiVersion":"v1","kind":"Namespace","metadata":{{"name":"{name}"}}}}"#);
     connection.call(&Call::create("/api/v1/namespaces", body)).await;
 }
 
 /// 64 clients create `per_client` ConfigMaps each in `namespace`.
-async fn bench_creates(api: &Api, protocol: Protocol, namespace: &'static str, per_client: usize) {
-    let connections = api.client_connections(protocol, CLIENTS).await;
+async fn bench_creates(server: &Server, protocol: Protocol, namespace: &'static str, per_client: usize) {
+    let connections = server.api.client_connections(protocol, CLIENTS).await;
+    let cpu = server_cpu(server);
     let (count, elapsed, mut latencies) = run_clients(connections, per_client, move |client, i| {
         create_configmap(namespace, &object_name(client, i))
     })
@@ -562,9 +585,10 @@ async fn bench_creates(api: &Api, protocol: Protocol, namespace: &'static str, p
         Protocol::Http2 => format!("HTTP/2, {HTTP2_CONNECTIONS} connections"),
     };
     println!(
-        "sqlite  create  {CLIENTS} clients {count:>7} ops {}  {}  ({transport})",
+        "sqlite  create  {CLIENTS} clients {count:>7} ops {}  {}  ({transport}; {})",
         rate(count, elapsed),
-        latencies.summary()
+        latencies.summary(),
+        cpu_per_op(server, cpu, count)
     );
 }
 
@@ -762,6 +786,15 @@ async fn bench_fan_out(api: &Api, events: usize) {
     );
 }
 
+/// `KAPI_BENCH_ONLY`: `crd` runs only the custom resource benchmarks, `creates` only the ConfigMap creates.
+fn only() -> Option<&'static str> {
+    match std::env::var("KAPI_BENCH_ONLY").as_deref() {
+        Ok("crd") => Some("crd"),
+        Ok("creates") => Some("creates"),
+        _ => None,
+    }
+}
+
 /// The request benchmarks, against one server on SQLite storage.
 async fn bench_load(binary: &Path) {
     let temp = tempfile::tempdir().expect("temporary directory");
@@ -775,8 +808,12 @@ async fn bench_load(binary: &Path) {
     // Server memory after each phase: where it grows matters as much as where it ends.
     let mut rss_after = Vec::new();
     let (rss_before_creates, _) = server.memory_mib();
-    bench_creates(&api, Protocol::Http2, "bench-h2", per_client).await;
-    bench_creates(&api, Protocol::Http1, "bench-h1", per_client).await;
+    bench_creates(&server, Protocol::Http2, "bench-h2", per_client).await;
+    bench_creates(&server, Protocol::Http1, "bench-h1", per_client).await;
+    if only() == Some("creates") {
+        server.stop().await;
+        return;
+    }
     let (rss_after_creates, _) = server.memory_mib();
     rss_after.push(("creates", rss_after_creates));
     let created = 2 * per_client * CLIENTS;
@@ -818,11 +855,15 @@ async fn main() {
         binary.display(),
         scale()
     );
-    if std::env::var("KAPI_BENCH_ONLY").as_deref() != Ok("crd") {
-        let restarts = scaled(10).max(2);
-        bench_starts(&binary, "memory", restarts).await;
-        bench_starts(&binary, "sqlite", restarts).await;
+    if only() != Some("crd") {
+        if only().is_none() {
+            let restarts = scaled(10).max(2);
+            bench_starts(&binary, "memory", restarts).await;
+            bench_starts(&binary, "sqlite", restarts).await;
+        }
         bench_load(&binary).await;
     }
-    crd::bench_custom_resources(&binary).await;
+    if only().is_none_or(|only| only == "crd") {
+        crd::bench_custom_resources(&binary).await;
+    }
 }

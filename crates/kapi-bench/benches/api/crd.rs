@@ -17,35 +17,14 @@ use kapi_bench::{
 use serde_json::Value;
 
 use super::{
-    create_configmap, create_namespace, millis, object_name, read_body, run_clients, scaled, Call, Connection,
-    Protocol, Server, CLIENTS, HTTP2_CONNECTIONS,
+    cpu_per_op, create_configmap, create_namespace, millis, object_name, read_body, run_clients, scaled, server_cpu,
+    Call, Connection, Protocol, Server, CLIENTS, HTTP2_CONNECTIONS,
 };
 
 const CRDS: &str = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
 /// How long the CRD may take to become Established and served.
 const ESTABLISH_DEADLINE: Duration = Duration::from_secs(30);
 const POLL_INTERVAL: Duration = Duration::from_millis(2);
-
-/// CPU time (user + system) the server process has used so far, from `/proc/<pid>/stat` (Linux; clock ticks
-/// of 1/100 s, the kernel's USER_HZ everywhere kapi runs).
-fn server_cpu(server: &Server) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid)).unwrap_or_default();
-    // Fields after the command name, which ends with the last ')': state is field 3, utime 14, stime 15.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-    let ticks = |index: usize| fields.get(index - 3).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
-    Duration::from_millis((ticks(14) + ticks(15)) * 10)
-}
-
-/// Server CPU per operation since `before`, for report lines.
-fn cpu_per_op(server: &Server, before: Duration, operations: usize) -> String {
-    let used = server_cpu(server).saturating_sub(before);
-    format!(
-        "server CPU {:.0} µs/op",
-        used.as_secs_f64() * 1e6 / operations.max(1) as f64
-    )
-}
 
 fn widgets(namespace: &str) -> String {
     format!("/apis/{GROUP}/{VERSION}/namespaces/{namespace}/{PLURAL}")
