@@ -218,7 +218,131 @@ fn main() {
     }
     report("managedFields decode + encode", &mut codec, rounds, started.elapsed());
 
+    writes_of_builtin_types(rounds);
     through_the_store(rounds);
+}
+
+/// A ConfigMap as the store's create hands it to the managedFields bookkeeping (the API benchmark's object: a
+/// 1 KiB `payload`; type meta, namespace, uid and creationTimestamp already set by the server).
+fn created_configmap(round: usize) -> Value {
+    json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": format!("cm-{round}"), "namespace": "bench",
+            "uid": "6a4c3f0e-8a61-4c4e-9d0e-0c1f2b3a4d5e", "creationTimestamp": "2026-01-01T00:00:00Z"},
+        "data": {"payload": "x".repeat(1024)}})
+}
+
+/// A defaulted Deployment of two containers (ports, env, resources, probes) as a create hands it over.
+fn created_deployment(round: usize) -> Value {
+    let container = |name: &str, port: u16| {
+        json!({"name": name, "image": format!("registry.example/{name}:1.{round}"),
+            "args": ["--serve", format!("--port={port}")],
+            "ports": [{"name": "http", "containerPort": port, "protocol": "TCP"},
+                {"name": "metrics", "containerPort": port + 1000, "protocol": "TCP"}],
+            "env": [{"name": "MODE", "value": "production"}, {"name": "LEVEL", "value": "info"},
+                {"name": "POD", "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.name"}}}],
+            "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}, "requests": {"cpu": "100m", "memory": "64Mi"}},
+            "readinessProbe": {"httpGet": {"path": "/ready", "port": port, "scheme": "HTTP"}, "timeoutSeconds": 1,
+                "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3},
+            "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
+            "imagePullPolicy": "IfNotPresent"})
+    };
+    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": format!("web-{round}"), "namespace": "bench", "labels": {"app": "web", "tier": "frontend"},
+            "annotations": {"example.com/owner": "team-a"},
+            "uid": "6a4c3f0e-8a61-4c4e-9d0e-0c1f2b3a4d5e", "creationTimestamp": "2026-01-01T00:00:00Z", "generation": 1},
+        "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "web"}},
+            "template": {"metadata": {"labels": {"app": "web", "tier": "frontend"}},
+                "spec": {"containers": [container("web", 8080), container("sidecar", 9090)],
+                    "volumes": [{"name": "config", "configMap": {"name": "web-config", "defaultMode": 420}}],
+                    "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
+                    "securityContext": {}, "schedulerName": "default-scheduler"}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}},
+            "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600}})
+}
+
+/// The managedFields bookkeeping of a create (`update` from the type's empty object, as the store's
+/// `on_create` runs it, plus the encoding) and of an update that changes one field (decode, `update`, encode,
+/// as `on_update`), for a 1 KiB ConfigMap and a Deployment.
+fn writes_of_builtin_types(rounds: usize) {
+    let builtin = Definitions::builtin();
+    let none = Set::new();
+    // kube-apiserver's empty typed objects, as the store's `empty_object` builds them for these two objects.
+    let cases: [(&str, &str, &str, fn(usize) -> Value, Value, &str); 2] = [
+        (
+            "ConfigMap",
+            "v1",
+            "io.k8s.api.core.v1.ConfigMap",
+            created_configmap,
+            json!({"metadata": {}}),
+            "/data/payload",
+        ),
+        (
+            "Deployment",
+            "apps/v1",
+            "io.k8s.api.apps.v1.Deployment",
+            created_deployment,
+            json!({"metadata": {}, "spec": {"selector": null,
+                "template": {"metadata": {}, "spec": {"containers": null}}, "strategy": {}}}),
+            "/spec/template/spec/containers/0/image",
+        ),
+    ];
+    for (kind, api_version, definition, object_of, empty, changed) in cases {
+        let writer = Writer {
+            schema: TypeRef::root(SchemaNode::definition(builtin, definition)),
+            manager: "kubectl-client-side-apply",
+            api_version,
+            subresource: "",
+            time: "2026-01-01T00:00:00Z",
+            ignored: &none,
+        };
+        let objects: Vec<Value> = (0..rounds).map(object_of).collect();
+        let mut latencies = Latencies::default();
+        let started = Instant::now();
+        for object in &objects {
+            let begin = Instant::now();
+            let entries = update(&empty, object, &ManagedFields::default(), &writer).encode();
+            latencies.record(begin.elapsed());
+            std::hint::black_box(entries);
+        }
+        report(
+            &format!("managedFields of a create ({kind})"),
+            &mut latencies,
+            rounds,
+            started.elapsed(),
+        );
+
+        let mut old = object_of(0);
+        old["metadata"]["managedFields"] =
+            Value::Array(update(&empty, &old, &ManagedFields::default(), &writer).encode());
+        old["metadata"]["resourceVersion"] = json!("12345");
+        let mut latencies = Latencies::default();
+        let started = Instant::now();
+        for round in 0..rounds {
+            let mut new = old.clone();
+            if let Some(value) = new.pointer_mut(changed) {
+                *value = json!(format!("changed-{round}"));
+            }
+            let begin = Instant::now();
+            let stored = ManagedFields::decode(managed_fields_of(&old)).unwrap_or_default();
+            let entries = update(&old, &new, &stored, &writer).encode();
+            latencies.record(begin.elapsed());
+            std::hint::black_box(entries);
+        }
+        report(
+            &format!("managedFields of an update ({kind})"),
+            &mut latencies,
+            rounds,
+            started.elapsed(),
+        );
+    }
+}
+
+fn managed_fields_of(object: &Value) -> &[Value] {
+    object
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
 }
 
 /// A ConfigMap manifest of manager `index`: 20 of the object's 100 data keys, one of them changing with
