@@ -9,6 +9,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use kapi_server::{ResourceSelection, Server, StorageConfig};
 use tracing_subscriber::EnvFilter;
 
+/// The server allocates many short-lived buffers per request (bodies, JSON values, field sets); mimalloc's
+/// thread-local free lists serve them with far less CPU than glibc's malloc (measured in the API benchmark).
+/// Only the binary chooses it: applications embedding the library keep their own allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A Kubernetes-compatible API server.
 #[derive(Debug, Parser)]
 #[command(name = "kapi", version, about)]
