@@ -276,18 +276,24 @@ impl Set {
 
     /// Adds `path` and, below it, every path of `below` (a whole subtree at once, without walking from the root
     /// for each of its paths).
+    #[cfg(test)]
     pub(crate) fn insert_subtree(&mut self, path: &[PathElement], below: Set) {
+        self.graft(path, below, true);
+    }
+
+    /// Adds every path of `below` under `path`, and `path` itself when `as_member`.
+    pub(crate) fn graft(&mut self, path: &[PathElement], below: Set, as_member: bool) {
         let Some((first, rest)) = path.split_first() else {
-            self.union_in_place(&below);
+            self.union_owned(below);
             return;
         };
         if rest.is_empty() {
-            if !self.members.contains(first) {
+            if as_member && !self.members.contains(first) {
                 self.members.insert(first.clone());
             }
             if !below.is_empty() {
                 match self.children.get_mut(first) {
-                    Some(existing) => existing.union_in_place(&below),
+                    Some(existing) => existing.union_owned(below),
                     None => {
                         self.children.insert(first.clone(), below);
                     }
@@ -295,11 +301,14 @@ impl Set {
             }
             return;
         }
+        if !as_member && below.is_empty() {
+            return;
+        }
         match self.children.get_mut(first) {
-            Some(child) => child.insert_subtree(rest, below),
+            Some(child) => child.graft(rest, below, as_member),
             None => {
                 let mut child = Set::new();
-                child.insert_subtree(rest, below);
+                child.graft(rest, below, as_member);
                 self.children.insert(first.clone(), child);
             }
         }
@@ -349,6 +358,29 @@ impl Set {
                 Some(existing) => existing.union_in_place(child),
                 None => {
                     self.children.insert(element.clone(), child.clone());
+                }
+            }
+        }
+    }
+
+    /// Adds every path of `other`, moving its nodes instead of copying them.
+    pub(crate) fn union_owned(&mut self, other: Set) {
+        if self.is_empty() {
+            *self = other;
+            return;
+        }
+        let Set { members, children } = other;
+        // As `union_in_place`: an element already present keeps its spelling (`1` and `1.0` order as equal).
+        for member in members {
+            if !self.members.contains(&member) {
+                self.members.insert(member);
+            }
+        }
+        for (element, child) in children {
+            match self.children.entry(element) {
+                std::collections::btree_map::Entry::Occupied(mut existing) => existing.get_mut().union_owned(child),
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    slot.insert(child);
                 }
             }
         }
@@ -540,7 +572,7 @@ impl Set {
                     .children
                     .entry(element)
                     .or_default()
-                    .union_in_place(&grandchildren);
+                    .union_owned(grandchildren);
             }
         }
         if set.is_none() {
@@ -590,6 +622,28 @@ mod tests {
             let mut recursive = left.clone();
             recursive.subtract_recursively(&right);
             prop_assert_eq!(&recursive, &left.recursive_difference(&right));
+        }
+
+        #[test]
+        fn moving_a_union_is_the_union(left in set(), right in set()) {
+            let mut moved = left.clone();
+            moved.union_owned(right.clone());
+            prop_assert_eq!(moved, left.union(&right));
+        }
+
+        #[test]
+        fn grafting_without_the_member_is_inserting_only_below(base in set(), below in set(), at in set()) {
+            for path in at.paths() {
+                let mut grafted = base.clone();
+                grafted.graft(&path.0, below.clone(), false);
+                let mut one_by_one = base.clone();
+                for tail in below.paths() {
+                    let mut full = path.0.clone();
+                    full.extend(tail.0);
+                    one_by_one.insert(&full);
+                }
+                prop_assert_eq!(grafted, one_by_one);
+            }
         }
 
         #[test]

@@ -11,6 +11,8 @@
 //!
 //! The crate is pure logic: no I/O, no clock (callers pass the time), no panics on any input.
 
+mod compare;
+mod compiled;
 pub mod fieldpath;
 mod gojson;
 pub mod managed;
@@ -25,4 +27,4 @@ pub use operations::{
     Conflict, Writer, LAST_APPLIED_ANNOTATION,
 };
 pub use schema::TypeRef;
-pub use typed::Comparison;
+pub use compare::Comparison;

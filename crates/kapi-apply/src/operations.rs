@@ -8,7 +8,8 @@ use crate::{
     fieldpath::{Path, Set},
     managed::{stripped, ManagedFields, ManagerEntry, Operation, MAX_UPDATE_MANAGERS},
     schema::{Model, TypeRef},
-    typed::{compare, ensure_named_fields_are_members, merge, remove_items, to_field_set, Comparison},
+    compare::{compare, compare_within, Comparison, Scope},
+    typed::{ensure_named_fields_are_members, merge, remove_items, to_field_set},
 };
 
 /// Who writes, through which endpoint, and what the type looks like.
@@ -142,7 +143,7 @@ pub fn apply(
     writer: &Writer<'_>,
     force: bool,
 ) -> Result<Applied, ApplyError> {
-    let model = Model::default();
+    let model = Model::new(writer.schema);
     let mut managed = managed.clone();
     let merged = merge(&model, live, config, writer.schema).map_err(ApplyError::Invalid)?;
     let applied = to_field_set(&model, config, writer.schema).recursive_difference(writer.ignored);
@@ -173,7 +174,7 @@ pub fn apply(
     } else {
         prune(&model, &merged, &managed, &last_applied, writer.schema)
     };
-    let changes = compare(&model, live, &merged, writer.schema).excluding(writer.ignored);
+    let changes = compare_within(&model, live, &merged, writer.schema, Scope::new(writer.ignored, None));
     let conflicts = settle_others(&managed, &changes, Some(own));
     if !force && !conflicts.is_empty() {
         return Err(ApplyError::Conflicts(sorted_conflicts(&managed, &conflicts)));
@@ -211,28 +212,38 @@ fn prune<'a>(model: &Model<'a>, merged: &Value, managed: &ManagedFields, last_ap
     remove_items(model, merged, &dangling, ty).unwrap_or_else(empty)
 }
 
+/// The fields a change adds or modifies (the sets are taken apart rather than copied).
+fn taken_by_writer(changes: Comparison) -> Set {
+    let Comparison {
+        added, mut modified, ..
+    } = changes;
+    if modified.is_empty() {
+        added
+    } else {
+        modified.union_owned(added);
+        modified
+    }
+}
+
 /// The managedFields after a create, update or non-apply patch from `live` (for a create, the type's empty
 /// object) to `new`: the writer takes the fields it added or changed from everyone, removed fields leave every
 /// entry, and the writer's `Update` entry gets the time when it took anything.
 pub fn update(live: &Value, new: &Value, managed: &ManagedFields, writer: &Writer<'_>) -> ManagedFields {
-    let model = Model::default();
+    let model = Model::new(writer.schema);
     let mut managed = managed.clone();
-    let changes = compare(&model, live, new, writer.schema).excluding(writer.ignored);
-    if !managed.entries.is_empty() {
+    let taken = if managed.entries.is_empty() {
+        // Nobody owns anything (a create): only what the writer takes matters, and the fields no entry holds
+        // (ignored, stripped) are left out while comparing rather than collected and subtracted.
+        let scope = Scope::new(writer.ignored, Some(stripped()));
+        taken_by_writer(compare_within(&model, live, new, writer.schema, scope))
+    } else {
+        let changes = compare_within(&model, live, new, writer.schema, Scope::new(writer.ignored, None));
         let conflicts = settle_others(&managed, &changes, None);
         take_away(&mut managed, &conflicts, &changes.removed, None);
-    }
-    // `excluding` already left out the ignored fields; the sets are taken apart rather than copied.
-    let Comparison {
-        added, mut modified, ..
-    } = changes;
-    let mut taken = if modified.is_empty() {
-        added
-    } else {
-        modified.union_in_place(&added);
-        modified
+        let mut taken = taken_by_writer(changes);
+        taken.subtract(stripped());
+        taken
     };
-    taken.subtract(stripped());
     if !taken.is_empty() {
         match managed.entries.iter_mut().find(|entry| {
             entry.is(
@@ -265,7 +276,7 @@ pub fn update(live: &Value, new: &Value, managed: &ManagedFields, writer: &Write
 /// still describes truthfully: those it sets with the value the live object has. kube-apiserver lets `kubectl`'s
 /// first server-side apply take these over without conflicts (the upgrade from client-side apply).
 pub fn last_applied_fields(live: &Value, last_applied: &Value, ty: TypeRef<'_>) -> Set {
-    let model = Model::default();
+    let model = Model::new(ty);
     let fields = to_field_set(&model, last_applied, ty);
     let changes = compare(&model, last_applied, live, ty);
     fields
@@ -294,5 +305,5 @@ pub fn last_applied_annotation(config: &Value) -> String {
 
 /// The field set `value` sets at type `ty` (public for tests and tools).
 pub fn fields_of(value: &Value, ty: TypeRef<'_>) -> Set {
-    to_field_set(&Model::default(), value, ty)
+    to_field_set(&Model::new(ty), value, ty)
 }

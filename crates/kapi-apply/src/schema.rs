@@ -6,10 +6,12 @@
 //! properties) the type is *deduced* from the value, as upstream's deduced schema does: objects are granular maps
 //! of deduced values, lists are atomic, everything else is a scalar.
 
-use std::{cell::RefCell, collections::HashMap, rc::Rc};
+use std::{cell::RefCell, collections::HashMap, sync::Arc};
 
 use kapi_openapi::{ListType, MapType, SchemaNode};
 use serde_json::Value;
+
+use crate::compiled::{address, AddressMap, Compiled, FastHash};
 
 /// A position in the type model: a schema node, or "deduce from the value".
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +37,26 @@ pub(crate) enum ListKind<'a> {
     /// Scalars identified by their value.
     Set,
     /// Objects identified by these key fields.
-    Map(Rc<[&'a str]>),
+    Map(Arc<ListKeys<'a>>),
+}
+
+/// The key fields of a keyed list's items, each with the schema's default for an item that omits it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct ListKeys<'a> {
+    /// The key fields, as the schema lists them.
+    pub(crate) names: Vec<&'a str>,
+    /// The default of each key field (same order as `names`).
+    pub(crate) defaults: Vec<Option<&'a Value>>,
+}
+
+impl<'a> ListKeys<'a> {
+    fn of(items: SchemaNode<'a>, names: Vec<&'a str>) -> Self {
+        let defaults = names
+            .iter()
+            .map(|name| key_default(TypeRef::Node(items), name))
+            .collect();
+        Self { names, defaults }
+    }
 }
 
 /// What a value at a type position is, as the walkers need it.
@@ -132,10 +153,12 @@ pub(crate) fn atom(ty: TypeRef<'_>) -> Atom<'_> {
         let list = match node.list_type() {
             Some(ListType::Atomic) => ListKind::Atomic,
             Some(ListType::Set) => ListKind::Set,
-            Some(ListType::Map) => ListKind::Map(node.list_map_keys().into()),
+            Some(ListType::Map) => ListKind::Map(Arc::new(ListKeys::of(items, node.list_map_keys()))),
             // Older definitions carry only the strategic-merge metadata; kube-openapi reads it the same way.
             None => match (node.patch_strategy(), node.patch_merge_key()) {
-                (Some(strategy), Some(key)) if strategy.merges() => ListKind::Map(Rc::from([key])),
+                (Some(strategy), Some(key)) if strategy.merges() => {
+                    ListKind::Map(Arc::new(ListKeys::of(items, vec![key])))
+                }
                 (Some(strategy), None) if strategy.merges() => ListKind::Set,
                 _ => ListKind::Atomic,
             },
@@ -184,33 +207,42 @@ fn kind_of<'a>(atom: &Atom<'a>, value: &Value) -> Kind<'a> {
     }
 }
 
-/// The type model of one operation: schema positions read once and remembered by their address (the schema
-/// is borrowed for the model's whole life, so addresses stay valid and unique).
+/// The type model of one operation: the compiled positions of a built-in type (shared by every operation on
+/// it), and other schema positions read once per operation and remembered by their address (the schema is
+/// borrowed for the model's whole life, so addresses stay valid and unique).
 #[derive(Debug, Default)]
 pub(crate) struct Model<'a> {
-    atoms: RefCell<HashMap<usize, Rc<Atom<'a>>>>,
-    fields: RefCell<HashMap<usize, FieldsOf<'a>>>,
+    compiled: Option<Arc<Compiled<'static>>>,
+    atoms: RefCell<AddressMap<Atom<'a>>>,
+    fields: RefCell<AddressMap<FieldsOf<'a>>>,
 }
 
 /// A struct's field types by name, each with whether it is declared.
-type FieldsOf<'a> = HashMap<String, (TypeRef<'a>, bool)>;
-
-fn address(node: &SchemaNode<'_>) -> usize {
-    node.schema() as *const Value as usize
-}
+type FieldsOf<'a> = HashMap<String, (TypeRef<'a>, bool), FastHash>;
 
 impl<'a> Model<'a> {
+    /// The model of an operation on values of type `root`.
+    pub(crate) fn new(root: TypeRef<'a>) -> Self {
+        Self {
+            compiled: crate::compiled::of_builtin(root),
+            ..Self::default()
+        }
+    }
+
     /// The schema's shape at `ty`.
-    pub(crate) fn atom(&self, ty: TypeRef<'a>) -> Rc<Atom<'a>> {
+    pub(crate) fn atom(&self, ty: TypeRef<'a>) -> Atom<'a> {
         let TypeRef::Node(node) = ty else {
-            return Rc::new(Atom::Deduced);
+            return Atom::Deduced;
         };
         let key = address(&node);
-        if let Some(found) = self.atoms.borrow().get(&key) {
-            return Rc::clone(found);
+        if let Some(position) = self.compiled.as_ref().and_then(|compiled| compiled.position(key)) {
+            return position.atom.clone();
         }
-        let resolved = Rc::new(atom(ty));
-        self.atoms.borrow_mut().insert(key, Rc::clone(&resolved));
+        if let Some(found) = self.atoms.borrow().get(&key) {
+            return found.clone();
+        }
+        let resolved = atom(ty);
+        self.atoms.borrow_mut().insert(key, resolved.clone());
         resolved
     }
 
@@ -218,7 +250,13 @@ impl<'a> Model<'a> {
     pub(crate) fn kind(&self, ty: TypeRef<'a>, value: &Value) -> Kind<'a> {
         match ty {
             TypeRef::Deduced => kind_of(&Atom::Deduced, value),
-            TypeRef::Node(_) => kind_of(&self.atom(ty), value),
+            TypeRef::Node(node) => {
+                let compiled = self.compiled.as_ref().and_then(|compiled| compiled.position(address(&node)));
+                match compiled {
+                    Some(position) => kind_of(&position.atom, value),
+                    None => kind_of(&self.atom(ty), value),
+                }
+            }
         }
     }
 
@@ -228,6 +266,9 @@ impl<'a> Model<'a> {
             return fields.field(name);
         };
         let key = address(node);
+        if let Some(position) = self.compiled.as_ref().and_then(|compiled| compiled.position(key)) {
+            return position.field(name);
+        }
         if let Some(found) = self.fields.borrow().get(&key).and_then(|names| names.get(name)) {
             return *found;
         }

@@ -8,13 +8,14 @@ use serde_json::{Map, Value};
 
 use crate::{
     fieldpath::{PathElement, Set},
-    schema::{key_default, Atom, Kind, ListKind, Model, TypeRef},
+    schema::{Atom, Kind, ListKind, Model, TypeRef},
 };
 
 /// The path element that identifies `item` in a list of this kind.
-pub(crate) fn item_element(items: TypeRef<'_>, list: &ListKind<'_>, item: &Value) -> Result<PathElement, String> {
+pub(crate) fn item_element(list: &ListKind<'_>, item: &Value) -> Result<PathElement, String> {
     match list {
         ListKind::Map(keys) => {
+            let (defaults, keys) = (&keys.defaults, &keys.names);
             let Value::Object(map) = item else {
                 return Err(if item.is_null() {
                     "associative list with keys may not have a null element".to_owned()
@@ -23,11 +24,11 @@ pub(crate) fn item_element(items: TypeRef<'_>, list: &ListKind<'_>, item: &Value
                 });
             };
             let mut fields = Vec::with_capacity(keys.len());
-            for key in keys.iter() {
+            for (key, default) in keys.iter().zip(defaults) {
                 if let Some(value) = map.get(*key) {
                     fields.push(((*key).to_owned(), value.clone()));
-                } else if let Some(default) = key_default(items, key) {
-                    fields.push(((*key).to_owned(), default.clone()));
+                } else if let Some(default) = default {
+                    fields.push(((*key).to_owned(), (*default).clone()));
                 }
             }
             if !keys.is_empty() && fields.is_empty() {
@@ -48,7 +49,7 @@ pub(crate) fn item_element(items: TypeRef<'_>, list: &ListKind<'_>, item: &Value
     }
 }
 
-fn is_empty_container(value: Option<&Value>) -> bool {
+pub(crate) fn is_empty_container(value: Option<&Value>) -> bool {
     match value {
         None | Some(Value::Null) => true,
         Some(Value::Object(map)) => map.is_empty(),
@@ -58,7 +59,7 @@ fn is_empty_container(value: Option<&Value>) -> bool {
 }
 
 /// The kind two sides share; sides of different shapes are compared and merged as leaves.
-fn shared_kind<'a>(model: &Model<'a>, ty: TypeRef<'a>, lhs: Option<&Value>, rhs: Option<&Value>) -> Kind<'a> {
+pub(crate) fn shared_kind<'a>(model: &Model<'a>, ty: TypeRef<'a>, lhs: Option<&Value>, rhs: Option<&Value>) -> Kind<'a> {
     let left = lhs.map(|value| model.kind(ty, value));
     let right = rhs.map(|value| model.kind(ty, value));
     match (left, right) {
@@ -105,7 +106,7 @@ fn collect<'a>(model: &Model<'a>, value: &Value, ty: TypeRef<'a>, path: &mut Vec
             let Value::Array(entries) = value else { return };
             let elements: Vec<Option<PathElement>> = entries
                 .iter()
-                .map(|item| item_element(items, &list, item).ok())
+                .map(|item| item_element(&list, item).ok())
                 .collect();
             let mut seen: BTreeMap<&PathElement, usize> = BTreeMap::new();
             for element in elements.iter().flatten() {
@@ -122,212 +123,6 @@ fn collect<'a>(model: &Model<'a>, value: &Value, ty: TypeRef<'a>, path: &mut Vec
                 path.pop();
             }
         }
-    }
-}
-
-/// What changed from one value to another.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Comparison {
-    /// Fields set only in the new value.
-    pub added: Set,
-    /// Fields set in both, with different values.
-    pub modified: Set,
-    /// Fields set only in the old value.
-    pub removed: Set,
-}
-
-impl Comparison {
-    /// Whether nothing changed.
-    pub fn is_same(&self) -> bool {
-        self.added.is_empty() && self.modified.is_empty() && self.removed.is_empty()
-    }
-
-    /// The comparison without `ignored` fields and everything below them.
-    pub fn excluding(mut self, ignored: &Set) -> Comparison {
-        self.added.subtract_recursively(ignored);
-        self.modified.subtract_recursively(ignored);
-        self.removed.subtract_recursively(ignored);
-        self
-    }
-}
-
-/// Compares `old` with `new`.
-pub(crate) fn compare<'a>(model: &Model<'a>, old: &Value, new: &Value, ty: TypeRef<'a>) -> Comparison {
-    let mut comparison = Comparison::default();
-    compare_node(model, Some(old), Some(new), ty, &mut Vec::new(), &mut comparison);
-    comparison
-}
-
-fn compare_node<'a>(
-    model: &Model<'a>,
-    lhs: Option<&Value>,
-    rhs: Option<&Value>,
-    ty: TypeRef<'a>,
-    path: &mut Vec<PathElement>,
-    comparison: &mut Comparison,
-) {
-    // A side that is missing makes the whole subtree of the other one added (or removed): collect it in one
-    // walk instead of comparing it node by node against nothing.
-    match (lhs, rhs) {
-        (None, Some(only)) => {
-            comparison.added.insert_subtree(path, subtree(model, only, ty));
-            return;
-        }
-        (Some(only), None) => {
-            comparison.removed.insert_subtree(path, subtree(model, only, ty));
-            return;
-        }
-        _ => {}
-    }
-    let leaf = match shared_kind(model, ty, lhs, rhs) {
-        Kind::Leaf
-        | Kind::Fields { atomic: true, .. }
-        | Kind::Items {
-            list: ListKind::Atomic, ..
-        } => true,
-        Kind::Fields { fields, .. } => {
-            if is_empty_container(lhs) && is_empty_container(rhs) {
-                true
-            } else {
-                let left = lhs.and_then(Value::as_object);
-                let right = rhs.and_then(Value::as_object);
-                let mut visit = |name: &String| {
-                    let (child_type, _) = model.field(&fields, name);
-                    path.push(PathElement::Field(name.clone()));
-                    compare_node(
-                        model,
-                        left.and_then(|m| m.get(name)),
-                        right.and_then(|m| m.get(name)),
-                        child_type,
-                        path,
-                        comparison,
-                    );
-                    path.pop();
-                };
-                for name in left.into_iter().flat_map(Map::keys) {
-                    visit(name);
-                }
-                for name in right.into_iter().flat_map(Map::keys) {
-                    if !left.is_some_and(|m| m.contains_key(name)) {
-                        visit(name);
-                    }
-                }
-                false
-            }
-        }
-        Kind::Items { items, list } => {
-            if is_empty_container(lhs) && is_empty_container(rhs) {
-                true
-            } else {
-                compare_items(model, lhs, rhs, items, &list, path, comparison);
-                false
-            }
-        }
-    };
-    if path.is_empty() {
-        return;
-    }
-    match (lhs, rhs) {
-        (None, _) => comparison.added.insert(path),
-        (_, None) => comparison.removed.insert(path),
-        (Some(old), Some(new)) if leaf && old != new => comparison.modified.insert(path),
-        _ => {}
-    }
-}
-
-/// Every path below `value` (relative to it), as comparing it with a missing value finds them: all fields of
-/// granular objects, all items of non-atomic lists (an item that occurs more than once only as itself).
-fn subtree<'a>(model: &Model<'a>, value: &Value, ty: TypeRef<'a>) -> Set {
-    let mut set = Set::new();
-    match model.kind(ty, value) {
-        Kind::Leaf
-        | Kind::Fields { atomic: true, .. }
-        | Kind::Items {
-            list: ListKind::Atomic, ..
-        } => {}
-        Kind::Fields { fields, .. } => {
-            for (name, child) in value.as_object().into_iter().flatten() {
-                let (child_type, _) = model.field(&fields, name);
-                let below = subtree(model, child, child_type);
-                set.insert_subtree(&[PathElement::Field(name.clone())], below);
-            }
-        }
-        Kind::Items { items, list } => {
-            let (order, groups) = group_items(items, &list, Some(value));
-            for element in order {
-                let below = match groups.get(&element).map(Vec::as_slice) {
-                    Some([only]) => subtree(model, only, items),
-                    _ => Set::new(),
-                };
-                set.insert_subtree(std::slice::from_ref(&element), below);
-            }
-        }
-    }
-    set
-}
-
-type Grouped<'v> = (Vec<PathElement>, BTreeMap<PathElement, Vec<&'v Value>>);
-
-fn group_items<'v>(items: TypeRef<'_>, list: &ListKind<'_>, value: Option<&'v Value>) -> Grouped<'v> {
-    let mut order = Vec::new();
-    let mut groups: BTreeMap<PathElement, Vec<&Value>> = BTreeMap::new();
-    for item in value.and_then(Value::as_array).into_iter().flatten() {
-        let Ok(element) = item_element(items, list, item) else {
-            continue;
-        };
-        let group = groups.entry(element.clone()).or_default();
-        if group.is_empty() {
-            order.push(element);
-        }
-        group.push(item);
-    }
-    (order, groups)
-}
-
-fn compare_items<'a>(
-    model: &Model<'a>,
-    lhs: Option<&Value>,
-    rhs: Option<&Value>,
-    items: TypeRef<'a>,
-    list: &ListKind<'_>,
-    path: &mut Vec<PathElement>,
-    comparison: &mut Comparison,
-) {
-    let (mut order, left) = group_items(items, list, lhs);
-    let (right_order, right) = group_items(items, list, rhs);
-    order.extend(right_order.into_iter().filter(|element| !left.contains_key(element)));
-    for element in order {
-        let old = left.get(&element).map(Vec::as_slice).unwrap_or_default();
-        let new = right.get(&element).map(Vec::as_slice).unwrap_or_default();
-        path.push(element);
-        match (old.len(), new.len()) {
-            (0..=1, 0..=1) => compare_node(
-                model,
-                old.first().copied(),
-                new.first().copied(),
-                items,
-                path,
-                comparison,
-            ),
-            (2.., 2..) => {
-                if old != new {
-                    comparison.modified.insert(path);
-                }
-            }
-            (2.., _) => {
-                if let Some(first) = new.first() {
-                    compare_node(model, None, Some(first), items, path, comparison);
-                }
-                comparison.removed.insert(path);
-            }
-            (_, _) => {
-                if let Some(first) = old.first() {
-                    compare_node(model, Some(first), None, items, path, comparison);
-                }
-                comparison.added.insert(path);
-            }
-        }
-        path.pop();
     }
 }
 
@@ -391,7 +186,6 @@ fn merge_node<'a>(
 
 /// Indexes a list's items by element; `Err` for an item without identity, or (unless allowed) a duplicate.
 fn index_items<'v>(
-    items: TypeRef<'_>,
     list: &ListKind<'_>,
     value: Option<&'v Value>,
     allow_duplicates: bool,
@@ -401,7 +195,7 @@ fn index_items<'v>(
     let mut elements = Vec::new();
     let mut observed = BTreeMap::new();
     for (position, item) in value.and_then(Value::as_array).into_iter().flatten().enumerate() {
-        let element = item_element(items, list, item)
+        let element = item_element(list, item)
             .map_err(|error| format!("{}: element {position}: {error}", path_text(path)))?;
         if observed.contains_key(&element) {
             if !allow_duplicates {
@@ -427,8 +221,8 @@ fn merge_items<'a>(
     list: &ListKind<'_>,
     path: &mut Vec<PathElement>,
 ) -> Result<Option<Value>, String> {
-    let (right, observed_right) = index_items(items, list, rhs, false, path)?;
-    let (left, observed_left) = index_items(items, list, lhs, true, path)?;
+    let (right, observed_right) = index_items(list, rhs, false, path)?;
+    let (left, observed_left) = index_items(list, lhs, true, path)?;
     let live_items: &[Value] = lhs.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let mut shared = right.iter().filter(|element| observed_left.contains_key(*element));
     let mut next_shared = shared.next();
@@ -532,7 +326,7 @@ pub(crate) fn remove_items<'a>(model: &Model<'a>, value: &Value, remove: &Set, t
             };
             let mut out = Vec::new();
             for item in entries {
-                let Ok(element) = item_element(items, &list, item) else {
+                let Ok(element) = item_element(&list, item) else {
                     out.push(item.clone());
                     continue;
                 };
@@ -558,7 +352,7 @@ pub(crate) fn ensure_named_fields_are_members<'a>(model: &Model<'a>, set: &Set, 
         children: BTreeMap::new(),
     };
     for (element, child) in &set.children {
-        let child_type = match (element, &*shape) {
+        let child_type = match (element, &shape) {
             (PathElement::Field(name), Atom::Struct { node, .. }) => match node.property(name) {
                 Some(property) => {
                     out.members.insert(element.clone());

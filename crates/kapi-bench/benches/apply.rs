@@ -6,7 +6,7 @@
 //! repeated apply that changes nothing, and of `kapi_apply::update` for a
 //! plain update, plus the FieldsV1 decode and encode of the managedFields; and `Store::apply` end to end over
 //! memory storage for a ConfigMap of 100 keys applied by 5 managers. `KAPI_BENCH_SCALE=0.1` shortens
-//! every run.
+//! every run; `KAPI_BENCH_ONLY=writes` runs only the managedFields of creates and updates.
 
 use kapi_bench::scaled;
 use std::time::{Duration, Instant};
@@ -101,6 +101,10 @@ fn report(name: &str, latencies: &mut Latencies, operations: usize, elapsed: Dur
 }
 
 fn main() {
+    if std::env::var("KAPI_BENCH_ONLY").as_deref() == Ok("writes") {
+        writes_of_builtin_types(scaled(2_000));
+        return;
+    }
     let definitions = definitions();
     let schema = TypeRef::root(SchemaNode::definition(&definitions, "Workload"));
     let none = Set::new();
