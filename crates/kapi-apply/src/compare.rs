@@ -183,7 +183,14 @@ impl<'a> Walk<'_, 'a, '_> {
         }
     }
 
-    fn items(&mut self, lhs: Option<&Value>, rhs: Option<&Value>, items: TypeRef<'a>, list: &ListKind<'_>, scope: Scope<'_>) {
+    fn items(
+        &mut self,
+        lhs: Option<&Value>,
+        rhs: Option<&Value>,
+        items: TypeRef<'a>,
+        list: &ListKind<'_>,
+        scope: Scope<'_>,
+    ) {
         let (mut order, left) = group_items(list, lhs);
         let (right_order, right) = group_items(list, rhs);
         order.extend(right_order.into_iter().filter(|element| !left.contains_key(element)));
@@ -296,3 +303,7 @@ fn group_items<'v>(list: &ListKind<'_>, value: Option<&'v Value>) -> Grouped<'v>
     }
     (order, groups)
 }
+
+#[cfg(test)]
+#[path = "compare_tests.rs"]
+mod tests;

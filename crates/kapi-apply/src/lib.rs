@@ -20,6 +20,7 @@ mod operations;
 pub mod schema;
 mod typed;
 
+pub use compare::Comparison;
 pub use fieldpath::{Path, PathElement, Set};
 pub use managed::{ManagedFields, ManagerEntry, Operation};
 pub use operations::{
@@ -27,4 +28,3 @@ pub use operations::{
     Conflict, Writer, LAST_APPLIED_ANNOTATION,
 };
 pub use schema::TypeRef;
-pub use compare::Comparison;

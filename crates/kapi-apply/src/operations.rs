@@ -5,10 +5,10 @@
 use serde_json::Value;
 
 use crate::{
+    compare::{compare, compare_within, Comparison, Scope},
     fieldpath::{Path, Set},
     managed::{stripped, ManagedFields, ManagerEntry, Operation, MAX_UPDATE_MANAGERS},
     schema::{Model, TypeRef},
-    compare::{compare, compare_within, Comparison, Scope},
     typed::{ensure_named_fields_are_members, merge, remove_items, to_field_set},
 };
 

@@ -251,7 +251,10 @@ impl<'a> Model<'a> {
         match ty {
             TypeRef::Deduced => kind_of(&Atom::Deduced, value),
             TypeRef::Node(node) => {
-                let compiled = self.compiled.as_ref().and_then(|compiled| compiled.position(address(&node)));
+                let compiled = self
+                    .compiled
+                    .as_ref()
+                    .and_then(|compiled| compiled.position(address(&node)));
                 match compiled {
                     Some(position) => kind_of(&position.atom, value),
                     None => kind_of(&self.atom(ty), value),

@@ -59,7 +59,12 @@ pub(crate) fn is_empty_container(value: Option<&Value>) -> bool {
 }
 
 /// The kind two sides share; sides of different shapes are compared and merged as leaves.
-pub(crate) fn shared_kind<'a>(model: &Model<'a>, ty: TypeRef<'a>, lhs: Option<&Value>, rhs: Option<&Value>) -> Kind<'a> {
+pub(crate) fn shared_kind<'a>(
+    model: &Model<'a>,
+    ty: TypeRef<'a>,
+    lhs: Option<&Value>,
+    rhs: Option<&Value>,
+) -> Kind<'a> {
     let left = lhs.map(|value| model.kind(ty, value));
     let right = rhs.map(|value| model.kind(ty, value));
     match (left, right) {
@@ -104,10 +109,8 @@ fn collect<'a>(model: &Model<'a>, value: &Value, ty: TypeRef<'a>, path: &mut Vec
         }
         Kind::Items { items, list } => {
             let Value::Array(entries) = value else { return };
-            let elements: Vec<Option<PathElement>> = entries
-                .iter()
-                .map(|item| item_element(&list, item).ok())
-                .collect();
+            let elements: Vec<Option<PathElement>> =
+                entries.iter().map(|item| item_element(&list, item).ok()).collect();
             let mut seen: BTreeMap<&PathElement, usize> = BTreeMap::new();
             for element in elements.iter().flatten() {
                 *seen.entry(element).or_default() += 1;
@@ -195,8 +198,8 @@ fn index_items<'v>(
     let mut elements = Vec::new();
     let mut observed = BTreeMap::new();
     for (position, item) in value.and_then(Value::as_array).into_iter().flatten().enumerate() {
-        let element = item_element(list, item)
-            .map_err(|error| format!("{}: element {position}: {error}", path_text(path)))?;
+        let element =
+            item_element(list, item).map_err(|error| format!("{}: element {position}: {error}", path_text(path)))?;
         if observed.contains_key(&element) {
             if !allow_duplicates {
                 return Err(format!("{}: duplicate entries for key {element}", path_text(path)));
