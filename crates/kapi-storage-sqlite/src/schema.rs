@@ -209,8 +209,10 @@ pub(crate) fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
     // The WAL is truncated back to this size after checkpoints, so one burst does not keep a large file forever.
     conn.pragma_update(None, "journal_size_limit", 16 * 1024 * 1024)?;
     // The writer touches the newest pages of `log`, its index and `current` all the time: keep them cached
-    // (SQLite's default is 2 MiB) instead of reading them back from the file.
-    conn.pragma_update(None, "cache_size", -64 * 1024)?;
+    // (SQLite's default is 2 MiB) instead of reading them back from the file. Not much more: every commit ends
+    // with SQLite scanning the cache's page table (pager_end_transaction's truncate), which cost 4.5% of the
+    // server's CPU under 64 concurrent creates with 64 MiB; 8 MiB still holds the hot pages (measured).
+    conn.pragma_update(None, "cache_size", -8 * 1024)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(())
