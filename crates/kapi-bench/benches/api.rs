@@ -549,13 +549,33 @@ async fn bench_starts(binary: &Path, storage: &str, restarts: usize) {
 /// CPU time (user + system) the server process has used so far, from `/proc/<pid>/stat` (Linux; clock ticks
 /// of 1/100 s, the kernel's USER_HZ everywhere kapi runs).
 pub(crate) fn server_cpu(server: &Server) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", server.pid)).unwrap_or_default();
+    cpu_time(&format!("/proc/{}/stat", server.pid))
+}
+
+/// CPU time of a `/proc/.../stat` file's process or thread.
+fn cpu_time(stat_path: &str) -> Duration {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
     // Fields after the command name, which ends with the last ')': state is field 3, utime 14, stime 15.
     let fields: Vec<&str> = stat
         .rsplit_once(')')
         .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
     let ticks = |index: usize| fields.get(index - 3).and_then(|t| t.parse::<u64>().ok()).unwrap_or(0);
     Duration::from_millis((ticks(14) + ticks(15)) * 10)
+}
+
+/// CPU time of the server's SQLite writer thread (named `kapi-sqlite-writer`, shown truncated to 15 bytes).
+fn sqlite_writer_cpu(server: &Server) -> Duration {
+    let tasks = format!("/proc/{}/task", server.pid);
+    let Ok(entries) = std::fs::read_dir(&tasks) else {
+        return Duration::ZERO;
+    };
+    entries
+        .flatten()
+        .filter(|task| {
+            std::fs::read_to_string(task.path().join("comm")).is_ok_and(|comm| comm.starts_with("kapi-sqlite-wri"))
+        })
+        .map(|task| cpu_time(&task.path().join("stat").to_string_lossy()))
+        .sum()
 }
 
 /// Server CPU per operation since `before`, for report lines.
@@ -573,9 +593,21 @@ async fn create_namespace(connection: &mut Connection, name: &str) {
 }
 
 /// 64 clients create `per_client` ConfigMaps each in `namespace`.
+/// A counter of the server's `/metrics` (0 when absent).
+async fn metric(api: &Api, name: &str) -> f64 {
+    let mut connection = api.connect(Protocol::Http2).await;
+    let text = connection.call(&Call::get("/metrics")).await;
+    String::from_utf8_lossy(&text)
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 async fn bench_creates(server: &Server, protocol: Protocol, namespace: &'static str, per_client: usize) {
     let connections = server.api.client_connections(protocol, CLIENTS).await;
+    let commits = metric(&server.api, "kapi_sqlite_commits_total").await;
     let cpu = server_cpu(server);
+    let writer_cpu = sqlite_writer_cpu(server);
     let (count, elapsed, mut latencies) = run_clients(connections, per_client, move |client, i| {
         create_configmap(namespace, &object_name(client, i))
     })
@@ -585,10 +617,12 @@ async fn bench_creates(server: &Server, protocol: Protocol, namespace: &'static 
         Protocol::Http2 => format!("HTTP/2, {HTTP2_CONNECTIONS} connections"),
     };
     println!(
-        "sqlite  create  {CLIENTS} clients {count:>7} ops {}  {}  ({transport}; {})",
+        "sqlite  create  {CLIENTS} clients {count:>7} ops {}  {}  ({transport}; {}, of which SQLite writer {:.0} µs, {:.1} writes/commit)",
         rate(count, elapsed),
         latencies.summary(),
-        cpu_per_op(server, cpu, count)
+        cpu_per_op(server, cpu, count),
+        sqlite_writer_cpu(server).saturating_sub(writer_cpu).as_secs_f64() * 1e6 / count as f64,
+        count as f64 / (metric(&server.api, "kapi_sqlite_commits_total").await - commits).max(1.0)
     );
 }
 
