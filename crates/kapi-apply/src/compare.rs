@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::{
     fieldpath::{PathElement, Set},
@@ -54,6 +54,22 @@ impl<'s> Scope<'s> {
             ignored: (!ignored.is_empty()).then_some(ignored),
             stripped: stripped.filter(|set| !set.is_empty()),
         }
+    }
+
+    /// [`Scope::enter`] for the field `name`.
+    fn enter_field(&self, name: &str) -> Option<(Scope<'s>, bool)> {
+        if self.ignored.is_none() && self.stripped.is_none() {
+            return Some((*self, true));
+        }
+        if self.ignored.is_some_and(|ignored| ignored.has_field_member(name)) {
+            return None;
+        }
+        let recorded = !self.stripped.is_some_and(|stripped| stripped.has_field_member(name));
+        let below = Scope {
+            ignored: self.ignored.and_then(|ignored| ignored.field_child(name)),
+            stripped: self.stripped.and_then(|stripped| stripped.field_child(name)),
+        };
+        Some((below, recorded))
     }
 
     /// The scope below `element`, and whether the path to `element` is recorded; `None` when it is ignored
@@ -135,28 +151,27 @@ impl<'a> Walk<'_, 'a, '_> {
                 } else {
                     let left = lhs.and_then(Value::as_object);
                     let right = rhs.and_then(Value::as_object);
-                    let visit = |walk: &mut Self, name: &String| {
-                        let element = PathElement::Field(name.clone());
-                        let Some((inner, recorded)) = scope.enter(&element) else {
+                    let visit = |walk: &mut Self, name: &String, old: Option<&Value>, new: Option<&Value>| {
+                        let Some((inner, recorded)) = scope.enter_field(name) else {
                             return;
                         };
+                        // Equal values change nothing, and a scalar whose own path is not recorded has nothing
+                        // below it to record: neither needs the walk (nor its path element).
+                        let scalar = |side: Option<&Value>| !side.is_some_and(|v| v.is_object() || v.is_array());
+                        if old.is_some() && old == new || !recorded && scalar(old) && scalar(new) {
+                            return;
+                        }
                         let (child_type, _) = walk.model.field(&fields, name);
-                        walk.path.push(element);
-                        walk.node(
-                            left.and_then(|m| m.get(name)),
-                            right.and_then(|m| m.get(name)),
-                            child_type,
-                            inner,
-                            recorded,
-                        );
+                        walk.path.push(PathElement::Field(name.clone()));
+                        walk.node(old, new, child_type, inner, recorded);
                         walk.path.pop();
                     };
-                    for name in left.into_iter().flat_map(Map::keys) {
-                        visit(self, name);
+                    for (name, old) in left.into_iter().flatten() {
+                        visit(self, name, Some(old), right.and_then(|m| m.get(name)));
                     }
-                    for name in right.into_iter().flat_map(Map::keys) {
+                    for (name, new) in right.into_iter().flatten() {
                         if !left.is_some_and(|m| m.contains_key(name)) {
-                            visit(self, name);
+                            visit(self, name, None, Some(new));
                         }
                     }
                     false
@@ -260,13 +275,16 @@ fn subtree<'a>(model: &Model<'a>, value: &Value, ty: TypeRef<'a>, scope: Scope<'
         } => {}
         Kind::Fields { fields, .. } => {
             for (name, child) in value.as_object().into_iter().flatten() {
-                let element = PathElement::Field(name.clone());
-                let Some((inner, recorded)) = scope.enter(&element) else {
+                let Some((inner, recorded)) = scope.enter_field(name) else {
                     continue;
                 };
+                // A scalar whose path is not recorded has nothing below it to record.
+                if !(recorded || child.is_object() || child.is_array()) {
+                    continue;
+                }
                 let (child_type, _) = model.field(&fields, name);
                 let below = subtree(model, child, child_type, inner);
-                put(&mut set, element, below, recorded);
+                put(&mut set, PathElement::Field(name.clone()), below, recorded);
             }
         }
         Kind::Items { items, list } => {

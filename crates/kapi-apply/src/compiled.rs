@@ -8,6 +8,7 @@
 //! operation as before.
 
 use std::{
+    cell::RefCell,
     collections::{HashMap, HashSet},
     hash::{BuildHasherDefault, Hasher},
     sync::{Arc, Mutex, OnceLock},
@@ -161,9 +162,14 @@ fn builtin_roots() -> &'static AddressMap<&'static str> {
     })
 }
 
-/// The compiled model of `root` when it is the root of a built-in definition (compiled on first use).
+/// The compiled model of `root` when it is the root of a built-in definition (compiled on first use; each
+/// thread keeps the models it used, so that an operation takes no lock).
 pub(crate) fn of_builtin(root: TypeRef<'_>) -> Option<Arc<Compiled<'static>>> {
-    static COMPILED: OnceLock<Mutex<HashMap<&'static str, Arc<Compiled<'static>>>>> = OnceLock::new();
+    type Models = AddressMap<Arc<Compiled<'static>>>;
+    static COMPILED: OnceLock<Mutex<Models>> = OnceLock::new();
+    thread_local! {
+        static USED: RefCell<Models> = RefCell::default();
+    }
     let TypeRef::Node(node) = root else {
         return None;
     };
@@ -171,11 +177,19 @@ pub(crate) fn of_builtin(root: TypeRef<'_>) -> Option<Arc<Compiled<'static>>> {
     if !std::ptr::eq(node.definitions(), definitions) {
         return None;
     }
-    let name = *builtin_roots().get(&address(&node))?;
-    let mut compiled = COMPILED.get_or_init(Mutex::default).lock().ok()?;
-    let model = compiled.entry(name).or_insert_with(|| {
-        let root = SchemaNode::definition(definitions, name);
-        Arc::new(root.map(Compiled::reachable_from).unwrap_or_default())
-    });
-    Some(Arc::clone(model))
+    let key = address(&node);
+    if let Some(model) = USED.with(|used| used.borrow().get(&key).cloned()) {
+        return Some(model);
+    }
+    let name = *builtin_roots().get(&key)?;
+    let model = {
+        let mut compiled = COMPILED.get_or_init(Mutex::default).lock().ok()?;
+        let model = compiled.entry(key).or_insert_with(|| {
+            let root = SchemaNode::definition(definitions, name);
+            Arc::new(root.map(Compiled::reachable_from).unwrap_or_default())
+        });
+        Arc::clone(model)
+    };
+    USED.with(|used| used.borrow_mut().insert(key, Arc::clone(&model)));
+    Some(model)
 }

@@ -229,6 +229,9 @@ impl fmt::Display for Path {
     }
 }
 
+/// Up to how many elements a lookup by field name scans rather than builds the element for a tree lookup.
+const SCANNED: usize = 16;
+
 /// A set of field paths: `members` end here, `children` lead to longer paths. Children are never empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Set {
@@ -332,6 +335,28 @@ impl Set {
     /// Whether this element is a member (a path of length one).
     pub fn has_member(&self, element: &PathElement) -> bool {
         self.members.contains(element)
+    }
+
+    /// Whether the field `name` is a member, without building its element (for the small sets an operation
+    /// checks every field against).
+    pub(crate) fn has_field_member(&self, name: &str) -> bool {
+        if self.members.len() > SCANNED {
+            return self.members.contains(&PathElement::field(name));
+        }
+        self.members
+            .iter()
+            .any(|member| matches!(member, PathElement::Field(field) if field == name))
+    }
+
+    /// The paths under the field `name`, as [`Set::child`] without building its element.
+    pub(crate) fn field_child(&self, name: &str) -> Option<&Set> {
+        if self.children.len() > SCANNED {
+            return self.children.get(&PathElement::field(name));
+        }
+        self.children.iter().find_map(|(element, child)| match element {
+            PathElement::Field(field) if field == name => Some(child),
+            _ => None,
+        })
     }
 
     /// The paths under `element`, without it (`None` when there are none).
@@ -504,7 +529,7 @@ impl Set {
     }
 
     fn emit(&self, include_self: bool) -> Map<String, Value> {
-        let mut out = Map::new();
+        let mut out = Map::with_capacity(usize::from(include_self) + self.members.len() + self.children.len());
         if include_self && !self.is_empty() {
             out.insert(".".to_owned(), Value::Object(Map::new()));
         }

@@ -24,7 +24,7 @@ pub use compare::Comparison;
 pub use fieldpath::{Path, PathElement, Set};
 pub use managed::{ManagedFields, ManagerEntry, Operation};
 pub use operations::{
-    apply, conflict_message, fields_of, last_applied_annotation, last_applied_fields, update, Applied, ApplyError,
-    Conflict, Writer, LAST_APPLIED_ANNOTATION,
+    apply, conflict_message, fields_of, last_applied_annotation, last_applied_fields, update, update_owned, Applied,
+    ApplyError, Conflict, Writer, LAST_APPLIED_ANNOTATION,
 };
 pub use schema::TypeRef;

@@ -69,7 +69,7 @@ impl ManagerEntry {
 
     /// The entry as JSON, in ManagedFieldsEntry's field order.
     pub fn to_json(&self) -> Value {
-        let mut map = Map::new();
+        let mut map = Map::with_capacity(7);
         map.insert("manager".to_owned(), Value::from(self.manager.as_str()));
         map.insert("operation".to_owned(), Value::from(self.operation.as_str()));
         map.insert("apiVersion".to_owned(), Value::from(self.api_version.as_str()));
@@ -182,6 +182,14 @@ impl ManagedFields {
     /// `Update` entries remain, as upstream's cap on update managers.
     pub fn cap_update_managers(&mut self, max: usize) {
         const BUCKET: &str = "ancient-changes";
+        let updates = self
+            .entries
+            .iter()
+            .filter(|entry| entry.operation == Operation::Update)
+            .count();
+        if updates <= max {
+            return;
+        }
         let mut updaters: Vec<(String, String, String, String)> = self
             .entries
             .iter()

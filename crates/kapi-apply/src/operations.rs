@@ -98,13 +98,13 @@ fn settle_others(managed: &ManagedFields, changes: &Comparison, except: Option<u
 fn take_away(managed: &mut ManagedFields, conflicts: &[(usize, Set)], removed: &Set, except: Option<usize>) {
     for (index, taken) in conflicts {
         if let Some(entry) = managed.entries.get_mut(*index) {
-            entry.fields = entry.fields.difference(taken);
+            entry.fields.subtract(taken);
         }
     }
     if !removed.is_empty() {
         for (index, entry) in managed.entries.iter_mut().enumerate() {
             if Some(index) != except {
-                entry.fields = entry.fields.difference(removed);
+                entry.fields.subtract(removed);
             }
         }
     }
@@ -229,8 +229,12 @@ fn taken_by_writer(changes: Comparison) -> Set {
 /// object) to `new`: the writer takes the fields it added or changed from everyone, removed fields leave every
 /// entry, and the writer's `Update` entry gets the time when it took anything.
 pub fn update(live: &Value, new: &Value, managed: &ManagedFields, writer: &Writer<'_>) -> ManagedFields {
+    update_owned(live, new, managed.clone(), writer)
+}
+
+/// [`update`] of managedFields the caller no longer needs (they are changed in place rather than copied).
+pub fn update_owned(live: &Value, new: &Value, mut managed: ManagedFields, writer: &Writer<'_>) -> ManagedFields {
     let model = Model::new(writer.schema);
-    let mut managed = managed.clone();
     let taken = if managed.entries.is_empty() {
         // Nobody owns anything (a create): only what the writer takes matters, and the fields no entry holds
         // (ignored, stripped) are left out while comparing rather than collected and subtracted.

@@ -6,12 +6,13 @@
 //! repeated apply that changes nothing, and of `kapi_apply::update` for a
 //! plain update, plus the FieldsV1 decode and encode of the managedFields; and `Store::apply` end to end over
 //! memory storage for a ConfigMap of 100 keys applied by 5 managers. `KAPI_BENCH_SCALE=0.1` shortens
-//! every run; `KAPI_BENCH_ONLY=writes` runs only the managedFields of creates and updates.
+//! every run; `KAPI_BENCH_ONLY=writes` runs only the managedFields of creates and updates
+//! (`KAPI_BENCH_KIND=ConfigMap` or `Deployment` only those of one type).
 
 use kapi_bench::scaled;
 use std::time::{Duration, Instant};
 
-use kapi_apply::{apply, update, ManagedFields, Set, TypeRef, Writer};
+use kapi_apply::{apply, update, update_owned, ManagedFields, Set, TypeRef, Writer};
 use kapi_bench::{rate, Latencies};
 use kapi_openapi::{Definitions, SchemaNode};
 use serde_json::{json, Map, Value};
@@ -291,6 +292,9 @@ fn writes_of_builtin_types(rounds: usize) {
         ),
     ];
     for (kind, api_version, definition, object_of, empty, changed) in cases {
+        if std::env::var("KAPI_BENCH_KIND").is_ok_and(|only| only != kind) {
+            continue;
+        }
         let writer = Writer {
             schema: TypeRef::root(SchemaNode::definition(builtin, definition)),
             manager: "kubectl-client-side-apply",
@@ -328,7 +332,7 @@ fn writes_of_builtin_types(rounds: usize) {
             }
             let begin = Instant::now();
             let stored = ManagedFields::decode(managed_fields_of(&old)).unwrap_or_default();
-            let entries = update(&old, &new, &stored, &writer).encode();
+            let entries = update_owned(&old, &new, stored, &writer).encode();
             latencies.record(begin.elapsed());
             std::hint::black_box(entries);
         }

@@ -178,7 +178,7 @@ pub(crate) fn on_update(new: &Value, old: &Value, requested: Option<&[Value]>, w
     if base.entries.is_empty() {
         return Vec::new();
     }
-    kapi_apply::update(old, new, &base, &writer.apply_writer()).encode()
+    kapi_apply::update_owned(old, new, base, &writer.apply_writer()).encode()
 }
 
 #[cfg(test)]
