@@ -108,6 +108,10 @@ impl Strategy for CrdStrategy {
         &self.info
     }
 
+    fn stored_form_is_api_form(&self) -> bool {
+        true
+    }
+
     fn has_generation(&self) -> bool {
         true
     }

@@ -155,6 +155,15 @@ pub trait Strategy: Send + Sync + 'static {
         Ok(self.prepare_stored(obj))
     }
 
+    /// Whether the stored form of every object is its API form: [`read_stored`](Self::read_stored) and
+    /// [`prepare_stored`](Self::prepare_stored) (and their `try_` forms) return objects unchanged. The store
+    /// then hands the watch cache the encoded form of each of its writes instead of letting it decode and
+    /// encode the stored bytes again. `false` is always correct; a type that overrides those conversions must
+    /// leave it `false`.
+    fn stored_form_is_api_form(&self) -> bool {
+        false
+    }
+
     /// A hand-written description of the type's maps and lists. Unused by the registry, which tracks
     /// managedFields and applies by [`schema`](Self::schema); kept for implementations that still provide it.
     fn fields_shape(&self) -> FieldsShape {

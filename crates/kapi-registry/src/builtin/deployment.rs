@@ -420,6 +420,10 @@ impl Strategy for Deployment {
         &self.info
     }
 
+    fn stored_form_is_api_form(&self) -> bool {
+        true
+    }
+
     fn name_rule(&self) -> NameRule {
         NameRule::Dns1123Subdomain
     }

@@ -347,6 +347,10 @@ impl Strategy for Builtin {
         schema::unknown_fields(self.kind, obj)
     }
 
+    fn stored_form_is_api_form(&self) -> bool {
+        !matches!(self.kind, BuiltinType::Event | BuiltinType::CoreEvent)
+    }
+
     fn read_stored(&self, obj: Value) -> Value {
         match self.kind {
             BuiltinType::Event => events::core_to_events(obj),

@@ -60,11 +60,12 @@ impl Store {
                 if !changed || opts.dry_run {
                     return Ok(DeleteOutcome::Pending(updated));
                 }
-                match self
-                    .storage
-                    .update(&key, current.mod_revision, self.encode(&updated)?)
-                    .await
-                {
+                let bytes = self.encode(&key, &updated)?;
+                let written = self.storage.update(&key, current.mod_revision, bytes.clone()).await;
+                if written.is_err() {
+                    self.write_failed(&key, &bytes);
+                }
+                match written {
                     Ok(kv) => {
                         if self.is_namespaces() {
                             // Creates check namespaces in the watch cache: let it see the termination first.

@@ -103,6 +103,82 @@ impl EncodedObject {
         })
     }
 
+    /// Encodes `api` (an object whose stored form is its API form) as storage keeps it: without
+    /// `metadata.resourceVersion`. Also returns the object's API form over those very bytes, with the slot where
+    /// [`super::set_resource_version`] puts the revision, when `api` has a metadata object. This is what
+    /// decoding the stored bytes and [`encode`](Self::encode)-ing them again gives, at the cost of one
+    /// serialization and without a copy of `api`.
+    pub(crate) fn encode_stored(api: &Value) -> serde_json::Result<(Bytes, Option<Self>)> {
+        let Some(map) = api.as_object() else {
+            return Ok((Bytes::from(serde_json::to_vec(api)?), None));
+        };
+        let mut out = Vec::with_capacity(256);
+        // Where the revision goes and which punctuation goes with it, once metadata is written.
+        let mut slot: Option<(usize, &'static [u8], &'static [u8])> = None;
+        out.push(b'{');
+        for (index, (key, value)) in map.iter().enumerate() {
+            if index > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, key)?;
+            out.push(b':');
+            match value.as_object() {
+                Some(metadata) if key == "metadata" => {
+                    out.push(b'{');
+                    let members = metadata.iter().filter(|(key, _)| key.as_str() != "resourceVersion");
+                    // As `set_resource_version_text`: after the leading name/namespace/uid members.
+                    let position = members
+                        .clone()
+                        .take_while(|(key, _)| {
+                            matches!(key.as_str(), "name" | "generateName" | "namespace" | "selfLink" | "uid")
+                        })
+                        .count();
+                    let mut written = 0;
+                    for (member, member_value) in members {
+                        if written > 0 {
+                            out.push(b',');
+                        }
+                        if written == position {
+                            slot = Some((out.len(), REVISION_KEY, b"\","));
+                        }
+                        serde_json::to_writer(&mut out, member)?;
+                        out.push(b':');
+                        serde_json::to_writer(&mut out, member_value)?;
+                        written += 1;
+                    }
+                    if written == position {
+                        slot = Some(if written == 0 {
+                            (out.len(), REVISION_KEY, b"\"")
+                        } else {
+                            (out.len(), b",\"resourceVersion\":\"", b"\"")
+                        });
+                    }
+                    out.push(b'}');
+                }
+                _ => serde_json::to_writer(&mut out, value)?,
+            }
+        }
+        out.push(b'}');
+        // Storage and the watch cache keep these bytes as long as the version lives: drop the growth slack.
+        out.shrink_to_fit();
+        let bytes = Bytes::from(out);
+        let encoded = slot.map(|(insert_at, before, after)| {
+            let item_start = leading_type_members(api)
+                .filter(|prefix| {
+                    prefix.len() <= insert_at && bytes.starts_with(prefix) && bytes.get(prefix.len()) != Some(&b'}')
+                })
+                .map(|prefix| prefix.len());
+            Self {
+                bytes: bytes.clone(),
+                insert_at,
+                before,
+                after,
+                item_start,
+            }
+        });
+        Ok((bytes, encoded))
+    }
+
     /// Appends the object at `revision`.
     pub(crate) fn write_object(&self, revision: u64, out: &mut Vec<u8>) {
         self.write_from(0, revision, out);
@@ -379,6 +455,58 @@ mod tests {
         let mut bytes = Vec::new();
         encoded.write_object(9, &mut bytes);
         assert_eq!(bytes, serde_json::to_vec(&through_value(&api, 9)).expect("json"));
+    }
+
+    #[test]
+    fn encode_stored_gives_what_decoding_the_stored_bytes_gives() {
+        let objects = [
+            json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "a", "namespace": "n", "uid": "u",
+                "creationTimestamp": "t", "managedFields": [{"manager": "m"}]}, "data": {"k": "v\u{1}\"x"}}),
+            json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "a", "namespace": "n",
+                "resourceVersion": "17", "uid": "u", "generation": 2}, "data": {}}),
+            json!({"kind": "K", "apiVersion": "v1", "metadata": {"resourceVersion": "3", "labels": {"x": "y"}}}),
+            json!({"kind": "K", "apiVersion": "v1", "metadata": {"labels": {"x": "y"}, "name": "late"}}),
+            json!({"kind": "K", "apiVersion": "v1", "metadata": {"name": "a", "uid": "u"}}),
+            json!({"kind": "K", "apiVersion": "v1", "metadata": {"resourceVersion": "9"}}),
+            json!({"kind": "K", "apiVersion": "v1", "metadata": {}}),
+            json!({"kind": "K", "apiVersion": "v1", "metadata": {"generateName": "g-", "selfLink": "s"}, "spec": 1}),
+            json!({"apiVersion": "v1", "metadata": {"name": "a"}, "kind": "K"}),
+            json!({"metadata": {"name": "a"}, "spec": {"x": REVISION_MARKER}}),
+            json!({"kind": "K", "apiVersion": "v1", "metadata": {"name": "a"}, "data": {"x": REVISION_MARKER}}),
+            json!({"kind": "K", "apiVersion": "v1", "metadata": "not an object"}),
+            json!({"kind": "K", "apiVersion": "v1"}),
+            json!(["not", "an", "object"]),
+        ];
+        for api in objects {
+            let (bytes, encoded) = EncodedObject::encode_stored(&api).expect("encodes");
+            let mut stored = api.clone();
+            if let Some(metadata) = stored.get_mut("metadata").and_then(Value::as_object_mut) {
+                metadata.shift_remove("resourceVersion");
+            }
+            assert_eq!(bytes, serde_json::to_vec(&stored).expect("json"), "{api}");
+            let has_metadata = api.get("metadata").is_some_and(Value::is_object);
+            assert_eq!(encoded.is_some(), has_metadata, "{api}");
+            let Some(encoded) = encoded else {
+                continue;
+            };
+            assert!(encoded.shares_stored(), "{api}");
+            let expected = ApiForm::new(serde_json::from_slice(&bytes).expect("decodes"), Some(&bytes));
+            for revision in [0, 5, 1234567890] {
+                let mut want = Vec::new();
+                expected.write_object(revision, &mut want).expect("encodes");
+                let mut got = Vec::new();
+                encoded.write_object(revision, &mut got);
+                assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want), "{api}");
+                let mut want = Vec::new();
+                expected.write_item(revision, &mut want).expect("encodes");
+                let mut got = Vec::new();
+                if !encoded.write_item(revision, &mut got) {
+                    assert!(!expected.has_item_form(), "{api}");
+                    continue;
+                }
+                assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(&want), "{api}");
+            }
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub(crate) mod delete;
 mod encoded;
 mod read;
 mod write;
+mod written;
 
 pub use self::read::{JsonChunks, ListRead, ObjectRead, SharedWatchEvent, WatchEvents};
 
@@ -138,6 +139,8 @@ pub struct Store {
     newest_write: std::sync::atomic::AtomicU64,
     /// When set, `create` answers this error instead of creating (a CRD being deleted refuses new objects).
     create_refusal: std::sync::RwLock<Option<ApiError>>,
+    /// This store's writes, decoded for its watch cache.
+    written: Arc<written::WrittenForms>,
 }
 
 impl std::fmt::Debug for Store {
@@ -156,18 +159,7 @@ fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
                 Ok(value) => value,
                 Err(error) => return failed(error),
             };
-            let mut fields = BTreeMap::new();
-            fields.insert(
-                "metadata.name".to_owned(),
-                meta::name(&value).unwrap_or_default().to_owned(),
-            );
-            fields.insert(
-                "metadata.namespace".to_owned(),
-                meta::namespace(&value).unwrap_or_default().to_owned(),
-            );
-            fields.extend(strategy.selectable_fields(&value));
-            let labels = meta::labels(&value);
-            let terminating = is_terminating(&value);
+            let (labels, fields, terminating) = index(strategy, &value);
             // What `Store::with_revision` makes of it, minus the revision.
             let api = match strategy
                 .try_prepare_stored(value)
@@ -177,8 +169,8 @@ fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
                 Err(error) => return failed(error),
             };
             Decoded {
-                labels: labels.into(),
-                fields: fields.into(),
+                labels,
+                fields,
                 terminating,
                 form: encoded::ApiForm::new(api, Some(&kv.value)),
             }
@@ -190,6 +182,22 @@ fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
             terminating: false,
         },
     }
+}
+
+/// What selectors and the namespace checks look at in an object (in API form): labels, selectable fields and
+/// whether it is terminating.
+fn index(strategy: &dyn Strategy, value: &Value) -> (StringPairs, StringPairs, bool) {
+    let mut fields = BTreeMap::new();
+    fields.insert(
+        "metadata.name".to_owned(),
+        meta::name(value).unwrap_or_default().to_owned(),
+    );
+    fields.insert(
+        "metadata.namespace".to_owned(),
+        meta::namespace(value).unwrap_or_default().to_owned(),
+    );
+    fields.extend(strategy.selectable_fields(value));
+    (meta::labels(value).into(), fields.into(), is_terminating(value))
 }
 
 /// A namespace that refuses new objects: being deleted, or `status.phase` Terminating.
@@ -212,8 +220,10 @@ impl Store {
     /// `check_namespace` turns on the namespace lifecycle checks of creates (when namespaces are served).
     pub fn new(strategy: Arc<dyn Strategy>, storage: Arc<dyn Storage>, check_namespace: bool) -> Self {
         let decoder = Arc::clone(&strategy);
+        let written = Arc::new(written::WrittenForms::default());
+        let offered = Arc::clone(&written);
         let config = CacherConfig::new(strategy.info().storage_prefix.clone(), move |kv: &KeyValue| {
-            decode(decoder.as_ref(), kv)
+            offered.take(kv).unwrap_or_else(|| decode(decoder.as_ref(), kv))
         });
         let mut config = config;
         // Consistent reads (resourceVersion unset) wait until the cache has seen storage's current revision; a
@@ -228,6 +238,7 @@ impl Store {
             namespace_cache: None,
             newest_write: std::sync::atomic::AtomicU64::new(0),
             create_refusal: std::sync::RwLock::new(None),
+            written,
         }
     }
 
@@ -358,8 +369,25 @@ impl Store {
         value
     }
 
-    /// The bytes stored for `value`: JSON without `resourceVersion`.
-    fn encode(&self, value: &Value) -> Result<Bytes, ApiError> {
+    /// The bytes stored for `value` under `key`: JSON without `resourceVersion`. When the type stores its API
+    /// form, the watch cache is offered the decoded form of these bytes (withdraw it with
+    /// [`write_failed`](Self::write_failed) if storage refuses them).
+    fn encode(&self, key: &str, value: &Value) -> Result<Bytes, ApiError> {
+        let internal = |error: serde_json::Error| ApiError::internal_error(error.to_string());
+        if self.strategy.stored_form_is_api_form() {
+            let (bytes, encoded) = encoded::EncodedObject::encode_stored(value).map_err(internal)?;
+            if let Some(encoded) = encoded {
+                let (labels, fields, terminating) = index(self.strategy.as_ref(), value);
+                let decoded = Decoded {
+                    form: encoded::ApiForm::Encoded(encoded),
+                    labels,
+                    fields,
+                    terminating,
+                };
+                self.written.offer(key, &bytes, decoded);
+            }
+            return Ok(bytes);
+        }
         let mut value = self
             .strategy
             .try_prepare_stored(value.clone())
@@ -367,10 +395,15 @@ impl Store {
         if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             metadata.shift_remove("resourceVersion");
         }
-        let mut bytes = serde_json::to_vec(&value).map_err(|error| ApiError::internal_error(error.to_string()))?;
+        let mut bytes = serde_json::to_vec(&value).map_err(internal)?;
         // Storage and the watch cache keep these bytes as long as the version lives: drop the growth slack.
         bytes.shrink_to_fit();
         Ok(Bytes::from(bytes))
+    }
+
+    /// Storage did not take `bytes` (from [`encode`](Self::encode)) under `key`.
+    fn write_failed(&self, key: &str, bytes: &Bytes) {
+        self.written.withdraw(key, bytes);
     }
 
     /// Reads one object straight from storage.

@@ -245,7 +245,12 @@ impl Store {
         for attempt in 0.. {
             let name = meta_text(&obj, "name");
             let key = self.key(Some(&namespace_name), &name);
-            match self.storage.create(&key, self.encode(&obj)?).await {
+            let bytes = self.encode(&key, &obj)?;
+            let created = self.storage.create(&key, bytes.clone()).await;
+            if created.is_err() {
+                self.write_failed(&key, &bytes);
+            }
+            match created {
                 Ok(kv) => {
                     self.wrote(kv.mod_revision);
                     let value = self.with_revision(obj, kv.mod_revision);
@@ -530,7 +535,12 @@ impl Store {
                 Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),
             };
         }
-        match self.storage.update(key, current.mod_revision, self.encode(&new)?).await {
+        let bytes = self.encode(key, &new)?;
+        let updated = self.storage.update(key, current.mod_revision, bytes.clone()).await;
+        if updated.is_err() {
+            self.write_failed(key, &bytes);
+        }
+        match updated {
             Ok(kv) => {
                 self.wrote(kv.mod_revision);
                 Ok(Some(self.with_revision(new, kv.mod_revision)))
