@@ -41,7 +41,9 @@ impl Gvk {
 #[derive(Debug, Clone, Default)]
 pub struct Definitions {
     kubernetes_version: String,
-    schemas: BTreeMap<String, Value>,
+    /// Hashed rather than ordered: every `$ref` a schema walk follows looks its target up here, and a tree
+    /// lookup compares several long names with a shared prefix (`io.k8s.api.core.v1.`).
+    schemas: HashMap<String, Value>,
     by_gvk: HashMap<Gvk, String>,
     /// Definitions whose `/openapi/v3` form is not derived from the v2 one (custom resources publish
     /// `nullable`, `default`s and `anyOf` in v3 only).
@@ -124,7 +126,9 @@ impl Definitions {
 
     /// All definition names, sorted.
     pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.schemas.keys().map(String::as_str)
+        let mut names: Vec<&str> = self.schemas.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names.into_iter()
     }
 
     /// Number of definitions.

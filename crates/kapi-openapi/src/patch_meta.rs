@@ -162,12 +162,12 @@ impl<'a> SchemaNode<'a> {
 
     /// The schema type (`object`, `array`, `string`, ...) after resolving references.
     pub fn type_name(&self) -> Option<&'a str> {
-        self.resolved().get("type")?.as_str()
+        member(self.resolved(), "type")?.as_str()
     }
 
     /// A property of this object.
     pub fn property(&self, name: &str) -> Option<Self> {
-        let property = self.resolved().get("properties")?.get(name)?;
+        let property = member(member(self.resolved(), "properties")?, name)?;
         Some(Self {
             definitions: self.definitions,
             at_use_site: property,
@@ -176,7 +176,7 @@ impl<'a> SchemaNode<'a> {
 
     /// The items of this list.
     pub fn items(&self) -> Option<Self> {
-        let items = self.resolved().get("items")?;
+        let items = member(self.resolved(), "items")?;
         Some(Self {
             definitions: self.definitions,
             at_use_site: items,
@@ -185,7 +185,7 @@ impl<'a> SchemaNode<'a> {
 
     /// The values of this map (`additionalProperties` when it is a schema).
     pub fn additional_properties(&self) -> Option<Self> {
-        let values = self.resolved().get("additionalProperties").filter(|v| v.is_object())?;
+        let values = member(self.resolved(), "additionalProperties").filter(|v| v.is_object())?;
         Some(Self {
             definitions: self.definitions,
             at_use_site: values,
@@ -224,7 +224,7 @@ impl<'a> SchemaNode<'a> {
     pub fn extension(&self, name: &str) -> Option<&'a Value> {
         let mut schema = self.at_use_site;
         for _ in 0..MAX_REFERENCE_DEPTH {
-            if let Some(value) = schema.get(name) {
+            if let Some(value) = member(schema, name) {
                 return Some(value);
             }
             schema = self.definitions.get(direct_reference(schema)?)?;
@@ -235,11 +235,25 @@ impl<'a> SchemaNode<'a> {
 
 /// The definition a schema refers to directly: `$ref`, or `allOf: [{$ref}]`.
 fn direct_reference(schema: &Value) -> Option<&str> {
-    if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+    if let Some(reference) = member(schema, "$ref").and_then(Value::as_str) {
         return reference_target(reference);
     }
-    match schema.get("allOf") {
-        Some(Value::Array(all)) if all.len() == 1 => reference_target(all[0].get("$ref")?.as_str()?),
+    match member(schema, "allOf") {
+        Some(Value::Array(all)) if all.len() == 1 => reference_target(member(&all[0], "$ref")?.as_str()?),
         _ => None,
     }
+}
+
+/// Up to how many members an object is searched by comparing names rather than by hashing the one looked for:
+/// most schema objects are this small, and most lookups (`$ref`, `allOf`, extensions) find nothing, which a
+/// length comparison usually settles.
+const SCANNED_MEMBERS: usize = 12;
+
+/// `value[name]` when `value` is an object (as `Value::get`).
+fn member<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {
+    let object = value.as_object()?;
+    if object.len() > SCANNED_MEMBERS {
+        return object.get(name);
+    }
+    object.iter().find_map(|(key, member)| (key == name).then_some(member))
 }
