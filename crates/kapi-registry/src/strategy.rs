@@ -189,8 +189,9 @@ pub trait Strategy: Send + Sync + 'static {
 /// `ValidateObjectMeta` on `metadata` plus the built-in finalizer rule.
 pub fn validate_metadata(obj: &Value, namespaced: bool, rule: NameRule) -> FieldErrors {
     let path = FieldPath::new("metadata");
-    let metadata = obj.get("metadata").cloned().unwrap_or(Value::Null);
-    let mut errors = validate_object_meta(&metadata, namespaced, rule, &path);
+    let null = Value::Null;
+    let metadata = obj.get("metadata").unwrap_or(&null);
+    let mut errors = validate_object_meta(metadata, namespaced, rule, &path);
     errors.append(kapi_core::validation::validate_builtin_finalizers(
         metadata.get("finalizers"),
         &path.child("finalizers"),

@@ -46,7 +46,10 @@ fn base64_error(text: &str) -> Option<String> {
 /// What the typed decoder rejects: non-base64 `[]byte` map values, non-string map values, malformed times.
 pub(crate) fn check_decodable(kind: BuiltinType, obj: &Value) -> Result<(), String> {
     for field in ["labels", "annotations"] {
-        let values = obj.pointer(&format!("/metadata/{field}")).and_then(Value::as_object);
+        let values = obj
+            .get("metadata")
+            .and_then(|metadata| metadata.get(field))
+            .and_then(Value::as_object);
         if let Some(other) = values
             .into_iter()
             .flat_map(|map| map.values())

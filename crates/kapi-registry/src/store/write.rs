@@ -16,7 +16,8 @@ const GENERATE_NAME_ATTEMPTS: usize = 8;
 
 fn meta_text(object: &Value, key: &str) -> String {
     object
-        .pointer(&format!("/metadata/{key}"))
+        .get("metadata")
+        .and_then(|metadata| metadata.get(key))
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned()
