@@ -608,6 +608,7 @@ async fn bench_creates(server: &Server, protocol: Protocol, namespace: &'static 
     let commits = metric(&server.api, "kapi_sqlite_commits_total").await;
     let cpu = server_cpu(server);
     let writer_cpu = sqlite_writer_cpu(server);
+    let client_cpu = cpu_time("/proc/self/stat");
     let (count, elapsed, mut latencies) = run_clients(connections, per_client, move |client, i| {
         create_configmap(namespace, &object_name(client, i))
     })
@@ -617,12 +618,13 @@ async fn bench_creates(server: &Server, protocol: Protocol, namespace: &'static 
         Protocol::Http2 => format!("HTTP/2, {HTTP2_CONNECTIONS} connections"),
     };
     println!(
-        "sqlite  create  {CLIENTS} clients {count:>7} ops {}  {}  ({transport}; {}, of which SQLite writer {:.0} µs, {:.1} writes/commit)",
+        "sqlite  create  {CLIENTS} clients {count:>7} ops {}  {}  ({transport}; {}, of which SQLite writer {:.0} µs, {:.1} writes/commit; load generator {:.0} µs/op)",
         rate(count, elapsed),
         latencies.summary(),
         cpu_per_op(server, cpu, count),
         sqlite_writer_cpu(server).saturating_sub(writer_cpu).as_secs_f64() * 1e6 / count as f64,
-        count as f64 / (metric(&server.api, "kapi_sqlite_commits_total").await - commits).max(1.0)
+        count as f64 / (metric(&server.api, "kapi_sqlite_commits_total").await - commits).max(1.0),
+        cpu_time("/proc/self/stat").saturating_sub(client_cpu).as_secs_f64() * 1e6 / count as f64
     );
 }
 
