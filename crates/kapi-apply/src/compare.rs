@@ -306,6 +306,7 @@ fn subtree<'a>(model: &Model<'a>, value: &Value, ty: TypeRef<'a>, scope: Scope<'
 
 type Grouped<'v> = (Vec<PathElement>, BTreeMap<PathElement, Vec<&'v Value>>);
 
+/// A list's items by element, and the elements in the order of their first item.
 fn group_items<'v>(list: &ListKind<'_>, value: Option<&'v Value>) -> Grouped<'v> {
     let mut order = Vec::new();
     let mut groups: BTreeMap<PathElement, Vec<&Value>> = BTreeMap::new();
@@ -313,11 +314,13 @@ fn group_items<'v>(list: &ListKind<'_>, value: Option<&'v Value>) -> Grouped<'v>
         let Ok(element) = item_element(list, item) else {
             continue;
         };
-        let group = groups.entry(element.clone()).or_default();
-        if group.is_empty() {
-            order.push(element);
+        match groups.get_mut(&element) {
+            Some(group) => group.push(item),
+            None => {
+                order.push(element.clone());
+                groups.insert(element, vec![item]);
+            }
         }
-        group.push(item);
     }
     (order, groups)
 }

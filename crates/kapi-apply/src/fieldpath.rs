@@ -36,9 +36,10 @@ impl PathElement {
 
     /// The element's `FieldsV1` key (`f:spec`, `k:{"port":80}`, `v:"a"`, `i:0`).
     pub fn encode(&self) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(24);
         match self {
             Self::Field(name) => {
+                out.reserve_exact(2 + name.len());
                 out.push_str("f:");
                 out.push_str(name);
             }
