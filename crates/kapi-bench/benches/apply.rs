@@ -265,33 +265,52 @@ fn created_deployment(round: usize) -> Value {
             "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600}})
 }
 
+/// One type whose writes are measured.
+struct WriteCase {
+    kind: &'static str,
+    api_version: &'static str,
+    definition: &'static str,
+    object_of: fn(usize) -> Value,
+    /// kube-apiserver's empty typed object, as the store's `empty_object` builds it for this object.
+    empty: Value,
+    /// The field the update changes (a JSON pointer).
+    changed: &'static str,
+}
+
 /// The managedFields bookkeeping of a create (`update` from the type's empty object, as the store's
 /// `on_create` runs it, plus the encoding) and of an update that changes one field (decode, `update`, encode,
 /// as `on_update`), for a 1 KiB ConfigMap and a Deployment.
 fn writes_of_builtin_types(rounds: usize) {
     let builtin = Definitions::builtin();
     let none = Set::new();
-    // kube-apiserver's empty typed objects, as the store's `empty_object` builds them for these two objects.
-    let cases: [(&str, &str, &str, fn(usize) -> Value, Value, &str); 2] = [
-        (
-            "ConfigMap",
-            "v1",
-            "io.k8s.api.core.v1.ConfigMap",
-            created_configmap,
-            json!({"metadata": {}}),
-            "/data/payload",
-        ),
-        (
-            "Deployment",
-            "apps/v1",
-            "io.k8s.api.apps.v1.Deployment",
-            created_deployment,
-            json!({"metadata": {}, "spec": {"selector": null,
+    let cases = [
+        WriteCase {
+            kind: "ConfigMap",
+            api_version: "v1",
+            definition: "io.k8s.api.core.v1.ConfigMap",
+            object_of: created_configmap,
+            empty: json!({"metadata": {}}),
+            changed: "/data/payload",
+        },
+        WriteCase {
+            kind: "Deployment",
+            api_version: "apps/v1",
+            definition: "io.k8s.api.apps.v1.Deployment",
+            object_of: created_deployment,
+            empty: json!({"metadata": {}, "spec": {"selector": null,
                 "template": {"metadata": {}, "spec": {"containers": null}}, "strategy": {}}}),
-            "/spec/template/spec/containers/0/image",
-        ),
+            changed: "/spec/template/spec/containers/0/image",
+        },
     ];
-    for (kind, api_version, definition, object_of, empty, changed) in cases {
+    for WriteCase {
+        kind,
+        api_version,
+        definition,
+        object_of,
+        empty,
+        changed,
+    } in cases
+    {
         if std::env::var("KAPI_BENCH_KIND").is_ok_and(|only| only != kind) {
             continue;
         }
