@@ -532,6 +532,12 @@ impl Strategy for CustomResource {
         self.try_convert_to(obj, &self.storage_version)
     }
 
+    fn try_api_form(&self, stored: Value) -> Result<Value, ApiError> {
+        // Straight from the version it was stored in: one conversion (one webhook call) per object, as
+        // kube-apiserver's storage decoder.
+        self.try_read_stored(stored)
+    }
+
     fn fields_shape(&self) -> FieldsShape {
         let mut shape = FieldsShape::default();
         if let Some(schema) = &self.schema {

@@ -155,6 +155,15 @@ pub trait Strategy: Send + Sync + 'static {
         Ok(self.prepare_stored(obj))
     }
 
+    /// The API form of an object as stored: what reads (the watch cache, the old object of an update)
+    /// answer. The default reads it, then takes it through the stored form and back, so that it equals the
+    /// answer to a write of the same object. A type whose conversions cost something (a custom resource's
+    /// conversion webhook) converts once, as kube-apiserver decodes once.
+    fn try_api_form(&self, stored: Value) -> Result<Value, kapi_core::ApiError> {
+        let read = self.try_read_stored(stored)?;
+        self.try_read_stored(self.try_prepare_stored(read)?)
+    }
+
     /// Whether the stored form of every object is its API form: [`read_stored`](Self::read_stored) and
     /// [`prepare_stored`](Self::prepare_stored) (and their `try_` forms) return objects unchanged. The store
     /// then hands the watch cache the encoded form of each of its writes instead of letting it decode and

@@ -308,3 +308,185 @@ async fn a_refused_conversion_fails_the_request_with_kube_apiservers_message() {
         .await
         .is_err());
 }
+
+/// A webhook on loopback converting with [`convert`] (refusing conversions to v2 of objects labelled
+/// `refuse-v2=yes`), a registry serving the CronTab CRD through it, established, and its v1 and v2 stores.
+async fn established_crontabs() -> (WebhookServer, Arc<Registry>, Arc<Store>, Arc<Store>) {
+    let ca = TestCa::new().expect("CA");
+    let loopback: IpAddr = "127.0.0.1".parse().expect("loopback");
+    let identity = ca.issue(&[], &[loopback]).expect("certificate");
+    let webhook = WebhookServer::start(identity, |review| {
+        let mut answer = conversion_response(&review, convert);
+        let to_v2 = review["request"]["desiredAPIVersion"] == "stable.example.com/v2";
+        let refused = review["request"]["objects"].as_array().is_some_and(|objects| {
+            objects
+                .iter()
+                .any(|object| object["metadata"]["labels"]["refuse-v2"] == "yes")
+        });
+        if to_v2 && refused {
+            answer["response"]["result"] = json!({"status": "Failure", "message": "not in v2"});
+        }
+        WebhookReply::json(answer)
+    })
+    .await
+    .expect("webhook");
+    let registry = registry_with(StaticServiceResolver::new()).await;
+    let client_config = json!({"url": webhook.url("/convert"), "caBundle": encode_ca_bundle(ca.pem().as_bytes())});
+    crds(&registry)
+        .create(&ctx(), None, crontab_crd(client_config), &CreateOptions::default())
+        .await
+        .expect("create CRD");
+    eventually("Established", || async {
+        let crd = crds(&registry)
+            .get(None, "crontabs.stable.example.com", &GetOptions::default())
+            .await
+            .expect("get CRD");
+        crd["status"]["conditions"].as_array().is_some_and(|conditions| {
+            conditions
+                .iter()
+                .any(|condition| condition["type"] == "Established" && condition["status"] == "True")
+        })
+    })
+    .await;
+    let v1 = served(&registry, "v1").await;
+    let v2 = served(&registry, "v2").await;
+    (webhook, registry, v1, v2)
+}
+
+/// Waits until the webhook has had `expected` reviews, then a little longer to see that no more come.
+async fn settle_at(webhook: &WebhookServer, expected: usize, what: &str) {
+    eventually(what, || async { webhook.recorded().len() >= expected }).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let reviews = webhook.recorded();
+    let objects: Vec<usize> = reviews
+        .iter()
+        .map(|review| review.body["request"]["objects"].as_array().map_or(0, Vec::len))
+        .collect();
+    assert_eq!(reviews.len(), expected, "{what}: reviews with {objects:?} objects");
+}
+
+// Multi-threaded for the same reason as above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_object_is_converted_once_per_version_not_per_read() {
+    let (webhook, registry, v1, v2) = established_crontabs().await;
+    assert!(webhook.recorded().is_empty(), "nothing to convert yet");
+
+    // Stored in v1 as written: no conversion for the write or its answer; v2's watch cache converts each
+    // object once when it takes it in.
+    for name in ["a", "b", "c"] {
+        let body = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab", "metadata": {"name": name},
+            "spec": {"cronSpec": "1 * * * *"}});
+        v1.create(&ctx(), Some("default"), body, &CreateOptions::default())
+            .await
+            .expect("create in v1");
+    }
+    settle_at(&webhook, 3, "v2's cache converts each object once").await;
+    assert!(webhook
+        .recorded()
+        .iter()
+        .all(|review| review.body["request"]["desiredAPIVersion"] == "stable.example.com/v2"));
+
+    // Lists and resourceVersion=0 gets in v2 are served from that cache, converted: no more webhook calls
+    // however often they come.
+    let from_cache = GetOptions {
+        resource_version: Some("0".to_owned()),
+    };
+    for _ in 0..3 {
+        for name in ["a", "b", "c"] {
+            let read = v2.get(Some("default"), name, &from_cache).await.expect("get in v2");
+            assert_eq!(read["spec"], json!({"schedule": "1 * * * *"}));
+        }
+        let listed = v2
+            .list(Some("default"), &ListOptions::default())
+            .await
+            .expect("list in v2");
+        assert_eq!(listed["items"].as_array().map(Vec::len), Some(3));
+    }
+    assert_eq!(webhook.recorded().len(), 3, "cached reads convert nothing again");
+    // A get without resourceVersion reads storage, as kube-apiserver's: one conversion each.
+    for name in ["a", "b", "c"] {
+        let read = v2
+            .get(Some("default"), name, &GetOptions::default())
+            .await
+            .expect("get in v2");
+        assert_eq!(read["spec"], json!({"schedule": "1 * * * *"}));
+    }
+    assert_eq!(webhook.recorded().len(), 6, "one conversion per get from storage");
+
+    // A write in v2: its conversion to the storage version, the answer read back from it, and v2's watch
+    // cache taking it in (kube-apiserver's encode, decode and cache decode); v1 reads it as stored.
+    let body = json!({"apiVersion": "stable.example.com/v2", "kind": "CronTab", "metadata": {"name": "d"},
+        "spec": {"schedule": "2 * * * *"}});
+    let written = v2
+        .create(&ctx(), Some("default"), body, &CreateOptions::default())
+        .await
+        .expect("create in v2");
+    assert_eq!(written.value["spec"], json!({"schedule": "2 * * * *"}));
+    settle_at(&webhook, 9, "a write in v2 converts three times").await;
+    let read = v1
+        .get(Some("default"), "d", &GetOptions::default())
+        .await
+        .expect("get in v1");
+    assert_eq!(read["spec"], json!({"cronSpec": "2 * * * *"}));
+    let read = v2.get(Some("default"), "d", &from_cache).await.expect("get in v2");
+    assert_eq!(read["spec"], json!({"schedule": "2 * * * *"}));
+    assert_eq!(webhook.recorded().len(), 9);
+    assert!(
+        registry
+            .store("stable.example.com", "v2", "crontabs")
+            .is_some_and(|current| Arc::ptr_eq(&current, &v2)),
+        "the counts hold for one set of stores"
+    );
+}
+
+// Multi-threaded for the same reason as above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_whose_answer_cannot_be_converted_fails_after_committing() {
+    let (_webhook, _registry, v1, v2) = established_crontabs().await;
+
+    // v2 -> v1 (storage) converts; v1 -> v2 for the answer is refused. kube-apiserver has committed the
+    // object by then and answers with its storage decoder's error: a bare 500.
+    let body = json!({"apiVersion": "stable.example.com/v2", "kind": "CronTab",
+        "metadata": {"name": "one-way", "labels": {"refuse-v2": "yes"}}, "spec": {"schedule": "3 * * * *"}});
+    let error = v2
+        .create(&ctx(), Some("default"), body, &CreateOptions::default())
+        .await
+        .expect_err("the answer cannot be converted");
+    assert_eq!(error.code(), 500);
+    assert_eq!(error.reason(), "");
+    assert_eq!(
+        error.message(),
+        "conversion webhook for stable.example.com/v1, Kind=CronTab failed: not in v2"
+    );
+    let stored = v1
+        .get(Some("default"), "one-way", &GetOptions::default())
+        .await
+        .expect("committed in v1");
+    assert_eq!(stored["spec"], json!({"cronSpec": "3 * * * *"}));
+
+    // The same for an update in v2 of an object v2 can read.
+    let body = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab", "metadata": {"name": "two-way"},
+        "spec": {"cronSpec": "4 * * * *"}});
+    v1.create(&ctx(), Some("default"), body, &CreateOptions::default())
+        .await
+        .expect("create in v1");
+    let mut object = v2
+        .get(Some("default"), "two-way", &GetOptions::default())
+        .await
+        .expect("get in v2");
+    object["metadata"]["labels"] = json!({"refuse-v2": "yes"});
+    let error = v2
+        .update(&ctx(), Some("default"), "two-way", object, &UpdateOptions::default())
+        .await
+        .expect_err("the answer cannot be converted");
+    assert_eq!(error.code(), 500);
+    assert_eq!(
+        error.message(),
+        "conversion webhook for stable.example.com/v1, Kind=CronTab failed: not in v2"
+    );
+    let stored = v1
+        .get(Some("default"), "two-way", &GetOptions::default())
+        .await
+        .expect("get in v1");
+    assert_eq!(stored["metadata"]["labels"], json!({"refuse-v2": "yes"}), "committed");
+}

@@ -60,7 +60,7 @@ impl Store {
                 if !changed || opts.dry_run {
                     return Ok(DeleteOutcome::Pending(updated));
                 }
-                let bytes = self.encode(&key, &updated)?;
+                let (bytes, stored) = self.encode(&key, &updated)?;
                 let written = self.storage.update(&key, current.mod_revision, bytes.clone()).await;
                 if written.is_err() {
                     self.write_failed(&key, &bytes);
@@ -71,7 +71,11 @@ impl Store {
                             // Creates check namespaces in the watch cache: let it see the termination first.
                             let _ = self.cacher.get(&key, Freshness::NotOlderThan(kv.mod_revision)).await;
                         }
-                        return Ok(DeleteOutcome::Pending(self.with_revision(updated, kv.mod_revision)));
+                        return Ok(DeleteOutcome::Pending(self.read_back(
+                            updated,
+                            stored,
+                            kv.mod_revision,
+                        )?));
                     }
                     Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => continue,
                     Err(error) => return Err(util::storage_error(&self.group_resource(), name, error)),
@@ -83,7 +87,10 @@ impl Store {
             match self.storage.delete(&key, Some(current.mod_revision)).await {
                 Ok(deleted) => {
                     self.wrote(deleted.revision);
-                    return Ok(DeleteOutcome::Deleted(self.with_revision(object, deleted.revision)));
+                    // `object` is already in API form (`object_from`).
+                    let mut object = object;
+                    super::set_resource_version(&mut object, deleted.revision);
+                    return Ok(DeleteOutcome::Deleted(object));
                 }
                 Err(kapi_storage::Error::Conflict { .. }) => continue,
                 Err(kapi_storage::Error::NotFound { .. }) => {

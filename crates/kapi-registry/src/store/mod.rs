@@ -155,19 +155,11 @@ impl std::fmt::Debug for Store {
 fn decode(strategy: &dyn Strategy, kv: &KeyValue) -> Decoded {
     match serde_json::from_slice::<Value>(&kv.value) {
         Ok(value) => {
-            let value = match strategy.try_read_stored(value) {
-                Ok(value) => value,
-                Err(error) => return failed(error),
-            };
-            let (labels, fields, terminating) = index(strategy, &value);
-            // What `Store::with_revision` makes of it, minus the revision.
-            let api = match strategy
-                .try_prepare_stored(value)
-                .and_then(|stored| strategy.try_read_stored(stored))
-            {
+            let api = match strategy.try_api_form(value) {
                 Ok(api) => api,
                 Err(error) => return failed(error),
             };
+            let (labels, fields, terminating) = index(strategy, &api);
             Decoded {
                 labels,
                 fields,
@@ -347,7 +339,9 @@ impl Store {
     pub(crate) fn object_from(&self, kv: &KeyValue) -> Result<Value, ApiError> {
         let value: Value = serde_json::from_slice(&kv.value)
             .map_err(|error| ApiError::internal_error(format!("stored object does not decode: {error}")))?;
-        Ok(self.with_revision(value, kv.mod_revision))
+        let mut value = self.strategy.try_api_form(value)?;
+        set_resource_version(&mut value, kv.mod_revision);
+        Ok(value)
     }
 
     /// The API form of a stored object, encoded once (what [`object_from`](Self::object_from) gives, without
@@ -355,24 +349,29 @@ impl Store {
     pub(crate) fn api_form(&self, kv: &KeyValue) -> Result<encoded::ApiForm, ApiError> {
         let value: Value = serde_json::from_slice(&kv.value)
             .map_err(|error| ApiError::internal_error(format!("stored object does not decode: {error}")))?;
-        let api = self
-            .strategy
-            .try_prepare_stored(value)
-            .and_then(|stored| self.strategy.try_read_stored(stored))?;
+        let api = self.strategy.try_api_form(value)?;
         Ok(encoded::ApiForm::new(api, Some(&kv.value)))
     }
 
-    /// `value` in API form (as read back from storage) with `metadata.resourceVersion` = `revision`.
-    fn with_revision(&self, value: Value, revision: u64) -> Value {
-        let mut value = self.strategy.read_stored(self.strategy.prepare_stored(value));
+    /// The answer to a write of `value` (API form) committed at `revision`: the object as read back from
+    /// storage. `stored` is its stored form when [`encode`](Self::encode) made one (it is converted back
+    /// once, as kube-apiserver decodes what it wrote); a failed conversion answers the write with the error
+    /// although the write is committed, as kube-apiserver's does.
+    fn read_back(&self, value: Value, stored: Option<Value>, revision: u64) -> Result<Value, ApiError> {
+        let stored = match stored {
+            Some(stored) => stored,
+            None => self.strategy.try_prepare_stored(value)?,
+        };
+        let mut value = self.strategy.try_read_stored(stored)?;
         set_resource_version(&mut value, revision);
-        value
+        Ok(value)
     }
 
-    /// The bytes stored for `value` under `key`: JSON without `resourceVersion`. When the type stores its API
-    /// form, the watch cache is offered the decoded form of these bytes (withdraw it with
+    /// The bytes stored for `value` under `key`: JSON without `resourceVersion`, and the stored form itself
+    /// when it is not `value` (a type that converts, see [`read_back`](Self::read_back)). When the type stores
+    /// its API form, the watch cache is offered the decoded form of these bytes (withdraw it with
     /// [`write_failed`](Self::write_failed) if storage refuses them).
-    fn encode(&self, key: &str, value: &Value) -> Result<Bytes, ApiError> {
+    fn encode(&self, key: &str, value: &Value) -> Result<(Bytes, Option<Value>), ApiError> {
         let internal = |error: serde_json::Error| ApiError::internal_error(error.to_string());
         if self.strategy.stored_form_is_api_form() {
             let (bytes, encoded) = encoded::EncodedObject::encode_stored(value).map_err(internal)?;
@@ -386,7 +385,7 @@ impl Store {
                 };
                 self.written.offer(key, &bytes, decoded);
             }
-            return Ok(bytes);
+            return Ok((bytes, None));
         }
         let mut value = self
             .strategy
@@ -398,7 +397,7 @@ impl Store {
         let mut bytes = serde_json::to_vec(&value).map_err(internal)?;
         // Storage and the watch cache keep these bytes as long as the version lives: drop the growth slack.
         bytes.shrink_to_fit();
-        Ok(Bytes::from(bytes))
+        Ok((Bytes::from(bytes), Some(value)))
     }
 
     /// Storage did not take `bytes` (from [`encode`](Self::encode)) under `key`.

@@ -246,7 +246,7 @@ impl Store {
         for attempt in 0.. {
             let name = meta_text(&obj, "name");
             let key = self.key(Some(&namespace_name), &name);
-            let bytes = self.encode(&key, &obj)?;
+            let (bytes, stored) = self.encode(&key, &obj)?;
             let created = self.storage.create(&key, bytes.clone()).await;
             if created.is_err() {
                 self.write_failed(&key, &bytes);
@@ -254,7 +254,7 @@ impl Store {
             match created {
                 Ok(kv) => {
                     self.wrote(kv.mod_revision);
-                    let value = self.with_revision(obj, kv.mod_revision);
+                    let value = self.read_back(obj, stored, kv.mod_revision)?;
                     return Ok(Response { value, warnings });
                 }
                 Err(kapi_storage::Error::AlreadyExists { .. }) if generated && attempt + 1 < GENERATE_NAME_ATTEMPTS => {
@@ -524,19 +524,19 @@ impl Store {
                 .and_then(Value::as_array)
                 .is_none_or(|finalizers| finalizers.is_empty() || !self.is_namespaces());
         if dry_run {
-            return Ok(Some(self.with_revision(new, current.mod_revision)));
+            return self.read_back(new, None, current.mod_revision).map(Some);
         }
         if finalized {
             return match self.storage.delete(key, Some(current.mod_revision)).await {
                 Ok(deleted) => {
                     self.wrote(deleted.revision);
-                    Ok(Some(self.with_revision(new, current.mod_revision)))
+                    self.read_back(new, None, current.mod_revision).map(Some)
                 }
                 Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => Ok(None),
                 Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),
             };
         }
-        let bytes = self.encode(key, &new)?;
+        let (bytes, stored) = self.encode(key, &new)?;
         let updated = self.storage.update(key, current.mod_revision, bytes.clone()).await;
         if updated.is_err() {
             self.write_failed(key, &bytes);
@@ -544,7 +544,7 @@ impl Store {
         match updated {
             Ok(kv) => {
                 self.wrote(kv.mod_revision);
-                Ok(Some(self.with_revision(new, kv.mod_revision)))
+                self.read_back(new, stored, kv.mod_revision).map(Some)
             }
             Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => Ok(None),
             Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),
