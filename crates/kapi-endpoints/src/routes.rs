@@ -101,7 +101,8 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
     let query = Query::parse(parts.uri.query());
     // One snapshot for the whole request: resources added or removed meanwhile are seen by the next one.
     let snapshot = state.registry.snapshot();
-    let resources: Vec<&ResourceInfo> = snapshot.resources().collect();
+    // Only discovery and the rarer paths need every resource: a resource request looks its store up directly.
+    let resources = || snapshot.resources().collect::<Vec<&ResourceInfo>>();
     let trimmed = path.trim_end_matches('/');
     let accept = parts.headers.get(header::ACCEPT).and_then(|value| value.to_str().ok());
 
@@ -117,17 +118,17 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         return match negotiate_discovery(&parse_accept(accept), true)? {
             DiscoveryRepresentation::AggregatedV2 => {
                 let document = if core {
-                    discovery::aggregated_api(&resources)
+                    discovery::aggregated_api(&resources())
                 } else {
-                    discovery::aggregated_apis(&resources)
+                    discovery::aggregated_apis(&resources())
                 };
                 Ok(json_with_type(200, &document, AGGREGATED_DISCOVERY_V2))
             }
             DiscoveryRepresentation::Legacy(encoding) => {
                 let document = if core {
-                    discovery::api_versions(&resources, &state.config.server_address)
+                    discovery::api_versions(&resources(), &state.config.server_address)
                 } else {
-                    discovery::api_group_list(&resources)
+                    discovery::api_group_list(&resources())
                 };
                 Ok(encoded(200, &document, encoding))
             }
@@ -138,17 +139,16 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         .resolve(parts.method.as_str(), &path, query.pairs())
         .map_err(|resolve_error| ApiError::internal_error(resolve_error.to_string()))?;
     if !info.is_resource_request {
-        return serve_group_discovery(&resources, &info, &path, accept);
+        return serve_group_discovery(&resources(), &info, &path, accept);
     }
 
-    let served_group_version = discovery::serves_group_version(&resources, &info.api_group, &info.api_version);
-    let missing = if info.api_prefix == "api" || served_group_version {
-        NotFound::Status
-    } else {
-        NotFound::Text
-    };
     let Some(store) = snapshot.store(&info.api_group, &info.api_version, &info.resource) else {
-        return not_found(missing);
+        let served_group_version = discovery::serves_group_version(&resources(), &info.api_group, &info.api_version);
+        return not_found(if info.api_prefix == "api" || served_group_version {
+            NotFound::Status
+        } else {
+            NotFound::Text
+        });
     };
     let resource_info = store.info();
     // A namespaced resource addressed without a namespace serves only the all-namespaces list and watch; a
@@ -195,8 +195,8 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         })
         .await;
     }
-    let sibling_kinds = resources
-        .iter()
+    let sibling_kinds = snapshot
+        .resources()
         .filter(|other| other.group == resource_info.group && other.version == resource_info.version)
         .map(|other| other.kind.clone())
         .collect();
