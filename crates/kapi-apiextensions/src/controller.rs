@@ -44,8 +44,9 @@ pub type StrategyFactory = Arc<dyn Fn(&Value, &str) -> Option<Arc<dyn Strategy>>
 /// What the controller serves for one CRD.
 #[derive(Debug)]
 struct Served {
-    /// The CRD's spec when its stores were built: a changed spec rebuilds them.
+    /// The CRD's spec and the names it is served under when its stores were built: a change rebuilds them.
     spec: Value,
+    names: Value,
     uid: String,
     /// (group, version, plural) of every store added.
     resources: Vec<(String, String, String)>,
@@ -167,8 +168,9 @@ impl CrdController {
     async fn serve(&mut self, name: &str, crd: &Value) {
         let spec = crd.get("spec").cloned().unwrap_or(Value::Null);
         let uid = meta::uid(crd).unwrap_or_default().to_owned();
+        let names = crate::custom::served_names(crd).clone();
         if let Some(served) = self.served.get(name) {
-            if served.spec == spec && served.uid == uid {
+            if served.spec == spec && served.names == names && served.uid == uid {
                 return;
             }
         }
@@ -213,6 +215,7 @@ impl CrdController {
             name.to_owned(),
             Served {
                 spec,
+                names,
                 uid,
                 resources: added,
             },

@@ -90,7 +90,7 @@ impl CustomResource {
             .iter()
             .find(|candidate| candidate.get("name").and_then(Value::as_str) == Some(version))?;
         let group = text(crd, "/spec/group").to_owned();
-        let names = crd.pointer("/spec/names").cloned().unwrap_or(Value::Null);
+        let names = served_names(crd).clone();
         let plural = text(&names, "/plural").to_owned();
         let kind = text(&names, "/kind").to_owned();
         let list_kind = match text(&names, "/listKind") {
@@ -315,6 +315,16 @@ impl CustomResource {
                 obj
             }
         }
+    }
+}
+
+/// The names a CRD's resources are served under: `status.acceptedNames` as kube-apiserver serves them (an
+/// established CRD edited to a name another CRD holds keeps the names it had), the requested `spec.names`
+/// when none are accepted yet (a CRD served without the controller).
+pub(crate) fn served_names(crd: &Value) -> &Value {
+    match crd.pointer("/status/acceptedNames") {
+        Some(accepted) if !text(accepted, "/plural").is_empty() && !text(accepted, "/kind").is_empty() => accepted,
+        _ => crd.pointer("/spec/names").unwrap_or(&Value::Null),
     }
 }
 

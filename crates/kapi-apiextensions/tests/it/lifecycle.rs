@@ -215,3 +215,61 @@ async fn names_in_use_by_another_crd_are_not_accepted_until_it_goes() {
     assert_eq!(later["metadata"]["resourceVersion"], crd["metadata"]["resourceVersion"]);
     controller.abort();
 }
+
+#[tokio::test]
+async fn an_established_crd_edited_to_a_name_in_use_is_served_under_its_accepted_names() {
+    let (registry, controller) = serving_registry().await;
+    let group = "renamed.example.com";
+    for names in [
+        json!({"plural": "gadgets", "singular": "gadget", "kind": "Gadget", "listKind": "GadgetList"}),
+        json!({"plural": "gizmos", "singular": "gizmo", "kind": "Gizmo", "listKind": "GizmoList", "shortNames": ["gz"]}),
+    ] {
+        crds(&registry)
+            .create(&ctx(), None, crd_with_names(group, names), &CreateOptions::default())
+            .await
+            .expect("create CRD");
+    }
+    let name = "gizmos.renamed.example.com";
+    wait_established(&registry, "gadgets.renamed.example.com").await;
+    wait_established(&registry, name).await;
+
+    // An established CRD's kinds are immutable, its singular and short names are not. The singular
+    // another CRD holds stays unaccepted; the new short name is free and accepted.
+    let mut crd = get_crd(&registry, name).await.expect("gizmos");
+    crd["spec"]["names"]["singular"] = json!("gadget");
+    crd["spec"]["names"]["shortNames"] = json!(["gz", "gzz"]);
+    crds(&registry)
+        .update(&ctx(), None, name, crd, &UpdateOptions::default())
+        .await
+        .expect("edit names");
+    eventually("NamesAccepted False with the new short name accepted", || async {
+        get_crd(&registry, name).await.is_some_and(|crd| {
+            condition(&crd, "NamesAccepted").is_some_and(|accepted| accepted["status"] == "False")
+                && crd["status"]["acceptedNames"]["shortNames"] == json!(["gz", "gzz"])
+        })
+    })
+    .await;
+    let crd = get_crd(&registry, name).await.expect("gizmos");
+    assert_eq!(crd["status"]["acceptedNames"]["singular"], "gizmo");
+    assert_eq!(
+        condition(&crd, "NamesAccepted").map(|accepted| accepted["reason"].clone()),
+        Some(json!("SingularConflict"))
+    );
+    assert_eq!(
+        condition(&crd, "Established").map(|established| established["status"].clone()),
+        Some(json!("True")),
+        "it stays established"
+    );
+
+    // Served as kube-apiserver serves it: under status.acceptedNames, not the requested spec.names.
+    eventually("the store follows the accepted names", || async {
+        registry
+            .store(group, "v1", "gizmos")
+            .is_some_and(|store| store.info().short_names == ["gz", "gzz"])
+    })
+    .await;
+    let gizmos = registry.store(group, "v1", "gizmos").expect("served");
+    assert_eq!(gizmos.info().singular, "gizmo");
+    assert_eq!(gizmos.info().kind, "Gizmo");
+    controller.abort();
+}
