@@ -264,6 +264,11 @@ async fn watch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
 }
 
 async fn create(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
+    // A terminating CRD's resource refuses creates before their options or body are read (405 even for a
+    // malformed body), as kube-apiserver's CRD handler does.
+    if let Some(refusal) = request.store.create_refusal() {
+        return Err(refusal);
+    }
     let representation = request.representation(&OBJECT_ROUTE_PRODUCES)?;
     let options = request.with_duplicates(request.query.create_options("CreateOptions")?);
     let object = request.decode_object()?;

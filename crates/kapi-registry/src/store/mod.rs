@@ -242,8 +242,9 @@ impl Store {
         }
     }
 
-    /// The error `create` answers instead of creating, if one is set.
-    pub(crate) fn create_refusal(&self) -> Option<ApiError> {
+    /// The error `create` answers instead of creating, if one is set (the HTTP layer answers it before it
+    /// reads the body, as kube-apiserver's CRD handler does).
+    pub fn create_refusal(&self) -> Option<ApiError> {
         self.create_refusal.read().ok().and_then(|refusal| refusal.clone())
     }
 

@@ -2,6 +2,7 @@
 
 mod api;
 mod conversion;
+mod crd_terminating;
 mod endpoints;
 mod pki;
 mod recorded;
