@@ -276,7 +276,10 @@ async fn create(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
         .store
         .create(&request.context(), request.namespace(), object, &options)
         .await?;
-    let mut response = request.object_response(201, &result.value, &representation)?;
+    let mut response = match &result.json {
+        Some(json) if plain_json(&representation) => json_bytes(201, json.clone()),
+        _ => request.object_response(201, &result.value, &representation)?,
+    };
     add_warnings(&mut response, &result.warnings);
     Ok(response)
 }

@@ -31,8 +31,8 @@ pub fn json_with_type(code: u16, value: &Value, content_type: &str) -> Response 
 }
 
 /// A JSON body already encoded (`application/json`).
-pub fn json_bytes(code: u16, bytes: Vec<u8>) -> Response {
-    let mut response = Response::new(Body::from(bytes));
+pub fn json_bytes(code: u16, bytes: impl Into<bytes::Bytes>) -> Response {
+    let mut response = Response::new(Body::from(bytes.into()));
     *response.status_mut() = status_code(code);
     with_content_type(response, Encoding::Json.content_type())
 }

@@ -70,6 +70,7 @@ impl Store {
         Ok(Response {
             value: applied.value.0,
             warnings: applied.warnings,
+            json: applied.json,
         })
     }
 
@@ -163,6 +164,7 @@ impl Store {
                 return Ok(Response {
                     value: (created.value, true),
                     warnings,
+                    json: created.json,
                 });
             };
             let old = self.object_from(&current)?;
@@ -207,6 +209,7 @@ impl Store {
                 return Ok(Response {
                     value: (value, false),
                     warnings,
+                    json: None,
                 });
             }
         }

@@ -315,6 +315,7 @@ impl Store {
             return Ok(Response {
                 value: applied.value.0,
                 warnings: applied.warnings,
+                json: applied.json,
             });
         }
         if patch.patch_type == PatchType::StrategicMerge && !self.strategy().supports_strategic_merge_patch() {
@@ -371,7 +372,11 @@ impl Store {
             let new = self.prepare_update(&patched, &old, &current, &requested_rv, &manager, kind)?;
             if let Some(value) = self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
                 warnings.extend(self.strategy().warnings(&value));
-                return Ok(Response { value, warnings });
+                return Ok(Response {
+                    value,
+                    warnings,
+                    json: None,
+                });
             }
             if requested_rv != current.mod_revision.to_string() {
                 return Err(ApiError::conflict_modified(&self.info().group_resource(), name));

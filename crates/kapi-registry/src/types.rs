@@ -333,6 +333,9 @@ pub struct Response<T> {
     pub value: T,
     /// Warnings (fieldValidation=Warn, strategy warnings).
     pub warnings: Vec<String>,
+    /// The written object's JSON, when the store already has it encoded: exactly what serializing the object in
+    /// `value` gives, so a JSON response can send these bytes instead of encoding the object again.
+    pub json: Option<Bytes>,
 }
 
 /// What a delete did.

@@ -60,7 +60,7 @@ impl Store {
                 if !changed || opts.dry_run {
                     return Ok(DeleteOutcome::Pending(updated));
                 }
-                let (bytes, stored) = self.encode(&key, &updated)?;
+                let super::EncodedWrite { bytes, stored, .. } = self.encode(&key, &updated)?;
                 let written = self.storage.update(&key, current.mod_revision, bytes.clone()).await;
                 if written.is_err() {
                     self.write_failed(&key, &bytes);

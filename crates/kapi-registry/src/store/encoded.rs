@@ -18,7 +18,7 @@ const REVISION_KEY: &[u8] = b"\"resourceVersion\":\"";
 /// the revision's digits and `after` inserted at `insert_at`. Either `bytes` are the object's own encoding with
 /// an empty resourceVersion string (`before`/`after` empty, `insert_at` between its quotes), or — the common
 /// case — the stored bytes themselves, shared with storage's copy, with the whole member inserted.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct EncodedObject {
     bytes: Bytes,
     insert_at: usize,

@@ -192,6 +192,26 @@ fn index(strategy: &dyn Strategy, value: &Value) -> (StringPairs, StringPairs, b
     (meta::labels(value).into(), fields.into(), is_terminating(value))
 }
 
+/// An object encoded for storage by [`Store::encode`].
+struct EncodedWrite {
+    /// The stored JSON: without `resourceVersion`.
+    bytes: Bytes,
+    /// The stored form when it is not the object itself (a type that converts, see [`Store::read_back`]).
+    stored: Option<Value>,
+    /// The object's API form over `bytes`, with a slot for its revision (types that store their API form).
+    api: Option<encoded::EncodedObject>,
+}
+
+impl EncodedWrite {
+    /// The object's JSON at `revision`, when its API form is encoded.
+    fn json_at(&self, revision: u64) -> Option<Bytes> {
+        let api = self.api.as_ref()?;
+        let mut json = Vec::with_capacity(api.len() + 20);
+        api.write_object(revision, &mut json);
+        Some(Bytes::from(json))
+    }
+}
+
 /// A namespace that refuses new objects: being deleted, or `status.phase` Terminating.
 fn is_terminating(object: &Value) -> bool {
     meta::is_being_deleted(object) || object.pointer("/status/phase").and_then(Value::as_str) == Some("Terminating")
@@ -368,25 +388,33 @@ impl Store {
         Ok(value)
     }
 
-    /// The bytes stored for `value` under `key`: JSON without `resourceVersion`, and the stored form itself
-    /// when it is not `value` (a type that converts, see [`read_back`](Self::read_back)). When the type stores
-    /// its API form, the watch cache is offered the decoded form of these bytes (withdraw it with
+    /// The bytes stored for `value` under `key` (see [`EncodedWrite`]). When the type stores its API form, the
+    /// watch cache is offered the decoded form of these bytes (withdraw it with
     /// [`write_failed`](Self::write_failed) if storage refuses them).
-    fn encode(&self, key: &str, value: &Value) -> Result<(Bytes, Option<Value>), ApiError> {
+    fn encode(&self, key: &str, value: &Value) -> Result<EncodedWrite, ApiError> {
         let internal = |error: serde_json::Error| ApiError::internal_error(error.to_string());
         if self.strategy.stored_form_is_api_form() {
             let (bytes, encoded) = encoded::EncodedObject::encode_stored(value).map_err(internal)?;
             if let Some(encoded) = encoded {
                 let (labels, fields, terminating) = index(self.strategy.as_ref(), value);
                 let decoded = Decoded {
-                    form: encoded::ApiForm::Encoded(encoded),
+                    form: encoded::ApiForm::Encoded(encoded.clone()),
                     labels,
                     fields,
                     terminating,
                 };
                 self.written.offer(key, &bytes, decoded);
+                return Ok(EncodedWrite {
+                    bytes,
+                    stored: None,
+                    api: Some(encoded),
+                });
             }
-            return Ok((bytes, None));
+            return Ok(EncodedWrite {
+                bytes,
+                stored: None,
+                api: None,
+            });
         }
         let mut value = self
             .strategy
@@ -398,7 +426,11 @@ impl Store {
         let mut bytes = serde_json::to_vec(&value).map_err(internal)?;
         // Storage and the watch cache keep these bytes as long as the version lives: drop the growth slack.
         bytes.shrink_to_fit();
-        Ok((Bytes::from(bytes), Some(value)))
+        Ok(EncodedWrite {
+            bytes: Bytes::from(bytes),
+            stored: Some(value),
+            api: None,
+        })
     }
 
     /// Storage did not take `bytes` (from [`encode`](Self::encode)) under `key`.

@@ -240,22 +240,27 @@ impl Store {
         self.check_namespace_accepts(&namespace_name, &name).await?;
         let obj = super::canonical(obj);
         if opts.dry_run {
-            return Ok(Response { value: obj, warnings });
+            return Ok(Response {
+                value: obj,
+                warnings,
+                json: None,
+            });
         }
         let mut obj = obj;
         for attempt in 0.. {
             let name = meta_text(&obj, "name");
             let key = self.key(Some(&namespace_name), &name);
-            let (bytes, stored) = self.encode(&key, &obj)?;
-            let created = self.storage.create(&key, bytes.clone()).await;
+            let encoded = self.encode(&key, &obj)?;
+            let created = self.storage.create(&key, encoded.bytes.clone()).await;
             if created.is_err() {
-                self.write_failed(&key, &bytes);
+                self.write_failed(&key, &encoded.bytes);
             }
             match created {
                 Ok(kv) => {
                     self.wrote(kv.mod_revision);
-                    let value = self.read_back(obj, stored, kv.mod_revision)?;
-                    return Ok(Response { value, warnings });
+                    let json = encoded.json_at(kv.mod_revision);
+                    let value = self.read_back(obj, encoded.stored, kv.mod_revision)?;
+                    return Ok(Response { value, warnings, json });
                 }
                 Err(kapi_storage::Error::AlreadyExists { .. }) if generated && attempt + 1 < GENERATE_NAME_ATTEMPTS => {
                     let name = generate_name(&generate_prefix, |n| fastrand::usize(..n));
@@ -299,6 +304,7 @@ impl Store {
         Ok(Response {
             value: response.value.0,
             warnings: response.warnings,
+            json: response.json,
         })
     }
 
@@ -348,6 +354,7 @@ impl Store {
                     return Ok(Response {
                         value: (created.value, true),
                         warnings: [warnings, created.warnings].concat(),
+                        json: created.json,
                     });
                 }
                 return Err(ApiError::not_found(&self.group_resource(), name));
@@ -366,6 +373,7 @@ impl Store {
                     return Ok(Response {
                         value: (value, false),
                         warnings,
+                        json: None,
                     });
                 }
                 None if !requested_rv.is_empty() => {
@@ -536,7 +544,7 @@ impl Store {
                 Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),
             };
         }
-        let (bytes, stored) = self.encode(key, &new)?;
+        let super::EncodedWrite { bytes, stored, .. } = self.encode(key, &new)?;
         let updated = self.storage.update(key, current.mod_revision, bytes.clone()).await;
         if updated.is_err() {
             self.write_failed(key, &bytes);

@@ -23,6 +23,12 @@ async fn configmap_lifecycle_matches_the_recording() {
             "uid": "<uid>", "resourceVersion": "<rv>", "creationTimestamp": "<time>",
             "managedFields": managed(json!({"f:data": {".": {}, "f:a": {}}}))}, "data": {"a": "1"}})
     );
+    // The create's JSON comes from the bytes written to storage; it is exactly the encoded object.
+    let json = created.json.as_ref().expect("a ConfigMap create has its JSON encoded");
+    assert_eq!(
+        String::from_utf8_lossy(json),
+        serde_json::to_string(&created.value).expect("json")
+    );
     let mut changed = created.value.clone();
     changed["data"]["b"] = json!("2");
     changed["metadata"]["labels"] = json!({"x": "y"});
