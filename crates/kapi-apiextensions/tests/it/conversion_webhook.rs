@@ -311,7 +311,7 @@ async fn a_refused_conversion_fails_the_request_with_kube_apiservers_message() {
 
 /// A webhook on loopback converting with [`convert`] (refusing conversions to v2 of objects labelled
 /// `refuse-v2=yes`), a registry serving the CronTab CRD through it, established, and its v1 and v2 stores.
-async fn established_crontabs() -> (WebhookServer, Arc<Registry>, Arc<Store>, Arc<Store>) {
+pub(crate) async fn established_crontabs() -> (WebhookServer, Arc<Registry>, Arc<Store>, Arc<Store>) {
     let ca = TestCa::new().expect("CA");
     let loopback: IpAddr = "127.0.0.1".parse().expect("loopback");
     let identity = ca.issue(&[], &[loopback]).expect("certificate");

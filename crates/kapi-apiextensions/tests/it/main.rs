@@ -2,6 +2,7 @@
 
 mod conversion_webhook;
 mod lifecycle;
+mod managed_fields_versions;
 mod serving;
 
 use std::{sync::Arc, time::Duration};

@@ -1,0 +1,163 @@
+//! managedFields across a CRD's versions. kube-apiserver keeps each entry in the apiVersion it was written in
+//! (a read in another version shows it as written) and, when another version's manager updates the object,
+//! converts the old and new object into each entry's version to take the changed fields from it. kapi
+//! compares field paths as they are: the same outcome when the versions share their field names (conversion
+//! `None`, and most webhooks), a stale entry when a webhook renames a field (see docs/compatibility.md).
+
+use kapi_registry::{CreateOptions, GetOptions, UpdateOptions};
+use serde_json::{json, Value};
+
+use crate::{conversion_webhook::established_crontabs, crds, ctx, eventually, serving_registry};
+
+fn entries(object: &Value) -> Vec<(String, String, Value)> {
+    object["metadata"]["managedFields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|entry| {
+            (
+                entry["manager"].as_str().unwrap_or_default().to_owned(),
+                entry["apiVersion"].as_str().unwrap_or_default().to_owned(),
+                entry["fieldsV1"].clone(),
+            )
+        })
+        .collect()
+}
+
+fn create_as(manager: &str) -> CreateOptions {
+    CreateOptions {
+        field_manager: Some(manager.to_owned()),
+        ..CreateOptions::default()
+    }
+}
+
+fn update_as(manager: &str) -> UpdateOptions {
+    UpdateOptions {
+        field_manager: Some(manager.to_owned()),
+        ..UpdateOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn with_conversion_none_an_update_in_another_version_takes_the_fields_over() {
+    let (registry, controller) = serving_registry().await;
+    let version = |name: &str, storage: bool| {
+        json!({"name": name, "served": true, "storage": storage,
+            "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                "spec": {"type": "object", "properties": {"color": {"type": "string"}, "size": {"type": "integer"}}}}}}})
+    };
+    let crd = json!({
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "paints.versions.example.com"},
+        "spec": {
+            "group": "versions.example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "paints", "singular": "paint", "kind": "Paint"},
+            "versions": [version("v1", true), version("v2", false)],
+        },
+    });
+    crds(&registry)
+        .create(&ctx(), None, crd, &CreateOptions::default())
+        .await
+        .expect("create CRD");
+    eventually("both versions served", || async {
+        registry.store("versions.example.com", "v1", "paints").is_some()
+            && registry.store("versions.example.com", "v2", "paints").is_some()
+    })
+    .await;
+    let v1 = registry.store("versions.example.com", "v1", "paints").expect("v1");
+    let v2 = registry.store("versions.example.com", "v2", "paints").expect("v2");
+    let body = json!({"apiVersion": "versions.example.com/v1", "kind": "Paint", "metadata": {"name": "p"},
+        "spec": {"color": "red", "size": 1}});
+    v1.create(&ctx(), Some("default"), body, &create_as("first"))
+        .await
+        .expect("create in v1");
+
+    // Read in v2, the entry is as written: its own apiVersion, its own fields.
+    let mut object = v2
+        .get(Some("default"), "p", &GetOptions::default())
+        .await
+        .expect("get in v2");
+    assert_eq!(
+        entries(&object),
+        [(
+            "first".to_owned(),
+            "versions.example.com/v1".to_owned(),
+            json!({"f:spec": {".": {}, "f:color": {}, "f:size": {}}})
+        )]
+    );
+
+    // An update in v2 takes the changed field from the v1 manager, as kube-apiserver's conversion of both
+    // objects to v1 finds it changed there too.
+    object["spec"]["color"] = json!("blue");
+    let updated = v2
+        .update(&ctx(), Some("default"), "p", object, &update_as("second"))
+        .await
+        .expect("update in v2");
+    assert_eq!(
+        entries(&updated.value.0),
+        [
+            (
+                "first".to_owned(),
+                "versions.example.com/v1".to_owned(),
+                json!({"f:spec": {".": {}, "f:size": {}}})
+            ),
+            (
+                "second".to_owned(),
+                "versions.example.com/v2".to_owned(),
+                json!({"f:spec": {"f:color": {}}})
+            ),
+        ]
+    );
+    controller.abort();
+}
+
+// Multi-threaded: a store converting an object waits for the webhook, which this runtime serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_renamed_field_stays_with_the_other_versions_manager() {
+    let (_webhook, _registry, v1, v2) = established_crontabs().await;
+    let body = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab", "metadata": {"name": "renamed"},
+        "spec": {"cronSpec": "1 * * * *"}});
+    v1.create(&ctx(), Some("default"), body, &create_as("first"))
+        .await
+        .expect("create in v1");
+    let mut object = v2
+        .get(Some("default"), "renamed", &GetOptions::default())
+        .await
+        .expect("get in v2");
+    assert_eq!(object["spec"], json!({"schedule": "1 * * * *"}));
+    // Not converted by the webhook: the entry keeps v1's field name, as kube-apiserver shows it.
+    assert_eq!(
+        entries(&object),
+        [(
+            "first".to_owned(),
+            "stable.example.com/v1".to_owned(),
+            json!({"f:spec": {".": {}, "f:cronSpec": {}}})
+        )]
+    );
+
+    object["spec"]["schedule"] = json!("2 * * * *");
+    let updated = v2
+        .update(&ctx(), Some("default"), "renamed", object, &update_as("second"))
+        .await
+        .expect("update in v2");
+    // kube-apiserver would convert both objects to v1, find spec.cronSpec changed and take it from "first"
+    // (leaving it `{"f:spec": {".": {}}}`); kapi compares v2's spec.schedule with v1's spec.cronSpec as paths, so "first"
+    // keeps an entry for a field it no longer set.
+    assert_eq!(
+        entries(&updated.value.0),
+        [
+            (
+                "first".to_owned(),
+                "stable.example.com/v1".to_owned(),
+                json!({"f:spec": {".": {}, "f:cronSpec": {}}})
+            ),
+            (
+                "second".to_owned(),
+                "stable.example.com/v2".to_owned(),
+                json!({"f:spec": {"f:schedule": {}}})
+            ),
+        ]
+    );
+}
