@@ -19,9 +19,8 @@ use serde_json::Value;
 
 use crate::schema::{atom, Atom, TypeRef};
 
-/// A fast hasher for addresses and short field names (FxHash's multiply-rotate): these keys are not chosen by
-/// clients in a way that could make collisions expensive (addresses are the server's, names are bounded by the
-/// schema or by one object).
+/// A fast hasher for the addresses of schema positions (FxHash's multiply-rotate). Only for keys clients cannot
+/// choose: colliding names would be easy to craft, so maps keyed by names from objects keep the default hasher.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct FastHasher(u64);
 
@@ -52,7 +51,9 @@ impl Hasher for FastHasher {
     }
 
     fn finish(&self) -> u64 {
-        self.0
+        // A product's low bits depend only on the factors' low bits, and aligned addresses end in zeros: the
+        // table indexes by the low bits, so bring the well-mixed high ones down.
+        self.0.rotate_left(26)
     }
 }
 

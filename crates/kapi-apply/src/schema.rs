@@ -11,7 +11,7 @@ use std::{cell::RefCell, collections::HashMap, sync::Arc};
 use kapi_openapi::{ListType, MapType, SchemaNode};
 use serde_json::Value;
 
-use crate::compiled::{address, AddressMap, Compiled, FastHash};
+use crate::compiled::{address, AddressMap, Compiled};
 
 /// A position in the type model: a schema node, or "deduce from the value".
 #[derive(Debug, Clone, Copy)]
@@ -217,8 +217,9 @@ pub(crate) struct Model<'a> {
     fields: RefCell<AddressMap<FieldsOf<'a>>>,
 }
 
-/// A struct's field types by name, each with whether it is declared.
-type FieldsOf<'a> = HashMap<String, (TypeRef<'a>, bool), FastHash>;
+/// A struct's field types by name, each with whether it is declared (names come from objects: the default,
+/// keyed hasher).
+type FieldsOf<'a> = HashMap<String, (TypeRef<'a>, bool)>;
 
 impl<'a> Model<'a> {
     /// The model of an operation on values of type `root`.
