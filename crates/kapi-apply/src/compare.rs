@@ -104,6 +104,11 @@ pub(crate) fn compare_within<'a>(
     scope: Scope<'_>,
 ) -> Comparison {
     let mut comparison = Comparison::default();
+    // Equal values differ nowhere. Each level checks its children once, before walking into them (so that
+    // no value is compared for equality twice at the same level).
+    if old == new {
+        return comparison;
+    }
     let mut walk = Walk {
         model,
         path: Vec::new(),
@@ -135,8 +140,6 @@ impl<'a> Walk<'_, 'a, '_> {
                 self.comparison.removed.graft(&self.path, below, recorded);
                 return;
             }
-            // Equal values differ nowhere below.
-            (Some(old), Some(new)) if old == new => return,
             _ => {}
         }
         let leaf = match shared_kind(self.model, ty, lhs, rhs) {
@@ -217,7 +220,12 @@ impl<'a> Walk<'_, 'a, '_> {
             let new = right.get(&element).map(Vec::as_slice).unwrap_or_default();
             self.path.push(element);
             match (old.len(), new.len()) {
-                (0..=1, 0..=1) => self.node(old.first().copied(), new.first().copied(), items, inner, recorded),
+                (0..=1, 0..=1) => {
+                    let (old, new) = (old.first().copied(), new.first().copied());
+                    if old.is_none() || old != new {
+                        self.node(old, new, items, inner, recorded);
+                    }
+                }
                 (2.., 2..) => {
                     if recorded && old != new {
                         self.comparison.modified.insert(&self.path);
