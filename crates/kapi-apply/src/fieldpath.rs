@@ -590,15 +590,18 @@ impl Set {
                 Value::Object(inner) => Self::read(inner)?,
                 _ => (None, true),
             };
-            if child_is_member {
-                set.get_or_insert_with(Set::new).members.insert(element.clone());
-            }
-            if let Some(grandchildren) = grandchildren {
-                set.get_or_insert_with(Set::new)
-                    .children
-                    .entry(element)
-                    .or_default()
-                    .union_owned(grandchildren);
+            match grandchildren {
+                Some(grandchildren) => {
+                    let set = set.get_or_insert_with(Set::new);
+                    if child_is_member {
+                        set.members.insert(element.clone());
+                    }
+                    set.children.entry(element).or_default().union_owned(grandchildren);
+                }
+                None if child_is_member => {
+                    set.get_or_insert_with(Set::new).members.insert(element);
+                }
+                None => {}
             }
         }
         if set.is_none() {
