@@ -8,18 +8,27 @@
 //! | table | columns | role |
 //! | --- | --- | --- |
 //! | `log` | `revision` (row id), `name`, `created`, `deleted`, `create_revision`, `prev_revision`, `value` | one row per write; a delete appends a tombstone without a value |
-//! | `current` | `name` (primary key), `revision`, `create_revision` | the newest revision of every live key |
 //! | `meta` | `key`, `value` | `format`, `current_revision`, `compacted_revision` |
 //!
-//! `current` makes the common reads cheap: a get is one seek, and a list of the newest state is one range scan
-//! of `current` plus a row-id seek into `log` per item, instead of kine's "newest row per name" aggregation.
-//! Lists at an older revision walk the `(name, revision)` index of `log`. A watch event's previous value (and a
-//! deletion's last value) is the row its `prev_revision` names, so values are stored once.
+//! and one index, `log_name_revision_deleted` on `log (name, revision, deleted)`. A key's current value is its
+//! newest row unless that row is a tombstone, and the index finds it: a get is one seek to the end of the name's
+//! index entries plus a row-id seek into `log`; a list of the newest state is one pass over the index range
+//! (the newest revision of each name, in name order, stopping at the list's limit) plus a row-id seek per item;
+//! a count, and the existence check of a create, read the index alone (it carries `deleted`). Lists at an older
+//! revision walk the same index. A watch event's previous value (and a deletion's last value) is the row its
+//! `prev_revision` names, so values are stored once. A write therefore changes two B-trees: the log and the
+//! index. (Format 1 kept a third, `current`, the newest revision of every live key; written by every write, it
+//! cost each write about one more WAL page.)
+//!
+//! Compaction keeps every name's newest row at or below the compacted revision unless it is a tombstone, so the
+//! current state never needs a row it removed.
 //!
 //! `meta.current_revision` is updated with every commit, so revisions keep growing across restarts even when
 //! compaction removed the newest rows. The file carries `PRAGMA application_id = 0x6B617069` ("kapi") and
-//! `PRAGMA user_version = 1`; [`SqliteStorage::open`] inspects an existing file read-only and refuses anything
-//! else (not SQLite, another application's database, a newer format, a damaged file) before writing a byte.
+//! `PRAGMA user_version = 2`; [`SqliteStorage::open`] inspects an existing file read-only and refuses anything
+//! else (not SQLite, another application's database, a newer format, a damaged file) before writing a byte. A
+//! store of format 1 is upgraded in place when it is opened, in one transaction: `current` is dropped and the
+//! index rebuilt with `deleted`; the log, and so every value, revision and history entry, is kept as it is.
 //!
 //! # The writer
 //!
@@ -52,6 +61,7 @@
 //! `journal_size_limit` bounds the WAL between compactions. [`SqliteStorage::close`] finishes queued writes and
 //! checkpoints.
 
+mod latest;
 mod reader;
 mod schema;
 mod writer;
@@ -252,12 +262,7 @@ impl SqliteStorage {
             source,
         };
         let existing = schema::inspect(&path, config.check_integrity)?;
-        let conn = writer::open_connection(
-            &path,
-            matches!(existing, schema::Existing::Fresh),
-            config.max_size_bytes,
-        )
-        .map_err(sqlite_error)?;
+        let conn = writer::open_connection(&path, &existing, config.max_size_bytes).map_err(sqlite_error)?;
         let (current, compacted) = schema::read_revisions(&conn).map_err(sqlite_error)?;
         let shared = Arc::new(Shared {
             hub: EventHub::new(current, Some(config.hub_capacity.max(1))),

@@ -14,10 +14,13 @@ use kapi_storage::{
     backend::EventHistory, ContinueToken, Error, Event, EventKind, KeyValue, ListOptions, ListResult, ReadRevision,
     Result, Revision,
 };
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
-use crate::schema::{self, RangeEnd};
+use crate::{
+    latest,
+    schema::{self, RangeEnd},
+};
 
 /// Read-only connections, opened on demand up to a limit and reused.
 #[derive(Debug)]
@@ -101,35 +104,24 @@ fn key_value(row: &rusqlite::Row<'_>) -> rusqlite::Result<KeyValue> {
 
 /// The newest value of `key`.
 pub(crate) fn get(conn: &Connection, key: &str) -> Result<Option<KeyValue>> {
-    conn.prepare_cached(
-        "SELECT c.name, c.create_revision, c.revision, l.value FROM current c JOIN log l ON l.revision = c.revision \
-         WHERE c.name = ?1",
-    )
-    .and_then(|mut stmt| stmt.query_row([key], key_value).optional())
-    .map_err(backend)
+    latest::value(conn, key).map_err(backend)
 }
 
 /// How many keys under `prefix` exist now.
 pub(crate) fn count(conn: &Connection, prefix: &str) -> Result<u64> {
-    conn.prepare_cached("SELECT count(*) FROM current WHERE name >= ?1 AND name < ?2")
+    conn.prepare_cached(latest::COUNT)
         .and_then(|mut stmt| stmt.query_row(rusqlite::params![prefix, RangeEnd::of_prefix(prefix)], |row| row.get(0)))
         .map_err(backend)
 }
 
-/// Live keys now, from `current` (one index range scan plus a primary-key seek per item).
-const LIST_CURRENT: &str = "SELECT c.name, c.create_revision, c.revision, l.value FROM current c \
-                            JOIN log l ON l.revision = c.revision \
-                            WHERE c.name >= ?1 AND c.name < ?2 ORDER BY c.name LIMIT ?3";
-const COUNT_CURRENT_AFTER: &str = "SELECT count(*) FROM current WHERE name > ?1 AND name < ?2";
-
 /// The keys live at revision ?3: rows at or below it with no newer row at or below it, walking the
-/// `(name, revision)` index.
-const LIST_AT: &str = "SELECT l.name, l.create_revision, l.revision, l.value FROM log l \
+/// `(name, revision, deleted)` index.
+pub(crate) const LIST_AT: &str = "SELECT l.name, l.create_revision, l.revision, l.value FROM log l \
                        WHERE l.name >= ?1 AND l.name < ?2 AND l.revision <= ?3 AND l.deleted = 0 \
                        AND NOT EXISTS (SELECT 1 FROM log n WHERE n.name = l.name AND n.revision > l.revision \
                                        AND n.revision <= ?3) \
                        ORDER BY l.name LIMIT ?4";
-const COUNT_AT_AFTER: &str = "SELECT count(*) FROM log l \
+pub(crate) const COUNT_AT_AFTER: &str = "SELECT count(*) FROM log l \
                               WHERE l.name > ?1 AND l.name < ?2 AND l.revision <= ?3 AND l.deleted = 0 \
                               AND NOT EXISTS (SELECT 1 FROM log n WHERE n.name = l.name \
                                               AND n.revision > l.revision AND n.revision <= ?3)";
@@ -180,9 +172,9 @@ pub(crate) fn list(conn: &Connection, prefix: &str, options: &ListOptions) -> Re
     let limit = options.limit.filter(|limit| *limit > 0);
     // SQLite reads a negative LIMIT as "no limit".
     let sql_limit = limit.map_or(-1, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
-    let latest = revision == current;
-    let items: Vec<KeyValue> = if latest {
-        tx.prepare_cached(LIST_CURRENT).and_then(|mut stmt| {
+    let at_current = revision == current;
+    let items: Vec<KeyValue> = if at_current {
+        tx.prepare_cached(latest::LIST).and_then(|mut stmt| {
             stmt.query_map(rusqlite::params![start, end, sql_limit], key_value)?
                 .collect()
         })
@@ -194,8 +186,8 @@ pub(crate) fn list(conn: &Connection, prefix: &str, options: &ListOptions) -> Re
     }
     .map_err(backend)?;
     let remaining: u64 = match (limit, items.last()) {
-        (Some(limit), Some(last)) if items.len() >= limit => if latest {
-            tx.prepare_cached(COUNT_CURRENT_AFTER)
+        (Some(limit), Some(last)) if items.len() >= limit => if at_current {
+            tx.prepare_cached(latest::COUNT_AFTER)
                 .and_then(|mut stmt| stmt.query_row(rusqlite::params![last.key, end], |row| row.get(0)))
         } else {
             tx.prepare_cached(COUNT_AT_AFTER)

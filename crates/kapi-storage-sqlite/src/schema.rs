@@ -11,10 +11,16 @@ use crate::OpenError;
 /// `PRAGMA application_id` of a kapi store: "kapi" in ASCII.
 pub(crate) const APPLICATION_ID: i32 = 0x6B61_7069;
 /// `PRAGMA user_version`: the version of the table layout below.
-pub(crate) const FORMAT_VERSION: i32 = 1;
+///
+/// Version 1 also had a `current` table (the newest revision of every live key), written by every write; version
+/// 2 derives the current state from the log's index instead (see [`crate::latest`]). A version-1 store is upgraded
+/// when it is opened ([`upgrade`]).
+pub(crate) const FORMAT_VERSION: i32 = 2;
 
 /// The tables of a new store. `log.revision` is the row id, so the log is stored in revision order and a
-/// revision lookup is a primary-key seek.
+/// revision lookup is a primary-key seek. The index orders each name's rows by revision, so a name's newest row
+/// is the last of its entries; it carries `deleted` so that whether that row is a tombstone is known without
+/// reading the row.
 const CREATE_TABLES: &str = "
 CREATE TABLE log (
     revision        INTEGER PRIMARY KEY,
@@ -25,28 +31,42 @@ CREATE TABLE log (
     prev_revision   INTEGER NOT NULL,
     value           BLOB    NOT NULL
 );
-CREATE INDEX log_name_revision ON log (name, revision);
-CREATE TABLE current (
-    name            TEXT    PRIMARY KEY,
-    revision        INTEGER NOT NULL,
-    create_revision INTEGER NOT NULL
-) WITHOUT ROWID;
+CREATE INDEX log_name_revision_deleted ON log (name, revision, deleted);
 CREATE TABLE meta (
     key   TEXT    PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
-INSERT INTO meta (key, value) VALUES ('format', 1), ('current_revision', 0), ('compacted_revision', 0);
+INSERT INTO meta (key, value) VALUES ('format', 2), ('current_revision', 0), ('compacted_revision', 0);
 ";
 
-/// The tables (and their kinds) a kapi store must have.
-const EXPECTED_TABLES: [&str; 3] = ["current", "log", "meta"];
+/// From format 1 to 2: `current` goes; the log's index gains `deleted`. The log itself, and so every value,
+/// revision and history entry, is unchanged.
+const UPGRADE_1_TO_2: &str = "
+DROP TABLE current;
+DROP INDEX IF EXISTS log_name_revision;
+CREATE INDEX log_name_revision_deleted ON log (name, revision, deleted);
+UPDATE meta SET value = 2 WHERE key = 'format';
+PRAGMA user_version = 2;
+";
+
+/// The tables a kapi store of the given format version must have; `None` for a version that never existed.
+fn expected_tables(version: i32) -> Option<&'static [&'static str]> {
+    match version {
+        1 => Some(&["current", "log", "meta"]),
+        2 => Some(&["log", "meta"]),
+        _ => None,
+    }
+}
 
 /// What [`inspect`] found at the path.
 pub(crate) enum Existing {
     /// No file, or an empty SQLite database: a new store may be created there.
     Fresh,
-    /// A kapi store of the current format.
-    Store,
+    /// A kapi store of this format version, or of an older one that [`upgrade`] brings up to date.
+    Store {
+        /// Its format version.
+        version: i32,
+    },
 }
 
 fn sqlite_error(path: &Path, err: rusqlite::Error) -> OpenError {
@@ -137,7 +157,9 @@ pub(crate) fn inspect(path: &Path, check_integrity: bool) -> Result<Existing, Op
             version: user_version,
         });
     }
-    if user_version != FORMAT_VERSION || !EXPECTED_TABLES.iter().all(|t| tables.iter().any(|have| have == t)) {
+    let complete = expected_tables(user_version)
+        .is_some_and(|expected| expected.iter().all(|t| tables.iter().any(|have| have == t)));
+    if !complete {
         return Err(OpenError::Corrupt {
             path: display,
             detail: format!("format version {user_version} with tables {tables:?} is not a kapi store layout"),
@@ -156,7 +178,7 @@ pub(crate) fn inspect(path: &Path, check_integrity: bool) -> Result<Existing, Op
         }
     }
     read_revisions(&conn).map_err(|err| sqlite_error(path, err))?;
-    Ok(Existing::Store)
+    Ok(Existing::Store { version: user_version })
 }
 
 /// The file's first bytes (up to a header's worth); `None` if it is not a regular file.
@@ -208,7 +230,7 @@ pub(crate) fn configure_writer(conn: &Connection) -> rusqlite::Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     // The WAL is truncated back to this size after checkpoints, so one burst does not keep a large file forever.
     conn.pragma_update(None, "journal_size_limit", 16 * 1024 * 1024)?;
-    // The writer touches the newest pages of `log`, its index and `current` all the time: keep them cached
+    // The writer touches the newest pages of `log` and of its index all the time: keep them cached
     // (SQLite's default is 2 MiB) instead of reading them back from the file. Not much more: every commit ends
     // with SQLite scanning the cache's page table (pager_end_transaction's truncate), which cost 4.5% of the
     // server's CPU under 64 concurrent creates with 64 MiB; 8 MiB still holds the hot pages (measured).
@@ -227,6 +249,19 @@ pub(crate) fn create(conn: &mut Connection) -> rusqlite::Result<()> {
     tx.pragma_update(None, "application_id", APPLICATION_ID)?;
     tx.pragma_update(None, "user_version", FORMAT_VERSION)?;
     tx.execute_batch(CREATE_TABLES)?;
+    tx.commit()
+}
+
+/// Brings a store of an older format up to [`FORMAT_VERSION`] in one transaction: a crash leaves the old format
+/// or the new one. The version is read again inside the transaction, so a store another process upgraded in the
+/// meantime is left alone.
+pub(crate) fn upgrade(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+    let version: i32 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if version == 1 {
+        tx.execute_batch(UPGRADE_1_TO_2)?;
+        tracing::info!(from = version, to = FORMAT_VERSION, "upgraded the store's format");
+    }
     tx.commit()
 }
 

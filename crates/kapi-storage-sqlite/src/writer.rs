@@ -10,10 +10,10 @@ use std::sync::{atomic::Ordering, Arc};
 
 use bytes::Bytes;
 use kapi_storage::{Error, Event, EventKind, KeyValue, Result, Revision};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{schema, Shared};
+use crate::{latest, schema, Shared};
 
 /// What a write does.
 #[derive(Debug)]
@@ -363,34 +363,11 @@ fn apply_batch(
 const INSERT_LOG: &str = "INSERT INTO log (revision, name, created, deleted, create_revision, prev_revision, value) \
                           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
 
-fn current_value(conn: &Connection, key: &str) -> rusqlite::Result<Option<KeyValue>> {
-    conn.prepare_cached(
-        "SELECT c.revision, c.create_revision, l.value FROM current c JOIN log l ON l.revision = c.revision \
-         WHERE c.name = ?1",
-    )?
-    .query_row([key], |row| {
-        Ok(KeyValue {
-            key: key.to_owned(),
-            mod_revision: row.get(0)?,
-            create_revision: row.get(1)?,
-            value: Bytes::from(row.get::<_, Vec<u8>>(2)?),
-        })
-    })
-    .optional()
-}
-
 fn apply_one(conn: &Connection, request: &WriteRequest, revision: Revision) -> Result<Result<Event>, Abort> {
     let key = request.key.as_str();
     match &request.op {
         WriteOp::Create(value) => {
-            // Claiming the name in `current` is the existence check.
-            let claimed = conn
-                .prepare_cached(
-                    "INSERT INTO current (name, revision, create_revision) VALUES (?1, ?2, ?2) \
-                     ON CONFLICT (name) DO NOTHING",
-                )?
-                .execute(rusqlite::params![key, revision])?;
-            if claimed == 0 {
+            if latest::exists(conn, key)? {
                 return Ok(Err(Error::AlreadyExists { key: key.to_owned() }));
             }
             conn.prepare_cached(INSERT_LOG)?.execute(rusqlite::params![
@@ -415,7 +392,7 @@ fn apply_one(conn: &Connection, request: &WriteRequest, revision: Revision) -> R
             }))
         }
         WriteOp::Update { expected, value } => {
-            let Some(current) = current_value(conn, key)? else {
+            let Some(current) = latest::value(conn, key)? else {
                 return Ok(Err(Error::NotFound { key: key.to_owned() }));
             };
             if current.mod_revision != *expected {
@@ -434,8 +411,6 @@ fn apply_one(conn: &Connection, request: &WriteRequest, revision: Revision) -> R
                 current.mod_revision,
                 &value[..]
             ])?;
-            conn.prepare_cached("UPDATE current SET revision = ?2 WHERE name = ?1")?
-                .execute(rusqlite::params![key, revision])?;
             let kv = KeyValue {
                 key: key.to_owned(),
                 value: value.clone(),
@@ -449,7 +424,7 @@ fn apply_one(conn: &Connection, request: &WriteRequest, revision: Revision) -> R
             }))
         }
         WriteOp::Delete { expected } => {
-            let Some(current) = current_value(conn, key)? else {
+            let Some(current) = latest::value(conn, key)? else {
                 return Ok(Err(Error::NotFound { key: key.to_owned() }));
             };
             if let Some(expected) = *expected {
@@ -471,8 +446,6 @@ fn apply_one(conn: &Connection, request: &WriteRequest, revision: Revision) -> R
                 current.mod_revision,
                 &[][..] as &[u8]
             ])?;
-            conn.prepare_cached("DELETE FROM current WHERE name = ?1")?
-                .execute([key])?;
             let kv = KeyValue {
                 key: key.to_owned(),
                 value: current.value.clone(),
@@ -536,10 +509,10 @@ pub(crate) fn set_max_size(conn: &Connection, bytes: Option<u64>) -> rusqlite::R
     Ok(())
 }
 
-/// Opens, and when `fresh` initialises, the write connection.
+/// Opens the write connection; creates the tables of a fresh store and upgrades one of an older format.
 pub(crate) fn open_connection(
     path: &std::path::Path,
-    fresh: bool,
+    existing: &schema::Existing,
     max_size_bytes: Option<u64>,
 ) -> rusqlite::Result<Connection> {
     use rusqlite::OpenFlags;
@@ -547,8 +520,10 @@ pub(crate) fn open_connection(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    if fresh {
-        schema::create(&mut conn)?;
+    match existing {
+        schema::Existing::Fresh => schema::create(&mut conn)?,
+        schema::Existing::Store { version } if *version < schema::FORMAT_VERSION => schema::upgrade(&mut conn)?,
+        schema::Existing::Store { .. } => {}
     }
     schema::configure_writer(&conn)?;
     if max_size_bytes.is_some() {

@@ -123,10 +123,10 @@ async fn refuses_a_store_of_a_newer_format() {
     open(dir.path()).close().await.expect("close");
     {
         let conn = rusqlite::Connection::open(&path).expect("open store");
-        conn.pragma_update(None, "user_version", 2).expect("bump format");
+        conn.pragma_update(None, "user_version", 3).expect("bump format");
     }
     let err = expect_refused(&path);
-    assert!(matches!(err, OpenError::NewerFormat { version: 2, .. }), "{err:?}");
+    assert!(matches!(err, OpenError::NewerFormat { version: 3, .. }), "{err:?}");
 }
 
 #[tokio::test]

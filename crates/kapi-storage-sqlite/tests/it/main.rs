@@ -10,3 +10,4 @@ mod durability;
 mod files;
 mod full_disk;
 mod reads;
+mod upgrade;
