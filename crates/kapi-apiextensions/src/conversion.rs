@@ -12,6 +12,12 @@ pub trait Converter: Send + Sync + 'static {
     /// `object` (of any of the CRD's versions) in version `to_version`; `Err` with a message when the
     /// conversion fails.
     fn convert(&self, object: Value, to_version: &str) -> Result<Value, String>;
+
+    /// Whether a field may have another name in another version (a webhook may rename anything): the
+    /// managedFields entries of other versions are then compared in their own version.
+    fn renames_fields(&self) -> bool {
+        true
+    }
 }
 
 /// Conversion strategy `None`: the object stays as it is, with `apiVersion` set to the wanted version.
@@ -30,6 +36,10 @@ impl NoneConverter {
 }
 
 impl Converter for NoneConverter {
+    fn renames_fields(&self) -> bool {
+        false
+    }
+
     fn convert(&self, mut object: Value, to_version: &str) -> Result<Value, String> {
         if let Some(map) = object.as_object_mut() {
             map.insert("apiVersion".to_owned(), json!(format!("{}/{to_version}", self.group)));

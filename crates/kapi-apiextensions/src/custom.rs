@@ -53,6 +53,9 @@ pub struct CustomResource {
     columns: Vec<PrinterColumn>,
     selectable: Vec<(String, Vec<Step>)>,
     converter: Arc<dyn Converter>,
+    /// The other versions' definitions (apiVersion, definitions, definition name), kept when the converter may
+    /// rename fields: managedFields entries written in them are compared in their own version.
+    other_versions: Vec<(String, Definitions, String)>,
     deprecation_warning: Option<String>,
 }
 
@@ -184,6 +187,11 @@ impl CustomResource {
             .filter_map(|field| Some(field.get("jsonPath")?.as_str()?.to_owned()))
             .collect();
         let definitions = openapi::definitions(&info, structural.as_ref(), selectable_paths);
+        let other_versions = if converter.renames_fields() {
+            other_version_definitions(crd, &info)
+        } else {
+            Vec::new()
+        };
         let deprecation_warning = (served.get("deprecated").and_then(Value::as_bool) == Some(true)).then(|| {
             served
                 .get("deprecationWarning")
@@ -205,6 +213,7 @@ impl CustomResource {
             columns,
             selectable,
             converter,
+            other_versions,
             deprecation_warning,
         })
     }
@@ -326,6 +335,28 @@ pub(crate) fn served_names(crd: &Value) -> &Value {
         Some(accepted) if !text(accepted, "/plural").is_empty() && !text(accepted, "/kind").is_empty() => accepted,
         _ => crd.pointer("/spec/names").unwrap_or(&Value::Null),
     }
+}
+
+/// The definitions of `crd`'s versions other than `info`'s (apiVersion, definitions, definition name).
+fn other_version_definitions(crd: &Value, info: &ResourceInfo) -> Vec<(String, Definitions, String)> {
+    versions(crd)
+        .iter()
+        .filter_map(|other| {
+            let name = other.get("name")?.as_str()?;
+            if name == info.version {
+                return None;
+            }
+            let structural = other
+                .pointer("/schema/openAPIV3Schema")
+                .and_then(|schema| Structural::from_schema(schema).ok());
+            let definition = kapi_crd_schema::definition_name(&info.group, name, &info.kind);
+            let mut other_info = info.clone();
+            other_info.version = name.to_owned();
+            other_info.openapi_definition = Some(definition.clone());
+            let definitions = openapi::definitions(&other_info, structural.as_ref(), Vec::new());
+            Some((format!("{}/{name}", info.group), definitions, definition))
+        })
+        .collect()
 }
 
 fn printer_columns(served: &Value) -> (Vec<TableColumn>, Vec<PrinterColumn>) {
@@ -540,6 +571,22 @@ impl Strategy for CustomResource {
 
     fn try_prepare_stored(&self, obj: Value) -> Result<Value, ApiError> {
         self.try_convert_to(obj, &self.storage_version)
+    }
+
+    fn in_version_for_managed_fields(
+        &self,
+        obj: &Value,
+        api_version: &str,
+    ) -> Option<Result<(Value, SchemaNode<'_>), ApiError>> {
+        let (_, definitions, definition) = self.other_versions.iter().find(|(other, _, _)| other == api_version)?;
+        let schema = SchemaNode::definition(definitions, definition)?;
+        let version = api_version.rsplit_once('/').map_or(api_version, |(_, version)| version);
+        // Without its managedFields, as kube-apiserver's field manager converts it.
+        let mut obj = obj.clone();
+        if let Some(metadata) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.shift_remove("managedFields");
+        }
+        Some(self.try_convert_to(obj, version).map(|converted| (converted, schema)))
     }
 
     fn try_api_form(&self, stored: Value) -> Result<Value, ApiError> {

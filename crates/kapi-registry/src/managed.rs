@@ -162,8 +162,16 @@ pub(crate) fn on_create(object: &Value, empty: &Value, writer: Writer<'_>) -> Ve
 
 /// The managedFields after an update from `old` to `new`. `requested` are the entries the client sent (they
 /// replace the stored ones; none, or entries that do not decode, keep the stored ones; `[]` or `[{}]` reset
-/// them). As kube-apiserver, an object without managedFields is not tracked by updates.
-pub(crate) fn on_update(new: &Value, old: &Value, requested: Option<&[Value]>, writer: Writer<'_>) -> Vec<Value> {
+/// them). As kube-apiserver, an object without managedFields is not tracked by updates. Entries written in
+/// another version whose field names may differ ([`Strategy::in_version_for_managed_fields`]) give up what
+/// changed as their version names it.
+pub(crate) fn on_update(
+    new: &Value,
+    old: &Value,
+    requested: Option<&[Value]>,
+    writer: Writer<'_>,
+    strategy: &dyn Strategy,
+) -> Vec<Value> {
     let stored = || decode(kapi_core::meta::managed_fields(old));
     let base = match requested {
         // The status subresource never takes managedFields from the request.
@@ -178,7 +186,65 @@ pub(crate) fn on_update(new: &Value, old: &Value, requested: Option<&[Value]>, w
     if base.entries.is_empty() {
         return Vec::new();
     }
-    kapi_apply::update_owned(old, new, base, &writer.apply_writer()).encode()
+    let (base, in_other_versions) = match update_other_versions(new, old, base, writer, strategy) {
+        Some(split) => split,
+        // kube-apiserver's field manager drops managedFields it cannot compute (and logs why).
+        None => return Vec::new(),
+    };
+    let mut updated = kapi_apply::update_owned(old, new, base, &writer.apply_writer());
+    updated.entries.extend(in_other_versions);
+    updated.cap_update_managers(kapi_apply::managed::MAX_UPDATE_MANAGERS);
+    updated.encode()
+}
+
+/// Takes the entries of versions that name fields differently out of `base` and updates them in their own
+/// version: the old and new object converted into it, compared with its schema. Returns the rest of `base`
+/// and those updated entries (the writer's own entry is made in its version by the caller); `None` when a
+/// conversion fails.
+fn update_other_versions(
+    new: &Value,
+    old: &Value,
+    mut base: ManagedFields,
+    writer: Writer<'_>,
+    strategy: &dyn Strategy,
+) -> Option<(ManagedFields, Vec<kapi_apply::ManagerEntry>)> {
+    let mut versions: Vec<String> = base
+        .entries
+        .iter()
+        .filter(|entry| entry.api_version != writer.api_version)
+        .map(|entry| entry.api_version.clone())
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    let mut updated = Vec::new();
+    for version in versions {
+        let Some(converted_new) = strategy.in_version_for_managed_fields(new, &version) else {
+            continue;
+        };
+        let Some(converted_old) = strategy.in_version_for_managed_fields(old, &version) else {
+            continue;
+        };
+        let ((new_there, schema), (old_there, _)) = match (converted_new, converted_old) {
+            (Ok(new_there), Ok(old_there)) => (new_there, old_there),
+            (Err(error), _) | (_, Err(error)) => {
+                tracing::warn!(%error, api_version = %version, "managedFields dropped: cannot convert for them");
+                return None;
+            }
+        };
+        let (theirs, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut base.entries)
+            .into_iter()
+            .partition(|entry| entry.api_version == version);
+        base.entries = rest;
+        let there = kapi_apply::Writer {
+            schema: TypeRef::Node(schema),
+            ..writer.apply_writer()
+        };
+        let mut result = kapi_apply::update_owned(&old_there, &new_there, ManagedFields { entries: theirs }, &there);
+        // What the writer took there it owns in its own version, as the caller records.
+        result.entries.retain(|entry| entry.api_version == version);
+        updated.extend(result.entries);
+    }
+    Some((base, updated))
 }
 
 #[cfg(test)]
@@ -233,15 +299,17 @@ mod tests {
         let mut old = old;
         old["metadata"]["managedFields"] = Value::Array(base);
         let new = json!({"metadata": {"labels": {"l": "1"}}, "data": {"a": "1", "b": "2"}});
-        let entries = on_update(&new, &old, None, writer("second", &none));
+        let configmaps = crate::builtin::by_name("configmaps");
+        let strategy = configmaps.first().expect("configmaps").as_ref();
+        let entries = on_update(&new, &old, None, writer("second", &none), strategy);
         assert_eq!(entries.len(), 2);
         assert_eq!(entries[1]["fieldsV1"], json!({"f:data": {"f:b": {}}}));
-        let same = on_update(&new, &old, None, writer("first", &none));
+        let same = on_update(&new, &old, None, writer("first", &none), strategy);
         assert_eq!(same.len(), 1);
         assert_eq!(
             same[0]["fieldsV1"],
             json!({"f:data": {".": {}, "f:a": {}, "f:b": {}}, "f:metadata": {"f:labels": {".": {}, "f:l": {}}}})
         );
-        assert!(on_update(&new, &old, Some(&[json!({})]), writer("first", &none)).is_empty());
+        assert!(on_update(&new, &old, Some(&[json!({})]), writer("first", &none), strategy).is_empty());
     }
 }

@@ -164,6 +164,20 @@ pub trait Strategy: Send + Sync + 'static {
         self.try_read_stored(self.try_prepare_stored(read)?)
     }
 
+    /// `obj` in `api_version`, another version of this resource whose field names may differ from this
+    /// version's (a custom resource converted by a webhook), with that version's schema. The managedFields
+    /// entries written in that version give up the fields an update changes as they are named there, as
+    /// kube-apiserver's field manager converts the old and new object into each entry's version. `None` (the
+    /// default) when every version names fields as this one does; `Some(Err)` when the conversion fails (the
+    /// update then keeps no managedFields, as kube-apiserver drops what it cannot compute).
+    fn in_version_for_managed_fields(
+        &self,
+        _obj: &Value,
+        _api_version: &str,
+    ) -> Option<Result<(Value, SchemaNode<'_>), kapi_core::ApiError>> {
+        None
+    }
+
     /// Whether the stored form of every object is its API form: [`read_stored`](Self::read_stored) and
     /// [`prepare_stored`](Self::prepare_stored) (and their `try_` forms) return objects unchanged. The store
     /// then hands the watch cache the encoded form of each of its writes instead of letting it decode and

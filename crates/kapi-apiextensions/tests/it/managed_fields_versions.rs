@@ -1,8 +1,8 @@
-//! managedFields across a CRD's versions. kube-apiserver keeps each entry in the apiVersion it was written in
-//! (a read in another version shows it as written) and, when another version's manager updates the object,
-//! converts the old and new object into each entry's version to take the changed fields from it. kapi
-//! compares field paths as they are: the same outcome when the versions share their field names (conversion
-//! `None`, and most webhooks), a stale entry when a webhook renames a field (see docs/compatibility.md).
+//! managedFields across a CRD's versions, as kube-apiserver keeps them: each entry stays in the apiVersion it
+//! was written in (a read in another version shows it as written) and, when a manager of another version
+//! updates the object, gives up the fields that changed as its own version names them (the old and new
+//! object converted into it). With conversion `None` the names are the same in every version; a webhook may
+//! rename them.
 
 use kapi_registry::{CreateOptions, GetOptions, UpdateOptions};
 use serde_json::{json, Value};
@@ -115,8 +115,8 @@ async fn with_conversion_none_an_update_in_another_version_takes_the_fields_over
 
 // Multi-threaded: a store converting an object waits for the webhook, which this runtime serves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_webhook_renamed_field_stays_with_the_other_versions_manager() {
-    let (_webhook, _registry, v1, v2) = established_crontabs().await;
+async fn a_webhook_renamed_field_leaves_the_other_versions_manager_too() {
+    let (webhook, _registry, v1, v2) = established_crontabs().await;
     let body = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab", "metadata": {"name": "renamed"},
         "spec": {"cronSpec": "1 * * * *"}});
     v1.create(&ctx(), Some("default"), body, &create_as("first"))
@@ -142,16 +142,15 @@ async fn a_webhook_renamed_field_stays_with_the_other_versions_manager() {
         .update(&ctx(), Some("default"), "renamed", object, &update_as("second"))
         .await
         .expect("update in v2");
-    // kube-apiserver would convert both objects to v1, find spec.cronSpec changed and take it from "first"
-    // (leaving it `{"f:spec": {".": {}}}`); kapi compares v2's spec.schedule with v1's spec.cronSpec as paths, so "first"
-    // keeps an entry for a field it no longer set.
+    // Both objects converted to v1 show spec.cronSpec changed: "first" gives it up (keeping spec itself);
+    // "second" owns it as v2 names it.
     assert_eq!(
         entries(&updated.value.0),
         [
             (
                 "first".to_owned(),
                 "stable.example.com/v1".to_owned(),
-                json!({"f:spec": {".": {}, "f:cronSpec": {}}})
+                json!({"f:spec": {}})
             ),
             (
                 "second".to_owned(),
@@ -160,4 +159,22 @@ async fn a_webhook_renamed_field_stays_with_the_other_versions_manager() {
             ),
         ]
     );
+    // Two of the update's conversions to v1 are for the managedFields (the old and the new object, sent
+    // without theirs); the third is the write's own, to the storage version.
+    let to_v1: Vec<Value> = webhook
+        .recorded()
+        .iter()
+        .filter(|review| review.body["request"]["desiredAPIVersion"] == "stable.example.com/v1")
+        .flat_map(|review| {
+            review.body["request"]["objects"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    let without_managed_fields = to_v1
+        .iter()
+        .filter(|object| object["metadata"].get("managedFields").is_none())
+        .count();
+    assert_eq!((to_v1.len(), without_managed_fields), (3, 2), "{to_v1:?}");
 }

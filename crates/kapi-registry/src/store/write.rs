@@ -488,7 +488,7 @@ impl Store {
                 let reset = managed::reset_fields(self.strategy.has_status_subresource(), subresource, &new);
                 let requested = new.pointer("/metadata/managedFields").and_then(Value::as_array);
                 let writer = self.writer(manager, &api_version, &now, subresource, &reset);
-                managed::on_update(&new, old, requested.map(Vec::as_slice), writer)
+                managed::on_update(&new, old, requested.map(Vec::as_slice), writer, self.strategy.as_ref())
             }
         };
         if comparable(&Value::Array(entries.clone())) == comparable(&Value::Array(meta::managed_fields(old).to_vec())) {
