@@ -42,21 +42,55 @@ fn spec_part(object: &Value) -> Value {
     object
 }
 
-/// `value` without the `time` of its managedFields entries and without `resourceVersion`, to tell a no-op
-/// update.
-fn comparable(value: &Value) -> Value {
-    let mut value = value.clone();
-    if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
-        metadata.shift_remove("resourceVersion");
-        if let Some(entries) = metadata.get_mut("managedFields").and_then(Value::as_array_mut) {
-            for entry in entries {
-                if let Some(entry) = entry.as_object_mut() {
-                    entry.remove("time");
-                }
-            }
+/// Whether `a` and `b` are equal but for `metadata.resourceVersion` and the `time` of their managedFields
+/// entries: an update that changes nothing else is a no-op. Compares in place (updates used to copy both
+/// objects for it).
+fn same_but_for_revision_and_times(a: &Value, b: &Value) -> bool {
+    match (a.as_object(), b.as_object()) {
+        (Some(a), Some(b)) => {
+            a.len() == b.len()
+                && a.iter().all(|(key, value)| match b.get(key) {
+                    Some(other) if key == "metadata" => same_metadata(value, other),
+                    Some(other) => value == other,
+                    None => false,
+                })
         }
+        _ => a == b,
     }
-    value
+}
+
+fn same_metadata(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    let members = |map: &'_ serde_json::Map<String, Value>| {
+        map.iter().filter(|(key, _)| key.as_str() != "resourceVersion").count()
+    };
+    members(a) == members(b)
+        && a.iter()
+            .filter(|(key, _)| key.as_str() != "resourceVersion")
+            .all(|(key, value)| match b.get(key) {
+                Some(other) if key == "managedFields" => same_managed_fields(value, other),
+                Some(other) => value == other,
+                None => false,
+            })
+}
+
+fn same_managed_fields(a: &Value, b: &Value) -> bool {
+    let (Some(a), Some(b)) = (a.as_array(), b.as_array()) else {
+        return a == b;
+    };
+    a.len() == b.len()
+        && a.iter().zip(b).all(|(a, b)| match (a.as_object(), b.as_object()) {
+            (Some(a), Some(b)) => {
+                let members = |map: &'_ serde_json::Map<String, Value>| map.keys().filter(|key| *key != "time").count();
+                members(a) == members(b)
+                    && a.iter()
+                        .filter(|(key, _)| key.as_str() != "time")
+                        .all(|(key, value)| b.get(key) == Some(value))
+            }
+            _ => a == b,
+        })
 }
 
 impl Store {
@@ -491,7 +525,7 @@ impl Store {
                 managed::on_update(&new, old, requested.map(Vec::as_slice), writer, self.strategy.as_ref())
             }
         };
-        if comparable(&Value::Array(entries.clone())) == comparable(&Value::Array(meta::managed_fields(old).to_vec())) {
+        if entries.as_slice() == meta::managed_fields(old) {
             entries = meta::managed_fields(old).to_vec();
         }
         set_meta(
@@ -521,7 +555,7 @@ impl Store {
         current: &kapi_storage::KeyValue,
         dry_run: bool,
     ) -> Result<Option<Value>, ApiError> {
-        if comparable(&new) == comparable(old) {
+        if same_but_for_revision_and_times(&new, old) {
             return Ok(Some(old.clone()));
         }
         let finalized = meta::is_being_deleted(&new)
@@ -599,4 +633,68 @@ fn prune(obj: &mut Value, path: &str) {
 enum PathToken<'a> {
     Field(&'a str),
     Index(usize),
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    /// The definition the no-op check replaced: both objects copied, revision and entry times removed.
+    fn comparable(value: &Value) -> Value {
+        let mut value = value.clone();
+        if let Some(metadata) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+            metadata.shift_remove("resourceVersion");
+            if let Some(entries) = metadata.get_mut("managedFields").and_then(Value::as_array_mut) {
+                for entry in entries.iter_mut().filter_map(Value::as_object_mut) {
+                    entry.remove("time");
+                }
+            }
+        }
+        value
+    }
+
+    #[test]
+    fn no_op_updates_are_told_as_before() {
+        let base = json!({"kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "3",
+            "managedFields": [{"manager": "m", "time": "t1", "fieldsV1": {"f:data": {}}}, "odd"]},
+            "data": {"k": "v"}});
+        let variants = [
+            json!({"kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "4",
+                "managedFields": [{"manager": "m", "time": "t2", "fieldsV1": {"f:data": {}}}, "odd"]},
+                "data": {"k": "v"}}),
+            json!({"kind": "ConfigMap", "metadata": {"name": "a",
+                "managedFields": [{"manager": "m", "fieldsV1": {"f:data": {}}}, "odd"]}, "data": {"k": "v"}}),
+            json!({"kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "3",
+                "managedFields": [{"manager": "n", "time": "t1", "fieldsV1": {"f:data": {}}}, "odd"]},
+                "data": {"k": "v"}}),
+            json!({"kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "3",
+                "managedFields": [{"manager": "m", "time": "t1", "fieldsV1": {"f:data": {}}}]}, "data": {"k": "v"}}),
+            json!({"kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "3",
+                "managedFields": [{"manager": "m", "time": "t1", "fieldsV1": {"f:data": {}}}, "odd"]},
+                "data": {"k": "w"}}),
+            json!({"kind": "ConfigMap", "metadata": {"name": "a", "resourceVersion": "3", "labels": {},
+                "managedFields": [{"manager": "m", "time": "t1", "fieldsV1": {"f:data": {}}}, "odd"]},
+                "data": {"k": "v"}}),
+            json!({"kind": "ConfigMap", "metadata": {"resourceVersion": "3", "name": "a",
+                "managedFields": [{"time": "t9", "fieldsV1": {"f:data": {}}, "manager": "m"}, "odd"]},
+                "data": {"k": "v"}}),
+            json!({"kind": "ConfigMap", "metadata": "text", "data": {"k": "v"}}),
+            json!({"kind": "ConfigMap", "data": {"k": "v"}}),
+            json!({"kind": "ConfigMap", "metadata": {"name": "a", "managedFields": "text"}, "data": {"k": "v"}}),
+            json!("scalar"),
+        ];
+        for a in std::iter::once(&base).chain(&variants) {
+            for b in std::iter::once(&base).chain(&variants) {
+                assert_eq!(
+                    same_but_for_revision_and_times(a, b),
+                    comparable(a) == comparable(b),
+                    "{a} vs {b}"
+                );
+            }
+        }
+        assert!(same_but_for_revision_and_times(&base, &variants[0]));
+        assert!(!same_but_for_revision_and_times(&base, &variants[4]));
+    }
 }
