@@ -183,7 +183,31 @@ impl Store {
                 };
                 live_managed = kapi_apply::update(&empty, &old, &live_managed, &before);
             }
-            let applied = self.merge_applied(&old, &config, &live_managed, &writer, opts.force == Some(true))?;
+            // Entries of versions that name fields their own way are settled in their version (below); the
+            // applier's own entry follows the version it applies with.
+            let own = |entry: &kapi_apply::ManagerEntry| {
+                entry.is(&manager, kapi_apply::Operation::Apply, subresource, &api_version)
+            };
+            let others = managed::take_other_versions(&mut live_managed, &old, &api_version, strategy.as_ref(), own)?;
+            let force = opts.force == Some(true);
+            let mut applied = self.merge_applied(&old, &config, &live_managed, &writer, force)?;
+            if !others.is_empty() {
+                let merged = applied.object.as_ref().unwrap_or(&old);
+                let registry_writer = managed::Writer {
+                    manager: &manager,
+                    api_version: &api_version,
+                    time: &now,
+                    schema: writer.schema,
+                    subresource,
+                    reset: &reset,
+                };
+                let (entries, conflicts) =
+                    managed::settle_other_versions(others, merged, strategy.as_ref(), registry_writer)?;
+                if !force && !conflicts.is_empty() {
+                    return Err(conflict_error(&conflicts));
+                }
+                applied.managed.entries.extend(entries);
+            }
             let mut merged = applied.object.unwrap_or_else(|| old.clone());
             if manager == "kubectl" {
                 // kubectl's server-side apply keeps an existing client-side apply annotation current.

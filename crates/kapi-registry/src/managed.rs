@@ -4,7 +4,8 @@
 
 use std::sync::OnceLock;
 
-use kapi_apply::{ManagedFields, Path, Set, TypeRef};
+use kapi_apply::{Conflict, ManagedFields, ManagerEntry, Path, Set, TypeRef};
+use kapi_core::ApiError;
 use kapi_openapi::{Definitions, SchemaNode};
 use serde_json::{json, Map, Value};
 
@@ -186,10 +187,16 @@ pub(crate) fn on_update(
     if base.entries.is_empty() {
         return Vec::new();
     }
-    let (base, in_other_versions) = match update_other_versions(new, old, base, writer, strategy) {
-        Some(split) => split,
-        // kube-apiserver's field manager drops managedFields it cannot compute (and logs why).
-        None => return Vec::new(),
+    let mut base = base;
+    let settled = take_other_versions(&mut base, old, writer.api_version, strategy, |_| false)
+        .and_then(|others| settle_other_versions(others, new, strategy, writer));
+    let in_other_versions = match settled {
+        Ok((entries, _taken_from_them)) => entries,
+        Err(error) => {
+            // kube-apiserver's field manager drops managedFields it cannot compute (and logs why).
+            tracing::warn!(%error, "managedFields dropped: cannot convert the object for them");
+            return Vec::new();
+        }
     };
     let mut updated = kapi_apply::update_owned(old, new, base, &writer.apply_writer());
     updated.entries.extend(in_other_versions);
@@ -197,54 +204,100 @@ pub(crate) fn on_update(
     updated.encode()
 }
 
-/// Takes the entries of versions that name fields differently out of `base` and updates them in their own
-/// version: the old and new object converted into it, compared with its schema. Returns the rest of `base`
-/// and those updated entries (the writer's own entry is made in its version by the caller); `None` when a
-/// conversion fails.
-fn update_other_versions(
-    new: &Value,
+/// The managedFields entries of one other version that names fields its own way, with the object before the
+/// change in that version and its schema.
+pub(crate) struct OtherVersion<'s> {
+    version: String,
+    old: Value,
+    schema: SchemaNode<'s>,
+    entries: Vec<ManagerEntry>,
+}
+
+/// Takes out of `managed` the entries of versions other than `api_version` whose field names may differ
+/// ([`Strategy::in_version_for_managed_fields`]), except those `keep` keeps, each version's group with `old`
+/// converted into it. `Err` when a conversion fails.
+pub(crate) fn take_other_versions<'s>(
+    managed: &mut ManagedFields,
     old: &Value,
-    mut base: ManagedFields,
-    writer: Writer<'_>,
-    strategy: &dyn Strategy,
-) -> Option<(ManagedFields, Vec<kapi_apply::ManagerEntry>)> {
-    let mut versions: Vec<String> = base
+    api_version: &str,
+    strategy: &'s dyn Strategy,
+    keep: impl Fn(&ManagerEntry) -> bool,
+) -> Result<Vec<OtherVersion<'s>>, ApiError> {
+    let mut versions: Vec<String> = managed
         .entries
         .iter()
-        .filter(|entry| entry.api_version != writer.api_version)
+        .filter(|entry| entry.api_version != api_version && !keep(entry))
         .map(|entry| entry.api_version.clone())
         .collect();
     versions.sort_unstable();
     versions.dedup();
-    let mut updated = Vec::new();
+    let mut others = Vec::new();
     for version in versions {
-        let Some(converted_new) = strategy.in_version_for_managed_fields(new, &version) else {
+        let Some(converted) = strategy.in_version_for_managed_fields(old, &version) else {
             continue;
         };
-        let Some(converted_old) = strategy.in_version_for_managed_fields(old, &version) else {
-            continue;
-        };
-        let ((new_there, schema), (old_there, _)) = match (converted_new, converted_old) {
-            (Ok(new_there), Ok(old_there)) => (new_there, old_there),
-            (Err(error), _) | (_, Err(error)) => {
-                tracing::warn!(%error, api_version = %version, "managedFields dropped: cannot convert for them");
-                return None;
-            }
-        };
-        let (theirs, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut base.entries)
+        let (old, schema) = converted?;
+        let (entries, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut managed.entries)
             .into_iter()
-            .partition(|entry| entry.api_version == version);
-        base.entries = rest;
+            .partition(|entry| entry.api_version == version && !keep(entry));
+        managed.entries = rest;
+        others.push(OtherVersion {
+            version,
+            old,
+            schema,
+            entries,
+        });
+    }
+    Ok(others)
+}
+
+/// The entries of `others` after the change to `new`, each group in its own version: the fields that changed
+/// there taken from them, as kube-apiserver's field manager compares the object converted into each entry's
+/// version. Also returns what was taken that `new` still has (an apply's conflicts). What the writer took it
+/// owns in its own version (the caller's entry).
+pub(crate) fn settle_other_versions(
+    others: Vec<OtherVersion<'_>>,
+    new: &Value,
+    strategy: &dyn Strategy,
+    writer: Writer<'_>,
+) -> Result<(Vec<ManagerEntry>, Vec<Conflict>), ApiError> {
+    let mut settled = Vec::new();
+    let mut taken_from_them = Vec::new();
+    for other in others {
+        let Some(converted) = strategy.in_version_for_managed_fields(new, &other.version) else {
+            settled.extend(other.entries);
+            continue;
+        };
+        let (new_there, _) = converted?;
         let there = kapi_apply::Writer {
-            schema: TypeRef::Node(schema),
+            schema: TypeRef::Node(other.schema),
             ..writer.apply_writer()
         };
-        let mut result = kapi_apply::update_owned(&old_there, &new_there, ManagedFields { entries: theirs }, &there);
-        // What the writer took there it owns in its own version, as the caller records.
-        result.entries.retain(|entry| entry.api_version == version);
-        updated.extend(result.entries);
+        let before = other.entries.clone();
+        let mut after =
+            kapi_apply::update_owned(&other.old, &new_there, ManagedFields { entries: other.entries }, &there);
+        after.entries.retain(|entry| entry.api_version == other.version);
+        let present = kapi_apply::fields_of(&new_there, there.schema);
+        for entry in &before {
+            let kept = after
+                .entries
+                .iter()
+                .find(|candidate| {
+                    candidate.manager == entry.manager
+                        && candidate.operation == entry.operation
+                        && candidate.subresource == entry.subresource
+                })
+                .map(|candidate| candidate.fields.clone())
+                .unwrap_or_default();
+            let taken = entry.fields.difference(&kept).intersection(&present);
+            taken_from_them.extend(taken.paths().into_iter().map(|path| Conflict {
+                manager: entry.label(),
+                path,
+            }));
+        }
+        settled.extend(after.entries);
     }
-    Some((base, updated))
+    Ok((settled, taken_from_them))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! object converted into it). With conversion `None` the names are the same in every version; a webhook may
 //! rename them.
 
-use kapi_registry::{CreateOptions, GetOptions, UpdateOptions};
+use kapi_registry::{CreateOptions, GetOptions, PatchOptions, UpdateOptions};
 use serde_json::{json, Value};
 
 use crate::{conversion_webhook::established_crontabs, crds, ctx, eventually, serving_registry};
@@ -177,4 +177,69 @@ async fn a_webhook_renamed_field_leaves_the_other_versions_manager_too() {
         .filter(|object| object["metadata"].get("managedFields").is_none())
         .count();
     assert_eq!((to_v1.len(), without_managed_fields), (3, 2), "{to_v1:?}");
+}
+
+fn apply_as(manager: &str, force: bool) -> PatchOptions {
+    PatchOptions {
+        field_manager: Some(manager.to_owned()),
+        force: Some(force),
+        ..PatchOptions::default()
+    }
+}
+
+// Multi-threaded for the same reason as above.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_conflicts_over_a_field_another_version_names_differently() {
+    let (_webhook, _registry, v1, v2) = established_crontabs().await;
+    let in_v1 = json!({"apiVersion": "stable.example.com/v1", "kind": "CronTab",
+        "metadata": {"name": "applied", "namespace": "default"}, "spec": {"cronSpec": "1 * * * *"}});
+    v1.apply(
+        &ctx(),
+        Some("default"),
+        "applied",
+        in_v1.to_string().as_bytes(),
+        &apply_as("first", false),
+    )
+    .await
+    .expect("apply in v1");
+
+    // v2's spec.schedule is v1's spec.cronSpec, which "first" applied.
+    let in_v2 = json!({"apiVersion": "stable.example.com/v2", "kind": "CronTab",
+        "metadata": {"name": "applied", "namespace": "default"}, "spec": {"schedule": "2 * * * *"}});
+    let error = v2
+        .apply(
+            &ctx(),
+            Some("default"),
+            "applied",
+            in_v2.to_string().as_bytes(),
+            &apply_as("second", false),
+        )
+        .await
+        .expect_err("a conflict with the v1 applier");
+    assert_eq!(error.code(), 409);
+    assert_eq!(
+        error.message(),
+        "Apply failed with 1 conflict: conflict with \"first\": .spec.cronSpec"
+    );
+
+    // Forced, "second" takes the field over; "first" applied nothing else and leaves managedFields.
+    let forced = v2
+        .apply(
+            &ctx(),
+            Some("default"),
+            "applied",
+            in_v2.to_string().as_bytes(),
+            &apply_as("second", true),
+        )
+        .await
+        .expect("forced apply in v2");
+    assert_eq!(forced.value.0["spec"], json!({"schedule": "2 * * * *"}));
+    assert_eq!(
+        entries(&forced.value.0),
+        [(
+            "second".to_owned(),
+            "stable.example.com/v2".to_owned(),
+            json!({"f:spec": {"f:schedule": {}}})
+        )]
+    );
 }
