@@ -239,11 +239,13 @@ async fn watch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
         Target::Table { .. } => request.query.include_object()?,
         _ => Default::default(),
     };
-    let timeout = options
-        .timeout_seconds
-        .filter(|seconds| *seconds > 0)
-        .map(|seconds| std::time::Duration::from_secs(seconds.unsigned_abs()))
-        .unwrap_or(request.config.default_watch_timeout);
+    // Upstream times the watch with `timeoutSeconds` as given: 0 (or none) takes the server's default, and a
+    // negative one is already over (an empty stream), not a watch that runs for the default half hour.
+    let timeout = match options.timeout_seconds {
+        Some(seconds) if seconds < 0 => std::time::Duration::ZERO,
+        Some(seconds) if seconds > 0 => std::time::Duration::from_secs(seconds.unsigned_abs()),
+        _ => request.config.default_watch_timeout,
+    };
     // The registry sends the last bookmark shortly before the watch ends: tell it when that is.
     options.timeout_seconds = Some(i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX));
     let events = match request.store.watch(request.namespace(), &options).await {

@@ -1,6 +1,7 @@
 //! Integration tests: the router over a Registry of the built-in types on memory storage, driven in-process,
 //! and the differential replay of kube-apiserver's recordings.
 
+mod bad_input;
 mod matching;
 mod normalise;
 mod replay;
