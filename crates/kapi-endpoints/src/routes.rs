@@ -151,6 +151,11 @@ async fn dispatch(state: &AppState, request: Request) -> Result<Response, ApiErr
         });
     };
     let resource_info = store.info();
+    // `/watch/...` paths exist for GET only: upstream's router answers any other method 405 (this kapi served
+    // the watch stream to a DELETE or POST).
+    if info.verb == "watch" && parts.method != Method::GET {
+        return Err(ApiError::method_not_allowed());
+    }
     // A namespaced resource addressed without a namespace serves only the all-namespaces list and watch; a
     // cluster-scoped one never sits under /namespaces/<ns>/ (except the namespace itself).
     // `/api/v1/namespaces/<ns>` (and its subresources) is the namespace itself, not something inside it.

@@ -27,3 +27,37 @@ async fn a_negative_watch_timeout_ends_the_watch_at_once() {
     // Generous: the point is that it does not run for the default half hour (the helper gives up after 20 s).
     assert!(began.elapsed() < Duration::from_secs(10), "{:?}", began.elapsed());
 }
+
+#[tokio::test]
+async fn watch_paths_serve_get_only() {
+    let router = test_router().await;
+    for method in ["DELETE", "POST", "PUT", "PATCH"] {
+        for path in [
+            "/api/v1/watch/namespaces/ns-test/configmaps?timeoutSeconds=1",
+            "/api/v1/watch/namespaces/ns-test/configmaps/one?timeoutSeconds=1",
+            "/api/v1/watch/configmaps?timeoutSeconds=1",
+        ] {
+            let answer = send(&router, method, path, &[], None).await;
+            assert_eq!(
+                answer.status,
+                StatusCode::METHOD_NOT_ALLOWED,
+                "{method} {path}: {}",
+                answer.body
+            );
+            assert_eq!(answer.body["reason"], "MethodNotAllowed");
+            assert_eq!(
+                answer.body["message"],
+                "the server does not allow this method on the requested resource"
+            );
+        }
+    }
+    let answer = send(
+        &router,
+        "GET",
+        "/api/v1/watch/namespaces/ns-test/configmaps?timeoutSeconds=1",
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK);
+}
