@@ -57,6 +57,9 @@ pub struct CustomResource {
     /// rename fields: managedFields entries written in them are compared in their own version.
     other_versions: Vec<(String, Definitions, String)>,
     deprecation_warning: Option<String>,
+    /// Whether reading what this version writes gives it back unchanged (see
+    /// [`Strategy::stored_form_is_api_form`]).
+    stored_form_is_api_form: bool,
 }
 
 impl std::fmt::Debug for CustomResource {
@@ -199,10 +202,17 @@ impl CustomResource {
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("{group}/{version} {kind} is deprecated"))
         });
+        let storage_version = storage_version(crd).unwrap_or(version).to_owned();
+        // What this version writes is stored in its own version (no conversion either way) and is already
+        // defaulted and pruned: every write defaults and prunes its object, or changes the metadata of an object
+        // read back (itself defaulted and pruned). What the store drops or sets after defaulting (a status
+        // dropped on create or update, metadata) would come back defaulted when read if it had a default.
+        let stored_form_is_api_form =
+            storage_version == version && !schema.as_ref().is_some_and(defaults_fields_the_store_writes);
         Some(Self {
             info,
             crd_name: kapi_core::meta::name(crd).unwrap_or_default().to_owned(),
-            storage_version: storage_version(crd).unwrap_or(version).to_owned(),
+            storage_version,
             schema,
             structural,
             rules,
@@ -215,6 +225,7 @@ impl CustomResource {
             converter,
             other_versions,
             deprecation_warning,
+            stored_form_is_api_form,
         })
     }
 
@@ -324,6 +335,24 @@ impl CustomResource {
                 obj
             }
         }
+    }
+}
+
+/// Whether `schema` defaults the status or anything in metadata: fields the store removes or sets after
+/// defaulting a write.
+fn defaults_fields_the_store_writes(schema: &Value) -> bool {
+    let status_default = schema.pointer("/properties/status/default").is_some();
+    status_default || schema.pointer("/properties/metadata").is_some_and(mentions_default)
+}
+
+/// Whether a `default` appears anywhere in `schema` (also a property named so: a false yes only costs speed).
+fn mentions_default(schema: &Value) -> bool {
+    match schema {
+        Value::Object(map) => map
+            .iter()
+            .any(|(key, value)| key == "default" || mentions_default(value)),
+        Value::Array(items) => items.iter().any(mentions_default),
+        _ => false,
     }
 }
 
@@ -458,6 +487,10 @@ impl Strategy for CustomResource {
 
     fn name_rule(&self) -> NameRule {
         NameRule::Dns1123Subdomain
+    }
+
+    fn stored_form_is_api_form(&self) -> bool {
+        self.stored_form_is_api_form
     }
 
     fn has_generation(&self) -> bool {

@@ -4,6 +4,7 @@ mod conversion_webhook;
 mod lifecycle;
 mod managed_fields_versions;
 mod serving;
+mod stored_form;
 
 use std::{sync::Arc, time::Duration};
 

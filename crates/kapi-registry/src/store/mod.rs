@@ -379,11 +379,14 @@ impl Store {
     /// once, as kube-apiserver decodes what it wrote); a failed conversion answers the write with the error
     /// although the write is committed, as kube-apiserver's does.
     fn read_back(&self, value: Value, stored: Option<Value>, revision: u64) -> Result<Value, ApiError> {
-        let stored = match stored {
-            Some(stored) => stored,
-            None => self.strategy.try_prepare_stored(value)?,
+        let mut value = match stored {
+            Some(stored) => self.strategy.try_read_stored(stored)?,
+            // Both conversions would return it unchanged.
+            None if self.strategy.stored_form_is_api_form() => value,
+            None => self
+                .strategy
+                .try_read_stored(self.strategy.try_prepare_stored(value)?)?,
         };
-        let mut value = self.strategy.try_read_stored(stored)?;
         set_resource_version(&mut value, revision);
         Ok(value)
     }
