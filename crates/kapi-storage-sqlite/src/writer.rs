@@ -520,12 +520,14 @@ pub(crate) fn open_connection(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
-    match existing {
-        schema::Existing::Fresh => schema::create(&mut conn)?,
-        schema::Existing::Store { version } if *version < schema::FORMAT_VERSION => schema::upgrade(&mut conn)?,
-        schema::Existing::Store { .. } => {}
+    if matches!(existing, schema::Existing::Fresh) {
+        schema::create(&mut conn)?;
     }
+    // Configured first, so that an upgrade waits for a busy file as writes do.
     schema::configure_writer(&conn)?;
+    if matches!(existing, schema::Existing::Store { version } if *version < schema::FORMAT_VERSION) {
+        schema::upgrade(&mut conn)?;
+    }
     if max_size_bytes.is_some() {
         set_max_size(&conn, max_size_bytes)?;
     }
