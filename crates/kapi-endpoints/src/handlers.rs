@@ -135,6 +135,21 @@ impl ResourceRequest<'_> {
         Ok(encoded(code, &value, representation.encoding))
     }
 
+    /// [`object_response`](Self::object_response) of a written object: its JSON is sent as the store encoded
+    /// it, when it did.
+    fn written_response(
+        &self,
+        code: u16,
+        object: &Value,
+        json: Option<&bytes::Bytes>,
+        representation: &Representation,
+    ) -> Result<Response, ApiError> {
+        match json {
+            Some(json) if plain_json(representation) => Ok(json_bytes(code, json.clone())),
+            _ => self.object_response(code, object, representation),
+        }
+    }
+
     fn list_response(&self, list: &Value, representation: &Representation) -> Result<Response, ApiError> {
         let info = self.store.info();
         let value = match &representation.target {
@@ -278,10 +293,7 @@ async fn create(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
         .store
         .create(&request.context(), request.namespace(), object, &options)
         .await?;
-    let mut response = match &result.json {
-        Some(json) if plain_json(&representation) => json_bytes(201, json.clone()),
-        _ => request.object_response(201, &result.value, &representation)?,
-    };
+    let mut response = request.written_response(201, &result.value, result.json.as_ref(), &representation)?;
     add_warnings(&mut response, &result.warnings);
     Ok(response)
 }
@@ -301,7 +313,8 @@ async fn update(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
         )
         .await?;
     let (object, created) = &result.value;
-    let mut response = request.object_response(if *created { 201 } else { 200 }, object, &representation)?;
+    let code = if *created { 201 } else { 200 };
+    let mut response = request.written_response(code, object, result.json.as_ref(), &representation)?;
     add_warnings(&mut response, &result.warnings);
     Ok(response)
 }
@@ -327,20 +340,20 @@ async fn patch(request: &ResourceRequest<'_>) -> Result<Response, ApiError> {
     };
     let context = request.context();
     let (namespace, name) = (request.namespace(), request.info.name.as_str());
-    let (object, created, warnings) = if patch_type == PatchType::Apply {
+    let (object, created, warnings, json) = if patch_type == PatchType::Apply {
         // Server-side apply may create the object (201).
         let result = request
             .store
             .apply(&context, namespace, name, &request.body, &options)
             .await?;
         let (object, created) = result.value;
-        (object, created, result.warnings)
+        (object, created, result.warnings, result.json)
     } else {
         let result = request.store.patch(&context, namespace, name, &patch, &options).await?;
-        (result.value, false, result.warnings)
+        (result.value, false, result.warnings, result.json)
     };
     let code = if created { 201 } else { 200 };
-    let mut response = request.object_response(code, &object, &representation)?;
+    let mut response = request.written_response(code, &object, json.as_ref(), &representation)?;
     add_warnings(&mut response, &warnings);
     Ok(response)
 }
@@ -401,7 +414,7 @@ async fn serve_subresource(request: &ResourceRequest<'_>) -> Result<Response, Ap
                     &options,
                 )
                 .await?;
-            let mut response = request.object_response(200, &result.value, &representation)?;
+            let mut response = request.written_response(200, &result.value, result.json.as_ref(), &representation)?;
             add_warnings(&mut response, &result.warnings);
             Ok(response)
         }
@@ -422,7 +435,7 @@ async fn serve_subresource(request: &ResourceRequest<'_>) -> Result<Response, Ap
                     &options,
                 )
                 .await?;
-            let mut response = request.object_response(200, &result.value, &representation)?;
+            let mut response = request.written_response(200, &result.value, result.json.as_ref(), &representation)?;
             add_warnings(&mut response, &result.warnings);
             Ok(response)
         }

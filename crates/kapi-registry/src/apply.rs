@@ -228,12 +228,12 @@ impl Store {
                 UpdateKind::ApplyStatus
             };
             let new = self.prepare_update(&merged, &old, &current, "", &manager, kind)?;
-            if let Some(value) = self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
+            if let Some((value, json)) = self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
                 warnings.extend(self.strategy().warnings(&value));
                 return Ok(Response {
                     value: (value, false),
                     warnings,
-                    json: None,
+                    json,
                 });
             }
         }

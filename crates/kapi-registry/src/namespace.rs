@@ -101,7 +101,7 @@ pub async fn finalize(
                 };
             }
         }
-        if let Some(value) = store
+        if let Some((value, _)) = store
             .write_update(&key, name, new, &old, &current, opts.dry_run)
             .await?
         {

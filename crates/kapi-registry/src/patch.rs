@@ -370,13 +370,9 @@ impl Store {
             warnings.extend(self.checked_fields(&mut patched, &[], opts.field_validation)?);
             let requested_rv = meta::resource_version(&patched).unwrap_or_default().to_owned();
             let new = self.prepare_update(&patched, &old, &current, &requested_rv, &manager, kind)?;
-            if let Some(value) = self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
+            if let Some((value, json)) = self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
                 warnings.extend(self.strategy().warnings(&value));
-                return Ok(Response {
-                    value,
-                    warnings,
-                    json: None,
-                });
+                return Ok(Response { value, warnings, json });
             }
             if requested_rv != current.mod_revision.to_string() {
                 return Err(ApiError::conflict_modified(&self.info().group_resource(), name));

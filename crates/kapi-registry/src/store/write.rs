@@ -401,13 +401,13 @@ impl Store {
             };
             let new = self.prepare_update(&obj, &old, &current, &requested_rv, &manager, kind)?;
             match self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
-                Some(value) => {
+                Some((value, json)) => {
                     let mut warnings = warnings;
                     warnings.extend(self.strategy.warnings(&value));
                     return Ok(Response {
                         value: (value, false),
                         warnings,
-                        json: None,
+                        json,
                     });
                 }
                 None if !requested_rv.is_empty() => {
@@ -544,8 +544,9 @@ impl Store {
         Ok(super::canonical(new))
     }
 
-    /// Writes `new` over `current` (compare-and-swap). `Ok(None)` when another writer won the race. A no-op
-    /// update writes nothing; an update that removes the last finalizer of a deleting object deletes it.
+    /// Writes `new` over `current` (compare-and-swap): the object in API form, and its JSON when the write
+    /// encoded it (see [`Response::json`]). `Ok(None)` when another writer won the race. A no-op update writes
+    /// nothing; an update that removes the last finalizer of a deleting object deletes it.
     pub(crate) async fn write_update(
         &self,
         key: &str,
@@ -554,9 +555,9 @@ impl Store {
         old: &Value,
         current: &kapi_storage::KeyValue,
         dry_run: bool,
-    ) -> Result<Option<Value>, ApiError> {
+    ) -> Result<Option<(Value, Option<bytes::Bytes>)>, ApiError> {
         if same_but_for_revision_and_times(&new, old) {
-            return Ok(Some(old.clone()));
+            return Ok(Some((old.clone(), None)));
         }
         let finalized = meta::is_being_deleted(&new)
             && meta::finalizers(&new).is_empty()
@@ -566,27 +567,31 @@ impl Store {
                 .and_then(Value::as_array)
                 .is_none_or(|finalizers| finalizers.is_empty() || !self.is_namespaces());
         if dry_run {
-            return self.read_back(new, None, current.mod_revision).map(Some);
+            return Ok(Some((self.read_back(new, None, current.mod_revision)?, None)));
         }
         if finalized {
             return match self.storage.delete(key, Some(current.mod_revision)).await {
                 Ok(deleted) => {
                     self.wrote(deleted.revision);
-                    self.read_back(new, None, current.mod_revision).map(Some)
+                    Ok(Some((self.read_back(new, None, current.mod_revision)?, None)))
                 }
                 Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => Ok(None),
                 Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),
             };
         }
-        let super::EncodedWrite { bytes, stored, .. } = self.encode(key, &new)?;
-        let updated = self.storage.update(key, current.mod_revision, bytes.clone()).await;
+        let encoded = self.encode(key, &new)?;
+        let updated = self
+            .storage
+            .update(key, current.mod_revision, encoded.bytes.clone())
+            .await;
         if updated.is_err() {
-            self.write_failed(key, &bytes);
+            self.write_failed(key, &encoded.bytes);
         }
         match updated {
             Ok(kv) => {
                 self.wrote(kv.mod_revision);
-                self.read_back(new, stored, kv.mod_revision).map(Some)
+                let json = encoded.json_at(kv.mod_revision);
+                Ok(Some((self.read_back(new, encoded.stored, kv.mod_revision)?, json)))
             }
             Err(kapi_storage::Error::Conflict { .. } | kapi_storage::Error::NotFound { .. }) => Ok(None),
             Err(error) => Err(util::storage_error(&self.group_resource(), name, error)),

@@ -36,6 +36,11 @@ async fn configmap_lifecycle_matches_the_recording() {
         .update(&ctx(), Some("ns-test"), "cm1", changed, &UpdateOptions::default())
         .await
         .expect("update");
+    let json = updated.json.as_ref().expect("a ConfigMap update has its JSON encoded");
+    assert_eq!(
+        String::from_utf8_lossy(json),
+        serde_json::to_string(&updated.value.0).expect("json")
+    );
     assert_eq!(
         updated.value.0["metadata"]["managedFields"][0]["fieldsV1"],
         json!({"f:data": {".": {}, "f:a": {}, "f:b": {}}, "f:metadata": {"f:labels": {".": {}, "f:x": {}}}})
@@ -802,4 +807,34 @@ async fn server_side_apply_matches_the_recordings() {
         .await
         .expect("json apply");
     assert_eq!(json_body.value["data"], json!({"j": "1"}));
+}
+
+#[tokio::test]
+async fn a_patch_answers_with_the_json_it_wrote() {
+    let registry = registry().await;
+    let store = configmaps(&registry);
+    let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm1"}, "data": {"a": "1"}});
+    store
+        .create(&ctx(), Some("ns-test"), body, &CreateOptions::default())
+        .await
+        .expect("create");
+    for (patch_type, body) in [
+        (PatchType::Merge, &br#"{"data":{"c":"3"}}"#[..]),
+        (PatchType::Json, br#"[{"op":"remove","path":"/data/c"}]"#),
+        (PatchType::StrategicMerge, br#"{"metadata":{"labels":{"x":"y"}}}"#),
+    ] {
+        let patch = Patch {
+            patch_type,
+            body: body.to_vec().into(),
+        };
+        let patched = store
+            .patch(&ctx(), Some("ns-test"), "cm1", &patch, &PatchOptions::default())
+            .await
+            .expect("patch");
+        let json = patched.json.as_ref().expect("a ConfigMap patch has its JSON encoded");
+        assert_eq!(
+            String::from_utf8_lossy(json),
+            serde_json::to_string(&patched.value).expect("json")
+        );
+    }
 }
