@@ -39,6 +39,10 @@ fn normalize(format: &str) -> String {
 
 /// Whether the format is one kube checks.
 pub(crate) fn is_known(format: &str) -> bool {
+    // Most schema positions have no format: answer those without normalizing.
+    if format.is_empty() {
+        return false;
+    }
     let normalized = normalize(format);
     SUPPORTED.contains(&normalized.as_str())
 }

@@ -8,17 +8,36 @@ use crate::{lazy_path::LazyPath, schema::Node};
 
 /// Validates the list types below `value` (an object validated by `node`), with paths below `path`.
 pub(crate) fn validate(value: &Value, node: &Node, path: &FieldPath) -> FieldErrors {
-    let mut errors = Vec::new();
-    if let Value::Object(map) = value {
-        object(map, node, &LazyPath::Base(path), &mut errors);
-    }
-    errors.into()
+    reported_in_order(|order, errors| {
+        if let Value::Object(map) = value {
+            object(map, node, &LazyPath::Base(path), order, errors);
+        }
+    })
 }
 
 /// Validates the list types of any value (a default may be a list itself).
 pub(crate) fn validate_any(value: &Value, node: &Node, path: &FieldPath) -> FieldErrors {
+    reported_in_order(|order, errors| any(value, node, &LazyPath::Base(path), order, errors))
+}
+
+/// In which order a walk visits an object's keys.
+#[derive(Debug, Clone, Copy)]
+enum Order {
+    /// As the object has them: the errors found are the same, only their order may differ.
+    AsWritten,
+    /// Sorted, the order errors are reported in.
+    Sorted,
+}
+
+/// The errors of `walk`, in sorted key order. Most objects have none: they are walked once as written, and only
+/// one with errors is walked again in sorted order (sorting every object's keys costs more than the walk).
+fn reported_in_order(walk: impl Fn(Order, &mut Vec<FieldError>)) -> FieldErrors {
     let mut errors = Vec::new();
-    any(value, node, &LazyPath::Base(path), &mut errors);
+    walk(Order::AsWritten, &mut errors);
+    if !errors.is_empty() {
+        errors.clear();
+        walk(Order::Sorted, &mut errors);
+    }
     errors.into()
 }
 
@@ -29,32 +48,44 @@ pub(crate) fn sorted_entries(map: &Map<String, Value>) -> Vec<(&String, &Value)>
     entries
 }
 
-fn object(map: &Map<String, Value>, node: &Node, path: &LazyPath<'_>, errors: &mut Vec<FieldError>) {
-    let entries = sorted_entries(map);
+fn object(map: &Map<String, Value>, node: &Node, path: &LazyPath<'_>, order: Order, errors: &mut Vec<FieldError>) {
+    match order {
+        Order::AsWritten => object_entries(map.iter(), node, path, order, errors),
+        Order::Sorted => object_entries(sorted_entries(map).into_iter(), node, path, order, errors),
+    }
+}
+
+fn object_entries<'v>(
+    entries: impl Iterator<Item = (&'v String, &'v Value)> + Clone,
+    node: &Node,
+    path: &LazyPath<'_>,
+    order: Order,
+    errors: &mut Vec<FieldError>,
+) {
     if let Some(additional) = node.additional_schema() {
-        for (key, child) in &entries {
-            any(child, additional, &LazyPath::Key(path, key), errors);
+        for (key, child) in entries.clone() {
+            any(child, additional, &LazyPath::Key(path, key), order, errors);
         }
     }
-    for (key, child) in &entries {
-        if let Some(property) = node.properties.get(*key) {
-            any(child, property, &LazyPath::Child(path, key), errors);
+    for (key, child) in entries {
+        if let Some(property) = node.properties.get(key) {
+            any(child, property, &LazyPath::Child(path, key), order, errors);
         }
     }
 }
 
-fn any(value: &Value, node: &Node, path: &LazyPath<'_>, errors: &mut Vec<FieldError>) {
+fn any(value: &Value, node: &Node, path: &LazyPath<'_>, order: Order, errors: &mut Vec<FieldError>) {
     if !matches!(value, Value::Array(_) | Value::Object(_)) {
         return;
     }
     match value {
-        Value::Array(items) => array(items, node, path, errors),
-        Value::Object(map) => object(map, node, path, errors),
+        Value::Array(items) => array(items, node, path, order, errors),
+        Value::Object(map) => object(map, node, path, order, errors),
         _ => {}
     }
 }
 
-fn array(items: &[Value], node: &Node, path: &LazyPath<'_>, errors: &mut Vec<FieldError>) {
+fn array(items: &[Value], node: &Node, path: &LazyPath<'_>, order: Order, errors: &mut Vec<FieldError>) {
     match node.list_type.as_deref() {
         Some("set") if items.len() > 1 => {
             for index in repeated(items.iter().map(canonical)) {
@@ -70,7 +101,7 @@ fn array(items: &[Value], node: &Node, path: &LazyPath<'_>, errors: &mut Vec<Fie
     }
     if let Some(item_schema) = &node.items {
         for (index, item) in items.iter().enumerate() {
-            any(item, item_schema, &LazyPath::Index(path, index), errors);
+            any(item, item_schema, &LazyPath::Index(path, index), order, errors);
         }
     }
 }
@@ -156,5 +187,44 @@ fn map_list(items: &[Value], node: &Node, path: &LazyPath<'_>, errors: &mut Vec<
             &path.build().index(index),
             BadValue::Unstructured(Value::Object(keys[index].clone())),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::Structural;
+
+    #[test]
+    fn errors_come_in_sorted_key_order_whatever_order_the_object_has() {
+        let schema = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
+            "zebra": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+            "apple": {"type": "array", "x-kubernetes-list-type": "set", "items": {"type": "string"}},
+            "nested": {"type": "object", "additionalProperties": {
+                "type": "array", "x-kubernetes-list-type": "set", "items": {"type": "integer"}}},
+        }}}});
+        let structural = Structural::from_schema(&schema).expect("structural");
+        let object = json!({"spec": {
+            "zebra": ["a", "a"],
+            "nested": {"y": [1, 1], "x": [2, 2]},
+            "apple": ["b", "b"],
+        }});
+        let fields: Vec<String> = structural
+            .validate_list_types(&object)
+            .iter()
+            .map(|error| error.field.to_string())
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "spec.apple[1]",
+                "spec.nested[x][1]",
+                "spec.nested[y][1]",
+                "spec.zebra[1]"
+            ]
+        );
+        let valid = json!({"spec": {"zebra": ["a", "b"], "nested": {"y": [1, 2]}, "apple": ["b"]}});
+        assert!(structural.validate_list_types(&valid).is_empty());
     }
 }

@@ -139,13 +139,14 @@ fn json_format(value: &Value) -> &'static str {
 }
 
 /// The types a schema allows, as kube converts it (`x-kubernetes-int-or-string` becomes `integer,string`).
-fn allowed_types(node: &Node) -> Vec<&str> {
+/// (Up to two names and how many: every schema position is type-checked, so no allocation.)
+fn allowed_types(node: &Node) -> ([&str; 2], usize) {
     if node.int_or_string {
-        vec!["integer", "string"]
+        (["integer", "string"], 2)
     } else if node.type_name.is_empty() {
-        Vec::new()
+        (["", ""], 0)
     } else {
-        vec![node.type_name.as_str()]
+        ([node.type_name.as_str(), ""], 1)
     }
 }
 
@@ -191,7 +192,8 @@ fn schema(node: &Node, value: &Value, old: Option<&Value>, name: &mut String, ou
 }
 
 fn type_check(node: &Node, value: &Value, name: &str, out: &mut Vec<Finding>) {
-    let types = allowed_types(node);
+    let (names, count) = allowed_types(node);
+    let types = &names[..count];
     // kube strips the formats it does not support (int32, double, ...) before validating.
     let format = if formats::is_known(&node.format) {
         node.format.as_str()
@@ -452,13 +454,29 @@ fn correlated_item<'a>(node: &Node, item: &Value, old: Option<&'a Value>) -> Opt
     }
 }
 
+/// Appends `number` in decimal without a temporary string.
+fn push_decimal(out: &mut String, number: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = number;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&digit| char::from(digit)));
+}
+
 fn array_checks(node: &Node, items: &[Value], old: Option<&Value>, name: &mut String, out: &mut Vec<Finding>) {
     if let Some(item_schema) = &node.items {
         for (index, item) in items.iter().enumerate() {
             let old_item = correlated_item(node, item, old);
             let length = name.len();
             name.push('[');
-            name.push_str(&index.to_string());
+            push_decimal(name, index);
             name.push(']');
             schema(item_schema, item, old_item, name, out);
             name.truncate(length);
