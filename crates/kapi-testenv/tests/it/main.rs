@@ -1,5 +1,6 @@
 //! The test environment through the `kube` crate and kubectl.
 
+mod bad_input;
 mod custom_resource;
 mod custom_resource_fields;
 mod kubectl;
