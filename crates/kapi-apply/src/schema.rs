@@ -6,7 +6,7 @@
 //! properties) the type is *deduced* from the value, as upstream's deduced schema does: objects are granular maps
 //! of deduced values, lists are atomic, everything else is a scalar.
 
-use std::{cell::RefCell, collections::HashMap, sync::Arc};
+use std::{cell::RefCell, sync::Arc};
 
 use kapi_openapi::{ListType, MapType, SchemaNode};
 use serde_json::Value;
@@ -208,18 +208,15 @@ fn kind_of<'a>(atom: &Atom<'a>, value: &Value) -> Kind<'a> {
 }
 
 /// The type model of one operation: the compiled positions of a built-in type (shared by every operation on
-/// it), and other schema positions read once per operation and remembered by their address (the schema is
-/// borrowed for the model's whole life, so addresses stay valid and unique).
+/// it), and the shapes of other schema positions read once per operation and remembered by their address (the
+/// schema is borrowed for the model's whole life, so addresses stay valid and unique). Their fields are looked
+/// up in the schema each time: remembering them by name (a copied name and two hashes per field) cost more
+/// than the lookup, which most operations make once per field.
 #[derive(Debug, Default)]
 pub(crate) struct Model<'a> {
     compiled: Option<Arc<Compiled<'static>>>,
     atoms: RefCell<AddressMap<Atom<'a>>>,
-    fields: RefCell<AddressMap<FieldsOf<'a>>>,
 }
-
-/// A struct's field types by name, each with whether it is declared (names come from objects: the default,
-/// keyed hasher).
-type FieldsOf<'a> = HashMap<String, (TypeRef<'a>, bool)>;
 
 impl<'a> Model<'a> {
     /// The model of an operation on values of type `root`.
@@ -269,20 +266,14 @@ impl<'a> Model<'a> {
         let FieldTypes::Struct(node) = fields else {
             return fields.field(name);
         };
-        let key = address(node);
-        if let Some(position) = self.compiled.as_ref().and_then(|compiled| compiled.position(key)) {
-            return position.field(name);
+        let compiled = self
+            .compiled
+            .as_ref()
+            .and_then(|compiled| compiled.position(address(node)));
+        match compiled {
+            Some(position) => position.field(name),
+            None => fields.field(name),
         }
-        if let Some(found) = self.fields.borrow().get(&key).and_then(|names| names.get(name)) {
-            return *found;
-        }
-        let resolved = fields.field(name);
-        self.fields
-            .borrow_mut()
-            .entry(key)
-            .or_default()
-            .insert(name.to_owned(), resolved);
-        resolved
     }
 }
 
