@@ -585,6 +585,15 @@ impl Strategy for CustomResource {
         }
     }
 
+    fn take_unknown_fields(&self, obj: &mut Value) -> Vec<String> {
+        // Pruned in place, not a copy: the same fields as the paths unknown_fields reports (also those a path
+        // names ambiguously, a key with a dot or a map key).
+        match &self.structural {
+            Some(structural) => structural.prune_unknown(obj),
+            None => Vec::new(),
+        }
+    }
+
     fn read_stored(&self, obj: Value) -> Value {
         let mut obj = self.convert_to(obj, &self.info.version);
         // Defaults added to the schema after an object was written apply when it is read.

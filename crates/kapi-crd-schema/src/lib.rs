@@ -103,6 +103,17 @@ impl Structural {
         removed
     }
 
+    /// The removals of [`prune`](Self::prune) that are reported (unknown fields, also from metadata), with the
+    /// same report; non-nullable `null`s stay (defaulting and [`prune`](Self::prune) deal with them). For a
+    /// write's `fieldValidation`, without pruning a copy.
+    pub fn prune_unknown(&self, obj: &mut Value) -> Vec<String> {
+        // prune's removal of nulls in between changes nothing coerce_object_meta reports: it only looks into
+        // objects, and a removed null is none.
+        let mut removed = prune::prune(obj, &self.root, true);
+        removed.extend(prune::coerce_object_meta(obj, &self.root));
+        removed
+    }
+
     /// Applies `default`s as upstream: a missing field, or a `null` where the schema does not allow null, takes
     /// its default, also inside list items and map values; defaulted objects get their own properties' defaults.
     /// Runs on create and update and whenever an object is read from storage.
@@ -301,4 +312,42 @@ pub fn blocking_error(errors: &FieldErrors) -> Option<FieldError> {
             "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
         )
     })
+}
+
+#[cfg(test)]
+mod prune_unknown_tests {
+    use serde_json::json;
+
+    use super::Structural;
+
+    #[test]
+    fn prune_unknown_reports_as_prune_and_keeps_nulls_for_defaulting() {
+        let schema = json!({"type": "object", "properties": {
+            "spec": {"type": "object", "properties": {
+                "size": {"type": "integer"},
+                "gone": {"type": "string"},
+                "labels": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                    "known": {"type": "string"}}}},
+                "embedded": {"type": "object", "x-kubernetes-embedded-resource": true,
+                             "x-kubernetes-preserve-unknown-fields": true},
+            }},
+        }});
+        let structural = Structural::from_schema(&schema).expect("structural");
+        let object = json!({
+            "apiVersion": "v1", "kind": "Widget",
+            "metadata": {"name": "w", "bogus": 1},
+            "spec": {"size": 1, "gone": null, "extra": true, "a.b": 1,
+                     "labels": {"x.y": {"known": "k", "unknown": 2}},
+                     "embedded": {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "odd": 1}}},
+            "top": 1,
+        });
+        let mut pruned = object.clone();
+        let reported = structural.prune(&mut pruned);
+        let mut taken = object.clone();
+        assert_eq!(structural.prune_unknown(&mut taken), reported);
+        // The non-nullable null stays for defaulting (prune removes it); all else is as prune leaves it.
+        assert!(taken["spec"]["gone"].is_null());
+        taken["spec"].as_object_mut().expect("spec").shift_remove("gone");
+        assert_eq!(taken, pruned);
+    }
 }

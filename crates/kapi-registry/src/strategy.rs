@@ -131,6 +131,16 @@ pub trait Strategy: Send + Sync + 'static {
         Vec::new()
     }
 
+    /// Removes the fields the type does not know from a written object and returns their paths, as
+    /// [`unknown_fields`](Self::unknown_fields) reports them. The default removes each reported path.
+    fn take_unknown_fields(&self, obj: &mut Value) -> Vec<String> {
+        let unknown = self.unknown_fields(obj);
+        for field in &unknown {
+            crate::store::remove_field_path(obj, field);
+        }
+        unknown
+    }
+
     /// Converts a stored object into this resource's API form (for resources that share storage with another
     /// API version or group, like events.k8s.io/v1 events stored as core/v1 events).
     fn read_stored(&self, obj: Value) -> Value {

@@ -9,6 +9,7 @@ pub(crate) mod delete;
 mod encoded;
 mod read;
 mod write;
+pub(crate) use write::prune as remove_field_path;
 mod written;
 
 pub use self::read::{JsonChunks, ListRead, ObjectRead, SharedWatchEvent, WatchEvents};
@@ -396,6 +397,15 @@ impl Store {
     /// [`write_failed`](Self::write_failed) if storage refuses them).
     fn encode(&self, key: &str, value: &Value) -> Result<EncodedWrite, ApiError> {
         let internal = |error: serde_json::Error| ApiError::internal_error(error.to_string());
+        // Every read decodes the stored bytes with serde_json, which refuses more than 127 nested levels. A body
+        // within that limit can still make a deeper object (managedFields nest each field a few levels below
+        // the object; patches add depth): stored, it would answer every later read of it and of its list 500.
+        if nesting_depth(value) > MAX_STORED_DEPTH {
+            return Err(ApiError::bad_request(format!(
+                "the object is nested too deeply to be stored: more than {MAX_STORED_DEPTH} levels of objects \
+                 and lists (metadata.managedFields included)"
+            )));
+        }
         if self.strategy.stored_form_is_api_form() {
             let (bytes, encoded) = encoded::EncodedObject::encode_stored(value).map_err(internal)?;
             if let Some(encoded) = encoded {
@@ -552,4 +562,42 @@ pub(crate) fn canonical(value: Value) -> Value {
     }
     out.extend(map);
     Value::Object(out)
+}
+
+/// The deepest nesting of objects and lists serde_json decodes (its recursion limit is 128 containers).
+const MAX_STORED_DEPTH: usize = 127;
+
+/// How many objects and lists `value` nests (a scalar is 0), without recursion.
+fn nesting_depth(value: &Value) -> usize {
+    let is_container = |value: &&Value| matches!(value, Value::Object(_) | Value::Array(_));
+    let mut deepest = 0;
+    let mut pending = vec![(value, 1)];
+    while let Some((value, depth)) = pending.pop() {
+        match value {
+            Value::Object(map) => pending.extend(map.values().filter(is_container).map(|child| (child, depth + 1))),
+            Value::Array(items) => pending.extend(items.iter().filter(is_container).map(|child| (child, depth + 1))),
+            _ => continue,
+        }
+        deepest = deepest.max(depth);
+    }
+    deepest
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    fn nested(depth: usize) -> String {
+        format!("{}{}", "[".repeat(depth), "]".repeat(depth))
+    }
+
+    #[test]
+    fn the_stored_depth_limit_is_what_serde_json_decodes() {
+        let deepest: Value = serde_json::from_str(&nested(MAX_STORED_DEPTH)).expect("decodes");
+        assert_eq!(nesting_depth(&deepest), MAX_STORED_DEPTH);
+        assert!(serde_json::from_str::<Value>(&nested(MAX_STORED_DEPTH + 1)).is_err());
+        let object: Value = serde_json::json!({"a": [1, {"b": {}}], "c": "d"});
+        assert_eq!(nesting_depth(&object), 4);
+        assert_eq!(nesting_depth(&Value::Null), 0);
+    }
 }

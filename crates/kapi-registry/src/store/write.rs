@@ -103,10 +103,7 @@ impl Store {
         duplicates: &[String],
         validation: FieldValidation,
     ) -> Result<Vec<String>, ApiError> {
-        let unknown = self.strategy.unknown_fields(obj);
-        for field in &unknown {
-            prune(obj, field);
-        }
+        let unknown = self.strategy.take_unknown_fields(obj);
         if validation == FieldValidation::Ignore {
             return Ok(Vec::new());
         }
@@ -605,7 +602,7 @@ fn quote(text: &str) -> String {
 }
 
 /// Removes the field at `path` (`spec`, `metadata.bogus`, `rules[0].verb`).
-fn prune(obj: &mut Value, path: &str) {
+pub(crate) fn prune(obj: &mut Value, path: &str) {
     let mut tokens: Vec<PathToken<'_>> = Vec::new();
     for segment in path.split('.') {
         let (name, indexes) = segment.split_once('[').map_or((segment, ""), |(n, rest)| (n, rest));
