@@ -501,3 +501,48 @@ async fn answers_match_the_recorded_upstream_ones() {
     assert_still_serving(&client, "recorded").await;
     env.shutdown().await.expect("clean shutdown");
 }
+
+/// A body within serde_json's 127 levels whose stored form (managedFields nest each field a few levels deeper)
+/// is not: refused, where it was stored and then answered every read of it and of its list with a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_too_deep_to_store_is_refused() {
+    let env = start().await;
+    let client = raw_client(&env).await;
+    let deep = format!("{}1{}", "{\"a\":".repeat(124), "}".repeat(124));
+    let widget = |name: &str| {
+        format!(
+            r#"{{"apiVersion":"bad.example.com/v1","kind":"Widget","metadata":{{"name":"{name}"}},"spec":{{"free":{deep}}}}}"#
+        )
+    };
+    let attempts = [
+        Request::new("PATCH", format!("{WIDGETS}/deep-apply?fieldManager=m"))
+            .body("application/apply-patch+yaml", widget("deep-apply")),
+        Request::new("POST", WIDGETS).body("application/json", widget("deep-create")),
+        // YAML decoding counts its depth its own way: an object deeper than JSON's limit came through it.
+        Request::new("PATCH", format!("{WIDGETS}/deep-yaml?fieldManager=m")).body(
+            "application/apply-patch+yaml",
+            widget("deep-yaml").replace(&deep, &format!("{}1{}", "{\"a\":".repeat(126), "}".repeat(126))),
+        ),
+    ];
+    for attempt in &attempts {
+        let (answer, status) = exchange(&client, attempt).await;
+        assert_eq!(answer.status, 400, "{}", answer.text());
+        let message = status.expect("a Status")["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(message.contains("nested too deeply"), "{message}");
+    }
+    for read in [
+        format!("{WIDGETS}/deep-apply"),
+        format!("{WIDGETS}/deep-create"),
+        format!("{WIDGETS}/deep-yaml"),
+    ] {
+        let (answer, _) = exchange(&client, &Request::new("GET", read)).await;
+        assert_eq!(answer.status, 404, "{}", answer.text());
+    }
+    let (list, _) = exchange(&client, &Request::new("GET", WIDGETS)).await;
+    assert_eq!(list.status, 200, "{}", list.text());
+    assert_still_serving(&client, "deep").await;
+    env.shutdown().await.expect("clean shutdown");
+}
