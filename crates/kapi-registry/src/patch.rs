@@ -144,6 +144,8 @@ fn remove(root: &mut Value, tokens: &[String]) -> Result<Value, JsonPatchError> 
 /// decodes them into a field it then drops with a warning).
 pub fn json_patch(target: &mut Value, operations: &[Value]) -> Result<Vec<String>, JsonPatchError> {
     let mut ignored = Vec::new();
+    // What the `copy` operations have added so far (their values' JSON length), as evanphx/json-patch counts it.
+    let mut copied_bytes = 0usize;
     for operation in operations {
         let op = operation.get("op").and_then(Value::as_str).unwrap_or_default();
         let path = operation.get("path").and_then(Value::as_str).unwrap_or_default();
@@ -176,9 +178,16 @@ pub fn json_patch(target: &mut Value, operations: &[Value]) -> Result<Vec<String
                 add(target, &tokens, moved, false)?;
             }
             "copy" => {
-                let copied = get(target, &from()?)
-                    .cloned()
-                    .ok_or_else(|| JsonPatchError("missing from".to_owned()))?;
+                let copied = get(target, &from()?).ok_or_else(|| JsonPatchError("missing from".to_owned()))?;
+                // Each copy may double the object: a few dozen of them in a tiny patch would exhaust memory.
+                copied_bytes = copied_bytes.saturating_add(json_length(copied));
+                if copied_bytes > MAX_JSON_PATCH_COPY_BYTES {
+                    return Err(JsonPatchError(format!(
+                        "Unable to complete the copy, the accumulated size increase of copy is {copied_bytes}, \
+                         exceeding the limit {MAX_JSON_PATCH_COPY_BYTES}"
+                    )));
+                }
+                let copied = copied.clone();
                 add(target, &tokens, copied, false)?;
             }
             "test" => {
@@ -191,6 +200,30 @@ pub fn json_patch(target: &mut Value, operations: &[Value]) -> Result<Vec<String
         }
     }
     Ok(ignored)
+}
+
+/// kube-apiserver's limit on what a JSON patch's `copy` operations may add (`JSONPatchMaxCopyBytes`, 3 MiB).
+pub const MAX_JSON_PATCH_COPY_BYTES: usize = 3 * 1024 * 1024;
+
+/// kube-apiserver's limit on the operations of one JSON patch (`maxJSONPatchOperations`).
+pub const MAX_JSON_PATCH_OPERATIONS: usize = 10_000;
+
+/// The length of `value`'s JSON encoding, without building it.
+fn json_length(value: &Value) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Writing a Value into a counter cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    counter.0
 }
 
 /// The patched object, or kube-apiserver's error for a malformed patch. Also returns the warnings the patch
@@ -217,6 +250,12 @@ pub fn apply_patch(
                     go_kind(&body)
                 )));
             };
+            if operations.len() > MAX_JSON_PATCH_OPERATIONS {
+                return Err(ApiError::request_entity_too_large(format!(
+                    "The allowed maximum operations in a JSON patch is {MAX_JSON_PATCH_OPERATIONS}, got {}",
+                    operations.len()
+                )));
+            }
             let ignored = json_patch(&mut patched, operations).map_err(|_| ApiError::invalid_request())?;
             let warnings = ignored.iter().map(|f| format!("unknown field \"{f}\"")).collect();
             Ok((patched, warnings))
@@ -442,6 +481,44 @@ mod tests {
         let mut target = json!({"a": "b", "c": {"d": "e", "f": "g"}});
         merge_patch(&mut target, &json!({"a": "z", "c": {"f": null}}));
         assert_eq!(target, json!({"a": "z", "c": {"d": "e"}}));
+    }
+
+    #[test]
+    fn json_patch_copies_may_add_at_most_three_mebibytes() {
+        let kibibyte = "x".repeat(1024);
+        let mut target = json!({"spec": {"free": {"x": kibibyte}}});
+        // Each copy doubles `free`: 13 of them would add 8 MiB (from a patch of under 1 KiB).
+        let doubling: Vec<Value> = (0..13)
+            .map(|index| json!({"op": "copy", "from": "/spec/free", "path": format!("/spec/free/c{index}")}))
+            .collect();
+        let error = json_patch(&mut target, &doubling).expect_err("over the copy limit");
+        assert!(error.0.contains("exceeding the limit 3145728"), "{}", error.0);
+        // Copies within the limit apply.
+        let mut target = json!({"spec": {"free": {"x": "y"}}});
+        json_patch(&mut target, &doubling[..3]).expect("small copies apply");
+        assert_eq!(target["spec"]["free"]["c2"]["c1"]["c0"]["x"], "y");
+    }
+
+    #[test]
+    fn json_patches_have_at_most_ten_thousand_operations() {
+        let operations: Vec<Value> = (0..=MAX_JSON_PATCH_OPERATIONS)
+            .map(|_| json!({"op": "test", "path": "/a", "value": 1}))
+            .collect();
+        let patch = Patch {
+            patch_type: PatchType::Json,
+            body: serde_json::to_vec(&operations).expect("encodes").into(),
+        };
+        let error = apply_patch(&json!({"a": 1}), &patch, None).expect_err("too many operations");
+        assert_eq!(error.code(), 413);
+        assert_eq!(
+            error.message(),
+            "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001"
+        );
+        let patch = Patch {
+            patch_type: PatchType::Json,
+            body: serde_json::to_vec(&operations[1..]).expect("encodes").into(),
+        };
+        apply_patch(&json!({"a": 1}), &patch, None).expect("10000 operations apply");
     }
 
     #[test]
