@@ -86,6 +86,15 @@ fn get<'a>(root: &'a Value, tokens: &[String]) -> Option<&'a Value> {
 }
 
 fn add(root: &mut Value, tokens: &[String], value: Value, replace_in_array: bool) -> Result<(), JsonPatchError> {
+    // One operation deepens the document by at most its path: a few thousand small ones could otherwise build
+    // an object deep enough to overflow the stack of the recursive steps after the patch (or of its drop).
+    if tokens.len() + crate::store::nesting_depth(&value) > crate::store::MAX_STORED_DEPTH {
+        return Err(JsonPatchError(format!(
+            "the value at {} would nest more than {} levels",
+            tokens.join("/"),
+            crate::store::MAX_STORED_DEPTH
+        )));
+    }
     if tokens.is_empty() {
         *root = value;
         return Ok(());
@@ -497,6 +506,22 @@ mod tests {
         let mut target = json!({"spec": {"free": {"x": "y"}}});
         json_patch(&mut target, &doubling[..3]).expect("small copies apply");
         assert_eq!(target["spec"]["free"]["c2"]["c1"]["c0"]["x"], "y");
+    }
+
+    #[test]
+    fn json_patches_cannot_nest_deeper_than_storage_decodes() {
+        // One level per operation: 2000 of them used to overflow the server's stack after the patch.
+        let mut operations = vec![json!({"op": "add", "path": "/free", "value": {}})];
+        let mut path = "/free".to_owned();
+        for _ in 0..2000 {
+            path.push_str("/a");
+            operations.push(json!({"op": "add", "path": path, "value": {}}));
+        }
+        let mut target = json!({});
+        let error = json_patch(&mut target, &operations).expect_err("too deep");
+        assert!(error.0.contains("would nest more than 127 levels"), "{}", error.0);
+        let mut target = json!({});
+        json_patch(&mut target, &operations[..100]).expect("100 levels apply");
     }
 
     #[test]

@@ -565,10 +565,10 @@ pub(crate) fn canonical(value: Value) -> Value {
 }
 
 /// The deepest nesting of objects and lists serde_json decodes (its recursion limit is 128 containers).
-const MAX_STORED_DEPTH: usize = 127;
+pub(crate) const MAX_STORED_DEPTH: usize = 127;
 
 /// How many objects and lists `value` nests (a scalar is 0), without recursion.
-fn nesting_depth(value: &Value) -> usize {
+pub(crate) fn nesting_depth(value: &Value) -> usize {
     let is_container = |value: &&Value| matches!(value, Value::Object(_) | Value::Array(_));
     let mut deepest = 0;
     let mut pending = vec![(value, 1)];

@@ -546,3 +546,32 @@ async fn an_object_too_deep_to_store_is_refused() {
     assert_still_serving(&client, "deep").await;
     env.shutdown().await.expect("clean shutdown");
 }
+
+/// A JSON patch of 1200 small `add`s, each one level deeper: refused with the bare 422 of a failed operation
+/// (it used to build an object deep enough to overflow a worker's stack and abort the whole server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_json_patch_nesting_thousands_of_levels_is_refused() {
+    let env = start().await;
+    let client = raw_client(&env).await;
+    let widget = r#"{"apiVersion":"bad.example.com/v1","kind":"Widget","metadata":{"name":"nest"},"spec":{"size":1}}"#;
+    let (created, _) = exchange(&client, &Request::new("POST", WIDGETS).body("application/json", widget)).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let mut operations = vec![r#"{"op":"add","path":"/spec/free","value":{}}"#.to_owned()];
+    let mut path = "/spec/free".to_owned();
+    for _ in 0..1200 {
+        path.push_str("/a");
+        operations.push(format!(r#"{{"op":"add","path":"{path}","value":{{}}}}"#));
+    }
+    let patch = Request::new("PATCH", format!("{WIDGETS}/nest"))
+        .body("application/json-patch+json", format!("[{}]", operations.join(",")));
+    let (answer, status) = exchange(&client, &patch).await;
+    assert_eq!(answer.status, 422, "{}", answer.text());
+    assert_eq!(
+        status.expect("a Status")["message"],
+        "the server rejected our request due to an error in our request"
+    );
+    let (read, _) = exchange(&client, &Request::new("GET", format!("{WIDGETS}/nest"))).await;
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_still_serving(&client, "nesting-patch").await;
+    env.shutdown().await.expect("clean shutdown");
+}
