@@ -564,8 +564,11 @@ pub(crate) fn canonical(value: Value) -> Value {
     Value::Object(out)
 }
 
-/// The deepest nesting of objects and lists serde_json decodes (its recursion limit is 128 containers).
-pub(crate) const MAX_STORED_DEPTH: usize = 127;
+/// The deepest nesting of objects and lists a stored object may have. serde_json decodes 127 levels (its
+/// recursion limit is 128 containers); a list answer holds each object two levels down (the list, its `items`),
+/// so objects of at most 125 levels keep every read, list and watch event decodable by serde_json clients too
+/// (kube-rs), not only by the server.
+pub(crate) const MAX_STORED_DEPTH: usize = 125;
 
 /// How many objects and lists `value` nests (a scalar is 0), without recursion.
 pub(crate) fn nesting_depth(value: &Value) -> usize {
@@ -593,9 +596,11 @@ mod nesting_tests {
 
     #[test]
     fn the_stored_depth_limit_is_what_serde_json_decodes() {
-        let deepest: Value = serde_json::from_str(&nested(MAX_STORED_DEPTH)).expect("decodes");
-        assert_eq!(nesting_depth(&deepest), MAX_STORED_DEPTH);
-        assert!(serde_json::from_str::<Value>(&nested(MAX_STORED_DEPTH + 1)).is_err());
+        // The deepest object inside a list decodes; one level more does not.
+        let list_depth = MAX_STORED_DEPTH + 2;
+        let deepest: Value = serde_json::from_str(&nested(list_depth)).expect("decodes");
+        assert_eq!(nesting_depth(&deepest), list_depth);
+        assert!(serde_json::from_str::<Value>(&nested(list_depth + 1)).is_err());
         let object: Value = serde_json::json!({"a": [1, {"b": {}}], "c": "d"});
         assert_eq!(nesting_depth(&object), 4);
         assert_eq!(nesting_depth(&Value::Null), 0);

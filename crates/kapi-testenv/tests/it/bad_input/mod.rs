@@ -5,6 +5,7 @@
 //! server must still be ready and keep what it acknowledged afterwards.
 
 mod bodies;
+mod payloads;
 mod requests;
 
 use std::time::Duration;
