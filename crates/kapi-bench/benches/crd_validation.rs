@@ -2,9 +2,10 @@
 //!
 //! The CRD of `kapi_bench::custom_resource` (about 50 fields, 3 CEL rules) as the server stores it, and its
 //! widgets taken through the steps a create takes in the registry's `Store::create`: the unknown-field walk
-//! (`Strategy::unknown_fields`, a prune of a copy), defaulting (`Strategy::default`: defaults, then a prune of
-//! disallowed nulls), `validate_create` (metadata, OpenAPI schema, list types, embedded resources, CEL) and the
-//! response's form (`prepare_stored` + `read_stored`, which defaults again). Then the same stages one by one
+//! (`Strategy::take_unknown_fields`, a prune in place), defaulting (`Strategy::default`: defaults, then a prune
+//! of disallowed nulls), `validate_create` (metadata, OpenAPI schema, list types, embedded resources, CEL) and
+//! the response's form (`prepare_stored` + `read_stored`, which defaults again; measured on its own, and in the
+//! create path only for a version whose stored form is not its API form). Then the same stages one by one
 //! through `kapi-crd-schema` and `kapi-cel` directly; last, whole `Store::create`s over memory storage (with
 //! managedFields, the write and the watch cache), widgets against 1 KiB ConfigMaps. `kapi-cel`'s own bench
 //! (`cargo bench -p kapi-cel`) covers CEL alone on a similar schema; this one is the whole path.
@@ -116,16 +117,24 @@ fn main() {
         iterations,
         request,
         |mut object| {
-            black_box(strategy.unknown_fields(&object));
+            black_box(strategy.take_unknown_fields(&mut object));
             strategy.default(&mut object);
             strategy.prepare_for_create(&mut object);
             black_box(strategy.validate_create(&object));
-            black_box(strategy.read_stored(strategy.prepare_stored(object)));
+            // The store answers with the object it wrote when reading it back would not change it.
+            if !strategy.stored_form_is_api_form() {
+                black_box(strategy.read_stored(strategy.prepare_stored(object)));
+            }
         },
     );
-    measure("  unknown fields (prune of a copy)", iterations, request, |object| {
-        black_box(strategy.unknown_fields(&object));
-    });
+    measure(
+        "  unknown fields (pruned in place)",
+        iterations,
+        request,
+        |mut object| {
+            black_box(strategy.take_unknown_fields(&mut object));
+        },
+    );
     measure(
         "  default (defaults + prune of nulls)",
         iterations,
