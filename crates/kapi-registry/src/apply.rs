@@ -228,7 +228,8 @@ impl Store {
                 UpdateKind::ApplyStatus
             };
             let new = self.prepare_update(&merged, &old, &current, "", &manager, kind)?;
-            if let Some((value, json)) = self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
+            let base = crate::store::UpdateBase::stored(current, old);
+            if let Some((value, json)) = self.write_update(name, new, &base, opts.dry_run).await? {
                 warnings.extend(self.strategy().warnings(&value));
                 return Ok(Response {
                     value: (value, false),

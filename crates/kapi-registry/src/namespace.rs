@@ -101,10 +101,8 @@ pub async fn finalize(
                 };
             }
         }
-        if let Some((value, _)) = store
-            .write_update(&key, name, new, &old, &current, opts.dry_run)
-            .await?
-        {
+        let base = crate::store::UpdateBase::stored(current, old);
+        if let Some((value, _)) = store.write_update(name, new, &base, opts.dry_run).await? {
             return Ok(value);
         }
         if !requested_rv.is_empty() {

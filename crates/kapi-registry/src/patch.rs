@@ -394,38 +394,61 @@ impl Store {
             .unwrap_or_else(|| ctx.default_field_manager());
         validate_field_manager(&manager, "PatchOptions")?;
         let key = self.key(namespace, name);
+        // A dry run writes nothing, so no compare-and-swap would catch a stale cached copy.
+        let mut from_cache = !opts.dry_run;
         loop {
-            let Some(current) = self.read_current(&key).await? else {
+            let Some(base) = self.current_for_update(&key, from_cache).await? else {
                 return Err(ApiError::not_found(&self.info().group_resource(), name));
             };
-            let old = self.object_from(&current)?;
-            let (mut patched, mut warnings) = apply_patch(&old, patch, self.strategy().schema())?;
-            // Decoding the patched object into the typed object applies the type's defaults, as upstream.
-            self.strategy().default(&mut patched);
-            self.check_decodable(&patched)?;
-            let patched_name = meta::name(&patched).unwrap_or_default().to_owned();
-            if patched_name != name {
-                return Err(ApiError::bad_request(format!(
-                    "the name of the object ({patched_name}) does not match the name on the URL ({name})"
-                )));
-            }
-            if opts.field_validation == crate::types::FieldValidation::Strict {
-                let unknown = self.strategy().unknown_fields(&patched);
-                if !unknown.is_empty() {
-                    return Err(strict_patch_error(&patched, patch, &unknown));
-                }
-            }
-            warnings.extend(self.checked_fields(&mut patched, &[], opts.field_validation)?);
-            let requested_rv = meta::resource_version(&patched).unwrap_or_default().to_owned();
-            let new = self.prepare_update(&patched, &old, &current, &requested_rv, &manager, kind)?;
-            if let Some((value, json)) = self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
-                warnings.extend(self.strategy().warnings(&value));
-                return Ok(Response { value, warnings, json });
-            }
-            if requested_rv != current.mod_revision.to_string() {
-                return Err(ApiError::conflict_modified(&self.info().group_resource(), name));
+            from_cache = false;
+            match self.patch_attempt(name, patch, opts, &manager, kind, &base).await {
+                Ok(Some(response)) => return Ok(response),
+                // Judged against a cached copy that may be stale: storage's object decides.
+                Err(_) | Ok(None) if base.cached => continue,
+                Err(error) => return Err(error),
+                Ok(None) => continue,
             }
         }
+    }
+
+    /// One attempt of a patch on `base`; `Ok(None)` when another writer won the race.
+    async fn patch_attempt(
+        &self,
+        name: &str,
+        patch: &Patch,
+        opts: &PatchOptions,
+        manager: &str,
+        kind: UpdateKind,
+        base: &crate::store::UpdateBase,
+    ) -> Result<Option<Response<Value>>, ApiError> {
+        let (old, current) = (&base.object, &base.kv);
+        let (mut patched, mut warnings) = apply_patch(old, patch, self.strategy().schema())?;
+        // Decoding the patched object into the typed object applies the type's defaults, as upstream.
+        self.strategy().default(&mut patched);
+        self.check_decodable(&patched)?;
+        let patched_name = meta::name(&patched).unwrap_or_default().to_owned();
+        if patched_name != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({patched_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        if opts.field_validation == crate::types::FieldValidation::Strict {
+            let unknown = self.strategy().unknown_fields(&patched);
+            if !unknown.is_empty() {
+                return Err(strict_patch_error(&patched, patch, &unknown));
+            }
+        }
+        warnings.extend(self.checked_fields(&mut patched, &[], opts.field_validation)?);
+        let requested_rv = meta::resource_version(&patched).unwrap_or_default().to_owned();
+        let new = self.prepare_update(&patched, old, current, &requested_rv, manager, kind)?;
+        if let Some((value, json)) = self.write_update(name, new, base, opts.dry_run).await? {
+            warnings.extend(self.strategy().warnings(&value));
+            return Ok(Some(Response { value, warnings, json }));
+        }
+        if requested_rv != current.mod_revision.to_string() {
+            return Err(ApiError::conflict_modified(&self.info().group_resource(), name));
+        }
+        Ok(None)
     }
 }
 

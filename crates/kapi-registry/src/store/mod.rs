@@ -193,6 +193,27 @@ fn index(strategy: &dyn Strategy, value: &Value) -> (StringPairs, StringPairs, b
     (meta::labels(value).into(), fields.into(), is_terminating(value))
 }
 
+/// The object an update attempt starts from (see [`Store::current_for_update`]).
+pub(crate) struct UpdateBase {
+    /// The object as stored: key, bytes, revisions.
+    pub(crate) kv: KeyValue,
+    /// Its API form, with its resourceVersion.
+    pub(crate) object: Value,
+    /// Whether it is the watch cache's copy, which may lag storage.
+    pub(crate) cached: bool,
+}
+
+impl UpdateBase {
+    /// The object read from storage.
+    pub(crate) fn stored(kv: KeyValue, object: Value) -> Self {
+        Self {
+            kv,
+            object,
+            cached: false,
+        }
+    }
+}
+
 /// An object encoded for storage by [`Store::encode`].
 struct EncodedWrite {
     /// The stored JSON: without `resourceVersion`.
@@ -449,6 +470,35 @@ impl Store {
     /// Storage did not take `bytes` (from [`encode`](Self::encode)) under `key`.
     fn write_failed(&self, key: &str, bytes: &Bytes) {
         self.written.withdraw(key, bytes);
+    }
+
+    /// The object an update attempt starts from, in API form, and whether it came from the watch cache. As
+    /// kube-apiserver's cacher does for updates, a first attempt (`from_cache`) takes the cache's copy when it
+    /// has one: the compare-and-swap on its revision catches a stale copy, and a stale attempt's outcome (a
+    /// lost race, a conflict, an error) must be retried from storage ([`read_current`](Self::read_current)),
+    /// which also answers for keys the cache does not hold (yet). Saves a storage read and, for converted types,
+    /// a conversion per update.
+    pub(crate) async fn current_for_update(&self, key: &str, from_cache: bool) -> Result<Option<UpdateBase>, ApiError> {
+        if from_cache {
+            if let Ok(Some(cached)) = self.cacher.get(key, kapi_storage::cacher::Freshness::Any).await {
+                if let Ok(object) = cached.object.value(cached.kv.mod_revision) {
+                    return Ok(Some(UpdateBase {
+                        kv: cached.kv.clone(),
+                        object,
+                        cached: true,
+                    }));
+                }
+            }
+        }
+        let Some(kv) = self.read_current(key).await? else {
+            return Ok(None);
+        };
+        let object = self.object_from(&kv)?;
+        Ok(Some(UpdateBase {
+            kv,
+            object,
+            cached: false,
+        }))
     }
 
     /// Reads one object straight from storage.

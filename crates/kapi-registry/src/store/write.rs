@@ -374,8 +374,10 @@ impl Store {
         self.strategy.default(&mut obj);
         let key = self.key(namespace, name);
         let requested_rv = meta_text(&obj, "resourceVersion");
+        // A dry run writes nothing, so no compare-and-swap would catch a stale cached copy.
+        let mut from_cache = !opts.dry_run;
         loop {
-            let Some(current) = self.read_current(&key).await? else {
+            let Some(base) = self.current_for_update(&key, from_cache).await? else {
                 if self.strategy.allow_create_on_update() && !status_only {
                     let mut fresh = obj.clone();
                     set_meta(&mut fresh, "resourceVersion", None);
@@ -390,15 +392,21 @@ impl Store {
                 }
                 return Err(ApiError::not_found(&self.group_resource(), name));
             };
-            let old = self.object_from(&current)?;
+            from_cache = false;
             let kind = if status_only {
                 UpdateKind::Status
             } else {
                 UpdateKind::Replace
             };
-            let new = self.prepare_update(&obj, &old, &current, &requested_rv, &manager, kind)?;
-            match self.write_update(&key, name, new, &old, &current, opts.dry_run).await? {
-                Some((value, json)) => {
+            let attempt = match self.prepare_update(&obj, &base.object, &base.kv, &requested_rv, &manager, kind) {
+                Ok(new) => self.write_update(name, new, &base, opts.dry_run).await,
+                Err(error) => Err(error),
+            };
+            match attempt {
+                // Judged against a cached copy that may be stale: storage's object decides.
+                Err(_) | Ok(None) if base.cached => continue,
+                Err(error) => return Err(error),
+                Ok(Some((value, json))) => {
                     let mut warnings = warnings;
                     warnings.extend(self.strategy.warnings(&value));
                     return Ok(Response {
@@ -407,10 +415,10 @@ impl Store {
                         json,
                     });
                 }
-                None if !requested_rv.is_empty() => {
+                Ok(None) if !requested_rv.is_empty() => {
                     return Err(ApiError::conflict_modified(&self.group_resource(), name));
                 }
-                None => continue,
+                Ok(None) => continue,
             }
         }
     }
@@ -541,20 +549,20 @@ impl Store {
         Ok(super::canonical(new))
     }
 
-    /// Writes `new` over `current` (compare-and-swap): the object in API form, and its JSON when the write
+    /// Writes `new` over `base` (compare-and-swap): the object in API form, and its JSON when the write
     /// encoded it (see [`Response::json`]). `Ok(None)` when another writer won the race. A no-op update writes
-    /// nothing; an update that removes the last finalizer of a deleting object deletes it.
+    /// nothing — unless `base` is a cached copy that may be stale: then `Ok(None)` too, and the caller retries
+    /// from storage; an update that removes the last finalizer of a deleting object deletes it.
     pub(crate) async fn write_update(
         &self,
-        key: &str,
         name: &str,
         new: Value,
-        old: &Value,
-        current: &kapi_storage::KeyValue,
+        base: &super::UpdateBase,
         dry_run: bool,
     ) -> Result<Option<(Value, Option<bytes::Bytes>)>, ApiError> {
+        let (key, old, current, cached) = (base.kv.key.as_str(), &base.object, &base.kv, base.cached);
         if same_but_for_revision_and_times(&new, old) {
-            return Ok(Some((old.clone(), None)));
+            return Ok((!cached).then(|| (old.clone(), None)));
         }
         let finalized = meta::is_being_deleted(&new)
             && meta::finalizers(&new).is_empty()

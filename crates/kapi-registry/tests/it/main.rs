@@ -7,6 +7,7 @@ mod custom;
 mod deployment;
 mod lifecycle;
 mod patch_props;
+mod stale_cache;
 
 use std::sync::Arc;
 
