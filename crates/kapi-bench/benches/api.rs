@@ -7,7 +7,7 @@
 //! client), GET latency, list of 10k ConfigMaps, merge-PATCH throughput and watch fan-out latency to 1,000 watchers.
 //! Custom resources (a CRD of about 50 fields and 3 CEL rules) on a server of their own: `api/crd.rs`.
 //! `KAPI_BENCH_SCALE=0.01` shortens every run (CI smoke runs); `KAPI_BENCH_ONLY=crd` runs only the custom resources,
-//! `KAPI_BENCH_ONLY=creates` only the ConfigMap creates.
+//! `KAPI_BENCH_ONLY=creates` only the ConfigMap creates, `KAPI_BENCH_ONLY=patches` only creates and merge patches.
 
 use kapi_bench::{scale, scaled};
 use std::{
@@ -694,8 +694,9 @@ async fn bench_lists(api: &Api, objects: usize, rounds: usize) {
 }
 
 /// 64 clients merge-patch the objects they created in `bench_creates`.
-async fn bench_patches(api: &Api, namespace: &'static str, created_per_client: usize, per_client: usize) {
-    let connections = api.client_connections(Protocol::Http2, CLIENTS).await;
+async fn bench_patches(server: &Server, namespace: &'static str, created_per_client: usize, per_client: usize) {
+    let connections = server.api.client_connections(Protocol::Http2, CLIENTS).await;
+    let cpu = server_cpu(server);
     let (count, elapsed, mut latencies) = run_clients(connections, per_client, move |client, i| {
         Call::merge_patch(
             format!(
@@ -708,9 +709,10 @@ async fn bench_patches(api: &Api, namespace: &'static str, created_per_client: u
     })
     .await;
     println!(
-        "sqlite  patch   {CLIENTS} clients {count:>7} ops {}  {}  (merge patch, HTTP/2)",
+        "sqlite  patch   {CLIENTS} clients {count:>7} ops {}  {}  (merge patch, HTTP/2; {})",
         rate(count, elapsed),
-        latencies.summary()
+        latencies.summary(),
+        cpu_per_op(server, cpu, count)
     );
 }
 
@@ -822,11 +824,13 @@ async fn bench_fan_out(api: &Api, events: usize) {
     );
 }
 
-/// `KAPI_BENCH_ONLY`: `crd` runs only the custom resource benchmarks, `creates` only the ConfigMap creates.
+/// `KAPI_BENCH_ONLY`: `crd` runs only the custom resource benchmarks, `creates` only the ConfigMap creates,
+/// `patches` only the HTTP/2 creates and the merge patches of what they created.
 fn only() -> Option<&'static str> {
     match std::env::var("KAPI_BENCH_ONLY").as_deref() {
         Ok("crd") => Some("crd"),
         Ok("creates") => Some("creates"),
+        Ok("patches") => Some("patches"),
         _ => None,
     }
 }
@@ -845,6 +849,11 @@ async fn bench_load(binary: &Path) {
     let mut rss_after = Vec::new();
     let (rss_before_creates, _) = server.memory_mib();
     bench_creates(&server, Protocol::Http2, "bench-h2", per_client).await;
+    if only() == Some("patches") {
+        bench_patches(&server, "bench-h2", per_client, per_client).await;
+        server.stop().await;
+        return;
+    }
     bench_creates(&server, Protocol::Http1, "bench-h1", per_client).await;
     if only() == Some("creates") {
         server.stop().await;
@@ -861,7 +870,7 @@ async fn bench_load(binary: &Path) {
     rss_after.push(("gets", server.memory_mib().0));
     bench_lists(&api, scaled(10_000), scaled(50).max(3)).await;
     rss_after.push(("lists", server.memory_mib().0));
-    bench_patches(&api, "bench-h2", per_client, per_client).await;
+    bench_patches(&server, "bench-h2", per_client, per_client).await;
     rss_after.push(("patches", server.memory_mib().0));
     bench_fan_out(&api, scaled(200).max(2)).await;
     let (rss, peak) = server.memory_mib();
