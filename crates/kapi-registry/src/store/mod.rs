@@ -429,6 +429,7 @@ impl Store {
         }
         if self.strategy.stored_form_is_api_form() {
             let (bytes, encoded) = encoded::EncodedObject::encode_stored(value).map_err(internal)?;
+            check_stored_size(&bytes)?;
             if let Some(encoded) = encoded {
                 let (labels, fields, terminating) = index(self.strategy.as_ref(), value);
                 let decoded = Decoded {
@@ -458,6 +459,7 @@ impl Store {
             metadata.shift_remove("resourceVersion");
         }
         let mut bytes = serde_json::to_vec(&value).map_err(internal)?;
+        check_stored_size(&bytes)?;
         // Storage and the watch cache keep these bytes as long as the version lives: drop the growth slack.
         bytes.shrink_to_fit();
         Ok(EncodedWrite {
@@ -619,6 +621,22 @@ pub(crate) fn canonical(value: Value) -> Value {
 /// so objects of at most 125 levels keep every read, list and watch event decodable by serde_json clients too
 /// (kube-rs), not only by the server.
 pub(crate) const MAX_STORED_DEPTH: usize = 125;
+
+/// The largest object storage keeps: as large as the largest request body the API takes (3 MiB). A create or
+/// update cannot send more, but patches and applies grow what is stored, which would otherwise be unbounded
+/// (kube-apiserver is bounded by etcd's request limit, 1.5 MiB by default, and answers 500 when it is hit).
+pub(crate) const MAX_STORED_BYTES: usize = 3 * 1024 * 1024;
+
+/// 413 for stored bytes over [`MAX_STORED_BYTES`].
+fn check_stored_size(bytes: &[u8]) -> Result<(), ApiError> {
+    if bytes.len() > MAX_STORED_BYTES {
+        return Err(ApiError::request_entity_too_large(format!(
+            "the object would be stored as {} bytes; limit is {MAX_STORED_BYTES}",
+            bytes.len()
+        )));
+    }
+    Ok(())
+}
 
 /// How many objects and lists `value` nests (a scalar is 0), without recursion.
 pub(crate) fn nesting_depth(value: &Value) -> usize {

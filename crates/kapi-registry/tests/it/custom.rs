@@ -2,7 +2,10 @@
 
 use std::sync::Arc;
 
-use kapi_registry::{CreateOptions, Registry, ResourceInfo, Strategy, TableColumn, UpdateOptions};
+use kapi_registry::{
+    CreateOptions, GetOptions, Patch, PatchOptions, PatchType, Registry, ResourceInfo, Strategy, TableColumn,
+    UpdateOptions,
+};
 use kapi_storage::memory::MemoryStorage;
 use serde_json::json;
 
@@ -144,4 +147,51 @@ async fn resources_come_and_go_at_runtime() {
         .get(None, "w", &kapi_registry::GetOptions::default())
         .await
         .expect("stored object served again");
+}
+
+#[tokio::test]
+async fn patches_cannot_grow_an_object_past_the_stored_size_limit() {
+    let registry = Registry::builder(Arc::new(MemoryStorage::new()))
+        .resource(widgets())
+        .build();
+    let store = registry.store("example.com", "v1", "widgets").expect("widgets");
+    store
+        .create(
+            &ctx(),
+            None,
+            json!({"metadata": {"name": "w"}, "spec": {}}),
+            &CreateOptions::default(),
+        )
+        .await
+        .expect("create");
+    // Each patch is well under the 3 MiB a request may send; together they would store more than that.
+    let chunk = "x".repeat(900 * 1024);
+    let mut refused = None;
+    for part in 0..5 {
+        let patch = Patch {
+            patch_type: PatchType::Merge,
+            body: serde_json::to_vec(&json!({"spec": {format!("part{part}"): chunk}}))
+                .expect("json")
+                .into(),
+        };
+        match store.patch(&ctx(), None, "w", &patch, &PatchOptions::default()).await {
+            Ok(_) => continue,
+            Err(error) => {
+                refused = Some((part, error));
+                break;
+            }
+        }
+    }
+    let (part, error) = refused.expect("the growth is refused");
+    assert_eq!(part, 3, "three parts fit in 3 MiB, the fourth does not");
+    let status = error.to_status();
+    assert_eq!(status["code"], 413, "{status}");
+    assert_eq!(status["reason"], "RequestEntityTooLarge", "{status}");
+    let message = status["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("Request entity too large: the object would be stored as "),
+        "{message}"
+    );
+    let stored = store.get(None, "w", &GetOptions::default()).await.expect("get");
+    assert!(stored["spec"].get("part2").is_some() && stored["spec"].get("part3").is_none());
 }
