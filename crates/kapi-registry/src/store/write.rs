@@ -46,51 +46,42 @@ fn spec_part(object: &Value) -> Value {
 /// entries: an update that changes nothing else is a no-op. Compares in place (updates used to copy both
 /// objects for it).
 fn same_but_for_revision_and_times(a: &Value, b: &Value) -> bool {
-    match (a.as_object(), b.as_object()) {
-        (Some(a), Some(b)) => {
-            a.len() == b.len()
-                && a.iter().all(|(key, value)| match b.get(key) {
-                    Some(other) if key == "metadata" => same_metadata(value, other),
-                    Some(other) => value == other,
-                    None => false,
-                })
-        }
-        _ => a == b,
-    }
-}
-
-fn same_metadata(a: &Value, b: &Value) -> bool {
-    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
-        return a == b;
-    };
-    let members = |map: &'_ serde_json::Map<String, Value>| {
-        map.iter().filter(|(key, _)| key.as_str() != "resourceVersion").count()
-    };
-    members(a) == members(b)
-        && a.iter()
-            .filter(|(key, _)| key.as_str() != "resourceVersion")
-            .all(|(key, value)| match b.get(key) {
-                Some(other) if key == "managedFields" => same_managed_fields(value, other),
-                Some(other) => value == other,
-                None => false,
+    same_but_for(a, b, None, |key, a, b| {
+        if key == "metadata" {
+            same_but_for(a, b, Some("resourceVersion"), |key, a, b| {
+                if key == "managedFields" {
+                    same_entries_but_for_times(a, b)
+                } else {
+                    a == b
+                }
             })
+        } else {
+            a == b
+        }
+    })
 }
 
-fn same_managed_fields(a: &Value, b: &Value) -> bool {
+fn same_entries_but_for_times(a: &Value, b: &Value) -> bool {
     let (Some(a), Some(b)) = (a.as_array(), b.as_array()) else {
         return a == b;
     };
     a.len() == b.len()
-        && a.iter().zip(b).all(|(a, b)| match (a.as_object(), b.as_object()) {
-            (Some(a), Some(b)) => {
-                let members = |map: &'_ serde_json::Map<String, Value>| map.keys().filter(|key| *key != "time").count();
-                members(a) == members(b)
-                    && a.iter()
-                        .filter(|(key, _)| key.as_str() != "time")
-                        .all(|(key, value)| b.get(key) == Some(value))
-            }
-            _ => a == b,
-        })
+        && a.iter()
+            .zip(b)
+            .all(|(a, b)| same_but_for(a, b, Some("time"), |_, a, b| a == b))
+}
+
+/// Whether objects `a` and `b` have the same members but `skipped`, compared by `same` (plain `==` when either
+/// is not an object).
+fn same_but_for(a: &Value, b: &Value, skipped: Option<&str>, same: impl Fn(&str, &Value, &Value) -> bool) -> bool {
+    let (Some(a), Some(b)) = (a.as_object(), b.as_object()) else {
+        return a == b;
+    };
+    let kept = |map: &'_ serde_json::Map<String, Value>| map.keys().filter(|key| Some(key.as_str()) != skipped).count();
+    kept(a) == kept(b)
+        && a.iter()
+            .filter(|(key, _)| Some(key.as_str()) != skipped)
+            .all(|(key, value)| b.get(key).is_some_and(|other| same(key, value, other)))
 }
 
 impl Store {
@@ -694,6 +685,9 @@ mod tests {
             json!({"kind": "ConfigMap", "data": {"k": "v"}}),
             json!({"kind": "ConfigMap", "metadata": {"name": "a", "managedFields": "text"}, "data": {"k": "v"}}),
             json!("scalar"),
+            json!({"kind": "ConfigMap", "": "empty key", "metadata": {"name": "a", "resourceVersion": "3",
+                "managedFields": [{"manager": "m", "time": "t1", "fieldsV1": {"f:data": {}}}, "odd"]},
+                "data": {"k": "v"}}),
         ];
         for a in std::iter::once(&base).chain(&variants) {
             for b in std::iter::once(&base).chain(&variants) {
